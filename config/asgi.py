@@ -1,0 +1,27 @@
+"""The websocket process (uvicorn; daphne in live-server tests).
+
+Only the Channels consumers are meant to be served from here: Django's sync views run
+about 5x slower under an ASGI server than under gunicorn, so a proxy sends `/ws/` here and
+everything else to the HTTP process. Plain HTTP is still answered, for tools that need one
+server (live-server tests).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from conversations.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -1,0 +1,12 @@
+"""Public URLs (DESIGN.md, "Channels"): stable, pasted into the Twilio console and shops."""
+
+from django.contrib import admin
+from django.urls import path
+
+from conversations import health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]

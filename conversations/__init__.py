@@ -1,0 +1,1 @@
+"""The heart of Throughline: customers, identities, the one conversation, its journal, cases."""

@@ -1,0 +1,121 @@
+"""The agent console, first version: customers, conversations and the timeline.
+
+The conversation page is the timeline itself, read by keyset pages of
+TIMELINE_PAGE_SIZE events, so a 10,000-event history opens as fast as a short one, and
+kept live by `/ws/agent/`.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from .access import access_conversation
+from .context import build_context
+from .identities import InvalidIdentity, normalize_phone
+from .models import Case, Conversation, Customer, Identity
+from .queries import timeline_page
+
+
+def _matching_identity(queryset, term: str, customer_path: str):
+    """Let agents find a customer by a phone typed any way, or by any identity value."""
+    values = {term.strip().lower(), term.strip()}
+    try:
+        values.add(normalize_phone(term))
+    except InvalidIdentity:
+        pass
+    identities = Identity.objects.filter(customer=OuterRef(customer_path), value__in=values)
+    return queryset.filter(Exists(identities))
+
+
+class IdentityInline(admin.TabularInline):
+    model = Identity
+    extra = 0
+    fields = ["kind", "value", "verified_at", "opted_out_at", "consent_source"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # identities are linked through link_identity, which merges when needed
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "identity_list", "created_at", "merged_into"]
+    search_fields = ["display_name"]
+    readonly_fields = ["merged_into", "created_at"]
+    inlines = [IdentityInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("identities")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            results = results | _matching_identity(queryset, search_term, "pk")
+        return results, duplicates
+
+    @admin.display(description="identities")
+    def identity_list(self, customer):
+        return ", ".join(str(i) for i in customer.identities.all())
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["customer", "status", "priority", "last_channel", "last_inbound_at", "unread_count"]
+    list_filter = ["status", "last_channel"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__display_name"]
+    ordering = ["-priority", "last_inbound_at"]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            results = results | _matching_identity(queryset, search_term, "customer_id")
+        return results, duplicates
+
+    def has_add_permission(self, request):
+        return False  # conversations are born with their customer
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the journal is append-only
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        conversation = access_conversation(request.user, object_id)
+        if conversation.status == Conversation.Status.MERGED:
+            survivor = conversation.customer.merged_into.conversation
+            return redirect(reverse("admin:conversations_conversation_change", args=[survivor.pk]))
+        before = request.GET.get("before")
+        before_seq = int(before) if before and before.isdigit() else None
+        events = timeline_page(conversation, before_seq=before_seq, size=settings.TIMELINE_PAGE_SIZE)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": str(conversation.customer),
+            "conversation": conversation,
+            "events": events,
+            "older_seq": events[0].seq if events and events[0].seq > 1 else None,
+            "is_latest": before_seq is None,
+            "context": build_context(conversation.customer),
+            "websocket_url": _websocket_url(request),
+        }
+        return TemplateResponse(request, "admin/conversations/conversation/timeline.html", context)
+
+
+def _websocket_url(request) -> str:
+    base = settings.WEBSOCKET_BASE_URL
+    if not base:
+        scheme = "wss" if request.is_secure() else "ws"
+        base = f"{scheme}://{request.get_host()}"
+    return f"{base}/ws/agent/"
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "conversation", "status", "priority", "intent", "assignee", "opened_at"]
+    list_filter = ["status", "priority"]
+    list_select_related = ["conversation__customer", "assignee"]
+    readonly_fields = ["conversation", "opened_at", "first_response_at", "resolved_at", "resolution"]

@@ -1,0 +1,115 @@
+"""Live updates: publish journal events to the Channels groups after commit.
+
+Sync code (gunicorn workers, Celery) publishes straight to the groups of
+`channels_redis.pubsub.RedisPubSubChannelLayer` over one Redis connection per process:
+`async_to_sync(group_send)` would cost ~3 ms and a new connection per event. The group
+naming, sharding and serialisation are the layer's own, so consumers cannot tell the
+difference. The database stays the source of truth: a lost publish is healed by the
+socket's resync from its last `seq`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from channels.layers import get_channel_layer
+from channels_redis.utils import _consistent_hash, decode_hosts
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+INBOX_GROUP = "inbox"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conv.{conversation_id}"
+
+
+def event_payload(event) -> dict:
+    """What sockets receive for one event (and what a resync replays)."""
+    return {
+        "id": event.pk,
+        "conversation": event.conversation_id,
+        "seq": event.seq,
+        "case": event.case_id,
+        "channel": event.channel,
+        "direction": event.direction,
+        "kind": event.kind,
+        "body": event.body,
+        "data": event.data,
+        "occurred_at": event.occurred_at.isoformat(),
+        "delivery_status": event.delivery_status,
+        "author": event.author_id,
+    }
+
+
+def inbox_payload(conversation) -> dict:
+    return {
+        "conversation": conversation.pk,
+        "customer": conversation.customer_id,
+        "status": conversation.status,
+        "priority": conversation.priority,
+        "last_seq": conversation.last_seq,
+        "last_channel": conversation.last_channel,
+        "unread_count": conversation.unread_count,
+        "last_inbound_at": conversation.last_inbound_at.isoformat() if conversation.last_inbound_at else None,
+    }
+
+
+def broadcast_on_commit(event, conversation) -> None:
+    """Publish the event to its conversation's group and the inbox once the transaction commits."""
+    messages = [
+        (conversation_group(event.conversation_id), {"type": "journal.event", "event": event_payload(event)}),
+        (INBOX_GROUP, {"type": "inbox.update", "conversation": inbox_payload(conversation)}),
+    ]
+    transaction.on_commit(lambda: _publish_rollback_unsafe(messages), robust=True)
+
+
+def broadcast_resync_on_commit(conversation_id: int, *, moved_to: int) -> None:
+    """Tell a conversation's sockets to reload it (after a merge renumbered or moved it)."""
+    message = {"type": "conversation.resync", "conversation": conversation_id, "moved_to": moved_to}
+    transaction.on_commit(
+        lambda: _publish_rollback_unsafe([(conversation_group(conversation_id), message)]), robust=True
+    )
+
+
+class _GroupPublisher:
+    """One Redis client per shard and per process, made on first use (and again after a fork)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: list[redis.Redis] | None = None
+
+    def _shards(self) -> list[redis.Redis]:
+        if self._clients is None:
+            with self._lock:
+                if self._clients is None:
+                    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+                    self._clients = [
+                        redis.Redis.from_url(host["address"], socket_timeout=2, socket_connect_timeout=2)
+                        for host in decode_hosts(config["hosts"])
+                    ]
+        return self._clients
+
+    def publish(self, group: str, message: dict) -> None:
+        layer = get_channel_layer()
+        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+        channel = f"{prefix}__group__{group}"  # RedisPubSubLoopLayer._get_group_channel_name
+        shards = self._shards()
+        shards[_consistent_hash(channel, len(shards))].publish(channel, layer.serialize(message))
+
+
+publisher = _GroupPublisher()
+
+
+def _publish_rollback_unsafe(messages: list[tuple[str, dict]]) -> None:
+    """Publish now, whatever becomes of the current transaction: call only after commit."""
+    try:
+        for group, message in messages:
+            publisher.publish(group, message)
+    except redis.RedisError:
+        # The event is safe in the database; sockets catch up when they resync.
+        logger.warning("broadcast failed; live clients will resync", exc_info=True)

@@ -1,0 +1,95 @@
+"""The agent socket `/ws/agent/`: the inbox feed and, on request, one conversation's events.
+
+The consumer only authenticates, checks access, joins groups and forwards; writes go
+through HTTP and the verbs. Client messages:
+    {"type": "subscribe", "conversation": 12, "after_seq": 340}  -> replays seq > 340, then live
+    {"type": "unsubscribe", "conversation": 12}
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+
+from .access import access_conversation
+from .broadcast import INBOX_GROUP, conversation_group, event_payload
+from .queries import events_after
+
+REPLAY_LIMIT = 500
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+            await self.close(code=4403)
+            return
+        self.sent_seq: dict[int, int] = {}  # conversation -> highest seq sent, to drop repeats
+        await self.channel_layer.group_add(INBOX_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(INBOX_GROUP, self.channel_name)
+        for conversation_id in getattr(self, "sent_seq", {}):
+            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "subscribe":
+            await self._subscribe(content)
+        elif kind == "unsubscribe":
+            conversation_id = self._int(content.get("conversation"))
+            if conversation_id in self.sent_seq:
+                del self.sent_seq[conversation_id]
+                await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+        else:
+            await self.send_json({"type": "error", "error": "Unknown message type; use subscribe or unsubscribe."})
+
+    async def _subscribe(self, content):
+        conversation_id = self._int(content.get("conversation"))
+        after_seq = self._int(content.get("after_seq", 0))
+        if conversation_id is None or after_seq is None or after_seq < 0:
+            await self.send_json({"type": "error", "error": "subscribe needs integer conversation and after_seq."})
+            return
+        try:
+            await database_sync_to_async(access_conversation)(self.scope["user"], conversation_id)
+        except PermissionDenied as exc:
+            await self.send_json({"type": "error", "conversation": conversation_id, "error": str(exc)})
+            return
+        # Join first, then replay: an event committed in between arrives twice and the
+        # seq check in journal_event drops the repeat, so nothing falls in the gap.
+        self.sent_seq[conversation_id] = after_seq
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+        missed = await database_sync_to_async(events_after)(conversation_id, after_seq, limit=REPLAY_LIMIT)
+        for event in missed:
+            await self._forward(event_payload(event))
+        await self.send_json(
+            {"type": "subscribed", "conversation": conversation_id, "complete": len(missed) < REPLAY_LIMIT}
+        )
+
+    async def _forward(self, event: dict):
+        conversation_id = event["conversation"]
+        if event["seq"] <= self.sent_seq.get(conversation_id, 0):
+            return
+        self.sent_seq[conversation_id] = event["seq"]
+        await self.send_json({"type": "event", "event": event})
+
+    # group message handlers
+    async def journal_event(self, message):
+        if message["event"]["conversation"] in self.sent_seq:
+            await self._forward(message["event"])
+
+    async def inbox_update(self, message):
+        await self.send_json({"type": "inbox", "conversation": message["conversation"]})
+
+    async def conversation_resync(self, message):
+        conversation_id = message["conversation"]
+        if conversation_id in self.sent_seq:
+            self.sent_seq[conversation_id] = 0  # seqs were renumbered: the next subscribe replays all
+            await self.send_json({"type": "resync", "conversation": conversation_id, "moved_to": message["moved_to"]})
+
+    @staticmethod
+    def _int(value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,49 @@
+"""`/healthz` (the process answers) and `/readyz` (it can reach PostgreSQL and Redis)."""
+
+import logging
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    checks = {"database": _database_ok(), "redis": _redis_ok()}
+    ready = all(checks.values())
+    body = {"status": "ok" if ready else "unavailable"}
+    body.update({name: "ok" if ok else "unreachable" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        logger.warning("readyz: database unreachable", exc_info=True)
+        return False
+
+
+def _redis_ok() -> bool:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        logger.warning("readyz: redis unreachable")
+        return False
+    finally:
+        client.close()

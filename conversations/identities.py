@@ -1,0 +1,266 @@
+"""Who is who: normalising identities, finding or creating customers, stitching them together.
+
+Verbs: `resolve_customer`, `link_identity`, `merge_customers`. Each is safe under
+concurrency; docs/subsystems/identities.md explains the locking.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from . import journal
+from .broadcast import broadcast_resync_on_commit
+from .models import Case, Conversation, Customer, Event, Identity
+
+
+class InvalidIdentity(ValueError):
+    """A phone, email or id that cannot be normalised; callers answer 400 with the message."""
+
+
+# ---------------------------------------------------------------------------- normalising
+
+
+def normalize_phone(raw: str, region: str | None = None) -> str:
+    """Return the E.164 form of a phone number written in any usual way.
+
+    National numbers are read in `region` (default `PHONE_DEFAULT_REGION`); `+` and `00`
+    prefixes are international whatever the region.
+    """
+    text = str(raw).strip()
+    if text.lstrip("( ").startswith("00"):
+        # The ITU international prefix; phonenumbers only knows it for regions that dial it.
+        text = "+" + text.lstrip("( ")[2:]
+    try:
+        number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentity(f"Not a phone number: {exc.args[0]}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentity(
+            "Not a valid phone number: use the international form (+14155550123) "
+            f"or a national number of {region or settings.PHONE_DEFAULT_REGION}."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str) -> str:
+    value = str(raw).strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise InvalidIdentity("Not a valid email address.") from None
+    return value
+
+
+def normalize_identity(kind: str, value: str) -> tuple[str, str]:
+    if kind == Identity.Kind.PHONE:
+        return kind, normalize_phone(value)
+    if kind == Identity.Kind.EMAIL:
+        return kind, normalize_email(value)
+    if kind in (Identity.Kind.VISITOR, Identity.Kind.EXTERNAL):
+        text = str(value).strip()
+        if not text or len(text) > 254:
+            raise InvalidIdentity(f"A {kind} id must be 1 to 254 characters.")
+        return kind, text
+    raise InvalidIdentity(f"Unknown identity kind {kind!r}; use one of {', '.join(Identity.Kind.values)}.")
+
+
+# ---------------------------------------------------------------------------- customers
+
+
+def live_customer(customer: Customer) -> Customer:
+    """The customer that holds the conversation now, following `merged_into` as stored
+    (not as a possibly stale `customer` object remembers it)."""
+    return _follow_merges(Customer.objects.get(pk=customer.pk))
+
+
+def _follow_merges(customer: Customer) -> Customer:
+    while customer.merged_into_id is not None:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def resolve_customer(kind: str, value: str, *, display_name: str = "") -> Customer:
+    """Find the customer with this identity, or create customer + identity + conversation.
+
+    Race-free: two first contacts from one phone at once make one customer, because the
+    unique `(kind, value)` index lets only one identity in and the other creator retries
+    as a finder.
+    """
+    kind, value = normalize_identity(kind, value)
+    identity = Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
+    if identity is not None:
+        return _follow_merges(identity.customer)
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(display_name=display_name)
+            Conversation.objects.create(customer=customer)
+            Identity.objects.create(customer=customer, kind=kind, value=value)
+    except IntegrityError:
+        # another first contact created it while we tried; ours rolled back
+        identity = Identity.objects.select_related("customer").get(kind=kind, value=value)
+        return _follow_merges(identity.customer)
+    return customer
+
+
+def link_identity(customer: Customer, kind: str, value: str, *, verified: bool = False) -> Customer:
+    """Attach an identity to a customer; if another customer has it, merge the two.
+
+    Returns the customer that holds the conversation afterwards. Only call this with an
+    identity the customer proved (a verified code, a signed claim, a reply from the
+    number): linking is how histories merge.
+    """
+    kind, value = normalize_identity(kind, value)
+    with transaction.atomic():
+        customer = live_customer(customer)
+        identity = Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
+        if identity is None:
+            try:
+                with transaction.atomic():
+                    Identity.objects.create(
+                        customer=customer,
+                        kind=kind,
+                        value=value,
+                        verified_at=timezone.now() if verified else None,
+                    )
+            except IntegrityError:
+                # linked concurrently by someone else: merge with whoever got it
+                identity = Identity.objects.select_related("customer").get(kind=kind, value=value)
+            else:
+                journal.record(
+                    customer=customer,
+                    channel=Event.Channel.SYSTEM,
+                    direction=Event.Direction.INTERNAL,
+                    kind="identity",
+                    body=f"Linked {kind}",
+                    data={"kind": kind, "verified": verified},
+                )
+                return customer
+        owner = _follow_merges(identity.customer)
+        if owner.pk == customer.pk:
+            return customer
+        return merge_customers(customer, owner, reason=f"{kind} linked")
+
+
+def _lock_live_pair(a: Customer, b: Customer) -> tuple[Customer, Customer] | Customer:
+    """Lock two live customers in pk order; return the one customer if they are already one."""
+    a, b = live_customer(a), live_customer(b)
+    while True:
+        if a.pk == b.pk:
+            return a
+        locked = list(
+            Customer.objects.select_for_update(no_key=True).filter(pk__in=[a.pk, b.pk]).order_by("pk")
+        )
+        if all(c.merged_into_id is None for c in locked):
+            return locked[0], locked[1]
+        # a concurrent merge finished while we waited for the locks; follow it and retry
+        a, b = (_follow_merges(c) for c in locked)
+
+
+_RENUMBER_SQL = """
+UPDATE conversations_event AS e SET seq = ordered.position
+FROM (
+    SELECT id, row_number() OVER (ORDER BY occurred_at, id) AS position
+    FROM conversations_event WHERE conversation_id = %s
+) AS ordered
+WHERE e.id = ordered.id AND e.seq <> ordered.position
+"""
+
+
+def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
+    """Fold two customers into one, losing nothing; return the survivor.
+
+    The older customer survives, so merge(a, b) and merge(b, a) agree and a repeated or
+    concurrent merge is a no-op. Steps, all in one transaction:
+    1. lock both customers (pk order), then both conversations;
+    2. move identities, cases and events to the survivor;
+    3. renumber the survivor's timeline by `occurred_at` so `seq` stays gap-free
+       (the `(conversation, seq)` constraint is deferred to commit for this);
+    4. recompute the survivor's inbox summary, mark the other conversation merged and
+       point the other customer at the survivor (`merged_into`);
+    5. let other apps move what they hold (THROUGHLINE_MERGE_HOOKS);
+    6. record a `merge` event; after commit, tell both conversations' sockets to resync.
+    """
+    with transaction.atomic():
+        pair = _lock_live_pair(a, b)
+        if isinstance(pair, Customer):
+            return pair
+        survivor, merged = pair
+        keep, gone = (
+            Conversation.objects.select_for_update(no_key=True)
+            .filter(customer__in=[survivor, merged])
+            .order_by("customer_id")
+        )
+
+        moved_identities = Identity.objects.filter(customer=merged).update(customer=survivor)
+        gone_case = gone.current_case
+        if gone_case is not None and keep.current_case_id is not None:
+            # Two open needs become one: the survivor's case carries on, the other closes.
+            Case.objects.filter(pk=gone_case.pk).update(
+                status=Case.Status.RESOLVED, resolved_at=timezone.now(), resolution="merged"
+            )
+        Case.objects.filter(conversation=gone).update(conversation=keep)
+        moved_events = Event.objects.filter(conversation=gone).update(conversation=keep)
+        with connection.cursor() as cursor:
+            cursor.execute(_RENUMBER_SQL, [keep.pk])
+
+        _resummarise(keep, gone)
+        Conversation.objects.filter(pk=gone.pk).update(
+            status=Conversation.Status.MERGED, last_seq=0, unread_count=0, current_case=None, priority=0
+        )
+        survivor.traits = {**merged.traits, **survivor.traits}
+        survivor.display_name = survivor.display_name or merged.display_name
+        survivor.time_zone = survivor.time_zone or merged.time_zone
+        survivor.locale = survivor.locale or merged.locale
+        survivor.save(update_fields=["traits", "display_name", "time_zone", "locale"])
+        Customer.objects.filter(pk=merged.pk).update(merged_into=survivor)
+
+        for hook in settings.THROUGHLINE_MERGE_HOOKS:
+            import_string(hook)(survivor=survivor, merged=merged)
+
+        journal.record(
+            customer=survivor,
+            channel=Event.Channel.SYSTEM,
+            direction=Event.Direction.INTERNAL,
+            kind="merge",
+            body=f"Merged customer #{merged.pk} into this conversation",
+            data={
+                "merged_customer": merged.pk,
+                "merged_conversation": gone.pk,
+                "events_moved": moved_events,
+                "identities_moved": moved_identities,
+                "reason": reason,
+            },
+        )
+        broadcast_resync_on_commit(gone.pk, moved_to=keep.pk)
+        broadcast_resync_on_commit(keep.pk, moved_to=keep.pk)
+    return survivor
+
+
+def _resummarise(keep: Conversation, gone: Conversation) -> None:
+    """Recompute the survivor's inbox summary from both (the events are already moved)."""
+    totals = Event.objects.filter(conversation=keep).aggregate(last_event_at=Max("occurred_at"))
+    keep.last_seq = Event.objects.filter(conversation=keep).count()
+    keep.last_event_at = totals["last_event_at"]
+    keep.last_inbound_at = _later(keep.last_inbound_at, gone.last_inbound_at)
+    keep.last_outbound_at = _later(keep.last_outbound_at, gone.last_outbound_at)
+    if gone.last_inbound_at and keep.last_inbound_at == gone.last_inbound_at:
+        keep.last_channel = gone.last_channel
+    keep.unread_count = (
+        Conversation.objects.filter(pk__in=[keep.pk, gone.pk]).aggregate(n=Sum("unread_count"))["n"] or 0
+    )
+    case = Case.objects.filter(conversation=keep).exclude(status=Case.Status.RESOLVED).first()
+    keep.current_case = case
+    keep.status = Conversation.Status.OPEN if case else Conversation.Status.IDLE
+    keep.priority = case.priority if case else 0
+    keep.save()
+
+
+def _later(x, y):
+    return max(filter(None, [x, y]), default=None)

@@ -1,0 +1,182 @@
+"""Customer, Identity, Conversation, Case and Event (DESIGN.md, "The domain").
+
+The invariants live in the database, not only in Python: one conversation per customer,
+unique `(kind, value)` identities, gap-free unique `(conversation, seq)`, one event per
+`(channel, source_id)`, at most one unresolved case per conversation. Rows are written
+only through the verbs in journal.py, identities.py and cases.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Customer(models.Model):
+    display_name = models.CharField(max_length=200, blank=True)
+    traits = models.JSONField(default=dict, blank=True)  # the shop's custom attributes, persona
+    locale = models.CharField(max_length=35, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    # Set when this customer was merged into another; old references follow it.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.display_name or f"Customer #{self.pk}"
+
+
+class Identity(models.Model):
+    class Kind(models.TextChoices):
+        PHONE = "phone"  # E.164
+        EMAIL = "email"  # trimmed, lower-cased
+        VISITOR = "visitor"  # the widget's visitor id
+        EXTERNAL = "external"  # the shop's own customer id
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="identities")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # Consent (phones and emails): STOP sets opted_out_at; START clears it.
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=64, blank=True)  # e.g. "sms:STOP", "widget"
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "identities"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="identity_kind_value_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class Conversation(models.Model):
+    """The one persistent conversation of a customer, with the summary the inbox reads."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"  # a case is open
+        IDLE = "idle"  # nothing waiting on the shop
+        MERGED = "merged"  # its customer was merged; the events moved to the survivor
+
+    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="conversation")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IDLE)
+    priority = models.SmallIntegerField(default=0)  # mirrors the current case: hot cases first
+    # The last seq handed out; the next event gets last_seq + 1 under the row lock.
+    last_seq = models.PositiveIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    last_channel = models.CharField(max_length=16, blank=True)  # where the customer last spoke
+    unread_count = models.PositiveIntegerField(default=0)
+    current_case = models.ForeignKey(
+        "Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The inbox: open conversations, hot first, longest waiting first.
+            models.Index(
+                fields=["status", "-priority", "last_inbound_at"], name="conversation_inbox_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation with {self.customer}"
+
+
+class Case(models.Model):
+    """The agent's unit of work inside the persistent conversation."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PENDING = "pending"
+        SNOOZED = "snoozed"
+        RESOLVED = "resolved"
+
+    class Priority(models.IntegerChoices):
+        NORMAL = 0
+        HOT = 10
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    intent = models.CharField(max_length=64, blank=True)
+    team = models.CharField(max_length=64, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=32, blank=True)  # e.g. "merged" when folded into another
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=~Q(status="resolved"),
+                name="one_unresolved_case_per_conversation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case #{self.pk} ({self.status})"
+
+
+class Event(models.Model):
+    """One entry of the append-only journal."""
+
+    class Channel(models.TextChoices):
+        WEB = "web"
+        SMS = "sms"
+        VOICE = "voice"
+        INSTORE = "instore"
+        API = "api"
+        SYSTEM = "system"
+        AGENT = "agent"
+
+    class Direction(models.TextChoices):
+        IN = "in"
+        OUT = "out"
+        INTERNAL = "internal"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    kind = models.CharField(max_length=32)  # message, call, scan, page_view, cart, order, note, ...
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    # The provider's id (MessageSid, CallSid, ...): a repeated webhook finds it and writes nothing.
+    source_id = models.CharField(max_length=128, null=True, blank=True)
+    delivery_status = models.CharField(max_length=32, blank=True)  # outbound messages
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # Deferred so a merge can renumber a whole timeline in one UPDATE; it also serves
+            # as the timeline index (conversation, seq).
+            models.UniqueConstraint(
+                fields=["conversation", "seq"],
+                name="event_conversation_seq_unique",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "source_id"],
+                condition=Q(source_id__isnull=False),
+                name="event_channel_source_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.channel}/{self.direction}/{self.kind}"

@@ -1,0 +1,9 @@
+"""Websocket routes, wired in config/asgi.py behind the origin check and the session."""
+
+from django.urls import path
+
+from .consumers import AgentConsumer
+
+websocket_urlpatterns = [
+    path("ws/agent/", AgentConsumer.as_asgi()),
+]

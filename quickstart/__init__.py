@@ -1,0 +1,1 @@
+"""The quick start: embedded PostgreSQL and Redis, and the `make run` launcher."""

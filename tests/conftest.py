@@ -1,0 +1,98 @@
+"""Shared fixtures: three personas, a real Redis broadcast listener, thread helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection, connections
+
+
+def pytest_configure(config):
+    # A key prefix per test session keeps parallel runs on one Redis apart.
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def agent(django_user_model):
+    return django_user_model.objects.create_user("alice", password="pw-alice", is_staff=True)
+
+
+@pytest.fixture
+def teammate(django_user_model):
+    return django_user_model.objects.create_user("bob", password="pw-bob", is_staff=True)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("charlie", password="pw-charlie")
+
+
+class BroadcastListener:
+    """Subscribes to every Channels group through real Redis and keeps what arrives."""
+
+    def __init__(self):
+        config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+        self.prefix = f"{config['prefix']}__group__"
+        self.client = redis.Redis.from_url(config["hosts"][0])
+        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.psubscribe(self.prefix + "*")
+        self.pubsub.get_message(timeout=1)  # the subscription confirmation
+
+    def collect(self, seconds: float = 0.5) -> list[tuple[str, dict]]:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        received, deadline = [], time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            message = self.pubsub.get_message(timeout=left)
+            if message:
+                group = message["channel"].decode().removeprefix(self.prefix)
+                received.append((group, layer.deserialize(message["data"])))
+        return received
+
+    def close(self):
+        self.pubsub.close()
+        self.client.close()
+
+
+@pytest.fixture
+def broadcasts():
+    listener = BroadcastListener()
+    yield listener
+    listener.close()
+
+
+def run_concurrently(target, args_list: list[tuple]) -> list:
+    """Run target(*args) in one thread per args, released together; return results or raise."""
+    barrier = threading.Barrier(len(args_list))
+    results: list = [None] * len(args_list)
+    errors: list = []
+
+    def worker(i, args):
+        try:
+            barrier.wait()
+            results[i] = target(*args)
+        except BaseException as exc:  # surfaced below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(args_list)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    if errors:
+        raise errors[0]
+    return results
+
+
+@pytest.fixture
+def concurrently():
+    yield run_concurrently
+    connection.close()
