@@ -1,12 +1,13 @@
 """Public URLs (DESIGN.md, "Channels"): stable, pasted into the Twilio console and shops."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from conversations import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

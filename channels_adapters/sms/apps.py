@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SmsConfig(AppConfig):
+    name = "channels_adapters.sms"
+    label = "sms"
+    verbose_name = "SMS"
