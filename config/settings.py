@@ -24,7 +24,13 @@ TESTING = "pytest" in sys.modules
 DEVELOPMENT = DEBUG or TESTING
 STATE_DIR = Path(env("THROUGHLINE_STATE_DIR", default=str(BASE_DIR / ".state")))
 
-REQUIRED_IN_PRODUCTION = ["SECRET_KEY", "ALLOWED_HOSTS", "PUBLIC_BASE_URL", "DATABASE_URL", "REDIS_URL"]
+REQUIRED_IN_PRODUCTION = [
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "PUBLIC_BASE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+]
 if not DEVELOPMENT:
     missing = [name for name in REQUIRED_IN_PRODUCTION if not os.environ.get(name)]
     if missing:
@@ -98,6 +104,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db_url("DATABASE_URL")}
+# Two suites on one server (say, two checkouts) each need their own test database.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool below replaces persistent connections
 DATABASES["default"].setdefault("OPTIONS", {})
 if env.bool("DATABASE_POOL", default=not TESTING):
@@ -172,7 +180,7 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and 
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEVELOPMENT else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEVELOPMENT)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

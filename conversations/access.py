@@ -13,7 +13,9 @@ def access_conversation(user, conversation_id: int) -> Conversation:
     """
     if not (user.is_authenticated and user.is_active and user.is_staff):
         raise PermissionDenied("Staff only.")
-    conversation = Conversation.objects.select_related("customer").filter(pk=conversation_id).first()
+    conversation = (
+        Conversation.objects.select_related("customer").filter(pk=conversation_id).first()
+    )
     if conversation is None:
         raise PermissionDenied("No such conversation.")
     return conversation

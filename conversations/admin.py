@@ -5,6 +5,8 @@ TIMELINE_PAGE_SIZE events, so a 10,000-event history opens as fast as a short on
 kept live by `/ws/agent/`.
 """
 
+import contextlib
+
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
@@ -22,12 +24,21 @@ from .queries import timeline_page
 def _matching_identity(queryset, term: str, customer_path: str):
     """Let agents find a customer by a phone typed any way, or by any identity value."""
     values = {term.strip().lower(), term.strip()}
-    try:
+    with contextlib.suppress(InvalidIdentity):
         values.add(normalize_phone(term))
-    except InvalidIdentity:
-        pass
     identities = Identity.objects.filter(customer=OuterRef(customer_path), value__in=values)
     return queryset.filter(Exists(identities))
+
+
+class AgentReadable:
+    """Every active staff member is an agent and may read the console (as access_conversation
+    says); changing things still needs Django's model permissions."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
 
 
 class IdentityInline(admin.TabularInline):
@@ -42,7 +53,7 @@ class IdentityInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AgentReadable, admin.ModelAdmin):
     list_display = ["__str__", "identity_list", "created_at", "merged_into"]
     search_fields = ["display_name"]
     readonly_fields = ["merged_into", "created_at"]
@@ -63,8 +74,15 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["customer", "status", "priority", "last_channel", "last_inbound_at", "unread_count"]
+class ConversationAdmin(AgentReadable, admin.ModelAdmin):
+    list_display = [
+        "customer",
+        "status",
+        "priority",
+        "last_channel",
+        "last_inbound_at",
+        "unread_count",
+    ]
     list_filter = ["status", "last_channel"]
     list_select_related = ["customer"]
     search_fields = ["customer__display_name"]
@@ -90,7 +108,9 @@ class ConversationAdmin(admin.ModelAdmin):
             return redirect(reverse("admin:conversations_conversation_change", args=[survivor.pk]))
         before = request.GET.get("before")
         before_seq = int(before) if before and before.isdigit() else None
-        events = timeline_page(conversation, before_seq=before_seq, size=settings.TIMELINE_PAGE_SIZE)
+        events = timeline_page(
+            conversation, before_seq=before_seq, size=settings.TIMELINE_PAGE_SIZE
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -114,8 +134,22 @@ def _websocket_url(request) -> str:
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "conversation", "status", "priority", "intent", "assignee", "opened_at"]
+class CaseAdmin(AgentReadable, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "conversation",
+        "status",
+        "priority",
+        "intent",
+        "assignee",
+        "opened_at",
+    ]
     list_filter = ["status", "priority"]
     list_select_related = ["conversation__customer", "assignee"]
-    readonly_fields = ["conversation", "opened_at", "first_response_at", "resolved_at", "resolution"]
+    readonly_fields = [
+        "conversation",
+        "opened_at",
+        "first_response_at",
+        "resolved_at",
+        "resolution",
+    ]

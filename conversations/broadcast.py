@@ -55,14 +55,19 @@ def inbox_payload(conversation) -> dict:
         "last_seq": conversation.last_seq,
         "last_channel": conversation.last_channel,
         "unread_count": conversation.unread_count,
-        "last_inbound_at": conversation.last_inbound_at.isoformat() if conversation.last_inbound_at else None,
+        "last_inbound_at": conversation.last_inbound_at.isoformat()
+        if conversation.last_inbound_at
+        else None,
     }
 
 
 def broadcast_on_commit(event, conversation) -> None:
     """Publish the event to its conversation's group and the inbox once the transaction commits."""
     messages = [
-        (conversation_group(event.conversation_id), {"type": "journal.event", "event": event_payload(event)}),
+        (
+            conversation_group(event.conversation_id),
+            {"type": "journal.event", "event": event_payload(event)},
+        ),
         (INBOX_GROUP, {"type": "inbox.update", "conversation": inbox_payload(conversation)}),
     ]
     transaction.on_commit(lambda: _publish_rollback_unsafe(messages), robust=True)
@@ -72,7 +77,8 @@ def broadcast_resync_on_commit(conversation_id: int, *, moved_to: int) -> None:
     """Tell a conversation's sockets to reload it (after a merge renumbered or moved it)."""
     message = {"type": "conversation.resync", "conversation": conversation_id, "moved_to": moved_to}
     transaction.on_commit(
-        lambda: _publish_rollback_unsafe([(conversation_group(conversation_id), message)]), robust=True
+        lambda: _publish_rollback_unsafe([(conversation_group(conversation_id), message)]),
+        robust=True,
     )
 
 
@@ -89,7 +95,9 @@ class _GroupPublisher:
                 if self._clients is None:
                     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
                     self._clients = [
-                        redis.Redis.from_url(host["address"], socket_timeout=2, socket_connect_timeout=2)
+                        redis.Redis.from_url(
+                            host["address"], socket_timeout=2, socket_connect_timeout=2
+                        )
                         for host in decode_hosts(config["hosts"])
                     ]
         return self._clients

@@ -30,7 +30,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         await self.channel_layer.group_discard(INBOX_GROUP, self.channel_name)
         for conversation_id in getattr(self, "sent_seq", {}):
-            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id), self.channel_name
+            )
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
@@ -40,30 +42,44 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             conversation_id = self._int(content.get("conversation"))
             if conversation_id in self.sent_seq:
                 del self.sent_seq[conversation_id]
-                await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+                await self.channel_layer.group_discard(
+                    conversation_group(conversation_id), self.channel_name
+                )
         else:
-            await self.send_json({"type": "error", "error": "Unknown message type; use subscribe or unsubscribe."})
+            await self.send_json(
+                {"type": "error", "error": "Unknown message type; use subscribe or unsubscribe."}
+            )
 
     async def _subscribe(self, content):
         conversation_id = self._int(content.get("conversation"))
         after_seq = self._int(content.get("after_seq", 0))
         if conversation_id is None or after_seq is None or after_seq < 0:
-            await self.send_json({"type": "error", "error": "subscribe needs integer conversation and after_seq."})
+            await self.send_json(
+                {"type": "error", "error": "subscribe needs integer conversation and after_seq."}
+            )
             return
         try:
             await database_sync_to_async(access_conversation)(self.scope["user"], conversation_id)
         except PermissionDenied as exc:
-            await self.send_json({"type": "error", "conversation": conversation_id, "error": str(exc)})
+            await self.send_json(
+                {"type": "error", "conversation": conversation_id, "error": str(exc)}
+            )
             return
         # Join first, then replay: an event committed in between arrives twice and the
         # seq check in journal_event drops the repeat, so nothing falls in the gap.
         self.sent_seq[conversation_id] = after_seq
         await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
-        missed = await database_sync_to_async(events_after)(conversation_id, after_seq, limit=REPLAY_LIMIT)
+        missed = await database_sync_to_async(events_after)(
+            conversation_id, after_seq, limit=REPLAY_LIMIT
+        )
         for event in missed:
             await self._forward(event_payload(event))
         await self.send_json(
-            {"type": "subscribed", "conversation": conversation_id, "complete": len(missed) < REPLAY_LIMIT}
+            {
+                "type": "subscribed",
+                "conversation": conversation_id,
+                "complete": len(missed) < REPLAY_LIMIT,
+            }
         )
 
     async def _forward(self, event: dict):
@@ -84,8 +100,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def conversation_resync(self, message):
         conversation_id = message["conversation"]
         if conversation_id in self.sent_seq:
-            self.sent_seq[conversation_id] = 0  # seqs were renumbered: the next subscribe replays all
-            await self.send_json({"type": "resync", "conversation": conversation_id, "moved_to": message["moved_to"]})
+            self.sent_seq[conversation_id] = (
+                0  # seqs were renumbered: the next subscribe replays all
+            )
+            await self.send_json(
+                {"type": "resync", "conversation": conversation_id, "moved_to": message["moved_to"]}
+            )
 
     @staticmethod
     def _int(value):

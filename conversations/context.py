@@ -62,7 +62,9 @@ def build_context(customer: Customer) -> CustomerContext:
     ]
     recent = list(conversation.events.order_by("-seq")[:RECENT_TOUCHPOINTS])
     open_case = (
-        Case.objects.filter(pk=conversation.current_case_id).first() if conversation.current_case_id else None
+        Case.objects.filter(pk=conversation.current_case_id).first()
+        if conversation.current_case_id
+        else None
     )
     return CustomerContext(
         customer=customer,

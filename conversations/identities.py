@@ -68,7 +68,9 @@ def normalize_identity(kind: str, value: str) -> tuple[str, str]:
         if not text or len(text) > 254:
             raise InvalidIdentity(f"A {kind} id must be 1 to 254 characters.")
         return kind, text
-    raise InvalidIdentity(f"Unknown identity kind {kind!r}; use one of {', '.join(Identity.Kind.values)}.")
+    raise InvalidIdentity(
+        f"Unknown identity kind {kind!r}; use one of {', '.join(Identity.Kind.values)}."
+    )
 
 
 # ---------------------------------------------------------------------------- customers
@@ -119,7 +121,9 @@ def link_identity(customer: Customer, kind: str, value: str, *, verified: bool =
     kind, value = normalize_identity(kind, value)
     with transaction.atomic():
         customer = live_customer(customer)
-        identity = Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
+        identity = (
+            Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
+        )
         if identity is None:
             try:
                 with transaction.atomic():
@@ -155,7 +159,9 @@ def _lock_live_pair(a: Customer, b: Customer) -> tuple[Customer, Customer] | Cus
         if a.pk == b.pk:
             return a
         locked = list(
-            Customer.objects.select_for_update(no_key=True).filter(pk__in=[a.pk, b.pk]).order_by("pk")
+            Customer.objects.select_for_update(no_key=True)
+            .filter(pk__in=[a.pk, b.pk])
+            .order_by("pk")
         )
         if all(c.merged_into_id is None for c in locked):
             return locked[0], locked[1]
@@ -212,7 +218,11 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
 
         _resummarise(keep, gone)
         Conversation.objects.filter(pk=gone.pk).update(
-            status=Conversation.Status.MERGED, last_seq=0, unread_count=0, current_case=None, priority=0
+            status=Conversation.Status.MERGED,
+            last_seq=0,
+            unread_count=0,
+            current_case=None,
+            priority=0,
         )
         survivor.traits = {**merged.traits, **survivor.traits}
         survivor.display_name = survivor.display_name or merged.display_name
@@ -253,7 +263,8 @@ def _resummarise(keep: Conversation, gone: Conversation) -> None:
     if gone.last_inbound_at and keep.last_inbound_at == gone.last_inbound_at:
         keep.last_channel = gone.last_channel
     keep.unread_count = (
-        Conversation.objects.filter(pk__in=[keep.pk, gone.pk]).aggregate(n=Sum("unread_count"))["n"] or 0
+        Conversation.objects.filter(pk__in=[keep.pk, gone.pk]).aggregate(n=Sum("unread_count"))["n"]
+        or 0
     )
     case = Case.objects.filter(conversation=keep).exclude(status=Case.Status.RESOLVED).first()
     keep.current_case = case

@@ -86,9 +86,15 @@ def _recorded(channel: str, source_id: str) -> Event | None:
     return Event.objects.filter(channel=channel, source_id=source_id).first()
 
 
-def _case_for(conversation: Conversation, *, direction: str, kind: str, now: datetime) -> int | None:
+def _case_for(
+    conversation: Conversation, *, direction: str, kind: str, now: datetime
+) -> int | None:
     """The id of the case this event belongs to, opening one when an inbound need finds none."""
-    if conversation.current_case_id is None and direction == Event.Direction.IN and kind in NEED_KINDS:
+    if (
+        conversation.current_case_id is None
+        and direction == Event.Direction.IN
+        and kind in NEED_KINDS
+    ):
         case = Case.objects.create(conversation=conversation, opened_at=now)
         conversation.current_case = case
         conversation.status = Conversation.Status.OPEN

@@ -16,7 +16,9 @@ def conversation_for_update(customer: Customer) -> Conversation:
     """
     customer_id = customer.pk
     while True:
-        conversation = Conversation.objects.select_for_update(no_key=True).get(customer_id=customer_id)
+        conversation = Conversation.objects.select_for_update(no_key=True).get(
+            customer_id=customer_id
+        )
         if conversation.status != Conversation.Status.MERGED:
             return conversation
         customer_id = Customer.objects.values_list("merged_into_id", flat=True).get(pk=customer_id)

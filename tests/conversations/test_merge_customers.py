@@ -15,7 +15,9 @@ T0 = timezone.now() - timedelta(days=3)
 
 def at(customer, minutes, body, **kwargs):
     fields = {"channel": "web", "kind": "message", "direction": "in"} | kwargs
-    return journal.record(customer=customer, body=body, occurred_at=T0 + timedelta(minutes=minutes), **fields)
+    return journal.record(
+        customer=customer, body=body, occurred_at=T0 + timedelta(minutes=minutes), **fields
+    )
 
 
 def timeline(customer):
@@ -146,7 +148,14 @@ def test_concurrent_merges_and_writes_merge_once_and_keep_seq_gap_free(concurren
 
     results = concurrently(
         job,
-        [("merge", a, b), ("merge", b, a), ("merge", c, b), ("merge", b, c), ("write", b, None), ("write", c, None)],
+        [
+            ("merge", a, b),
+            ("merge", b, a),
+            ("merge", c, b),
+            ("merge", b, c),
+            ("write", b, None),
+            ("write", c, None),
+        ],
     )
 
     # each merge answers the survivor of its moment: b survives c if that merge ran first

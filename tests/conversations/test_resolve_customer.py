@@ -20,7 +20,13 @@ def test_it_creates_a_customer_with_identity_and_conversation():
 def test_it_finds_the_same_customer_however_the_phone_is_written():
     first = resolve_customer("phone", "+1 415 555 0132")
 
-    for written in ["4155550132", "415.555.0132", "001 415 555 0132", "+14155550132", " (415) 555-0132 "]:
+    for written in [
+        "4155550132",
+        "415.555.0132",
+        "001 415 555 0132",
+        "+14155550132",
+        " (415) 555-0132 ",
+    ]:
         assert resolve_customer("phone", written) == first
     assert Customer.objects.count() == 1
 
@@ -43,7 +49,9 @@ def test_emails_are_trimmed_and_lower_cased():
         ("fax", "123", "Unknown identity kind"),
     ],
 )
-def test_a_value_that_cannot_be_normalised_is_a_clear_error_and_writes_nothing(kind, value, message):
+def test_a_value_that_cannot_be_normalised_is_a_clear_error_and_writes_nothing(
+    kind, value, message
+):
     with pytest.raises(InvalidIdentity, match=message):
         resolve_customer(kind, value)
 
@@ -104,8 +112,14 @@ def written_numbers(draw):
         text = "00" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
     else:
         digits = str(number.national_number)
-        separators = draw(st.lists(st.sampled_from([" ", "-", ".", ""]), min_size=len(digits), max_size=len(digits)))
-        text = f"+{number.country_code} " + "".join(d + s for d, s in zip(digits, separators, strict=True))
+        separators = draw(
+            st.lists(
+                st.sampled_from([" ", "-", ".", ""]), min_size=len(digits), max_size=len(digits)
+            )
+        )
+        text = f"+{number.country_code} " + "".join(
+            d + s for d, s in zip(digits, separators, strict=True)
+        )
     return region, text, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -1,0 +1,47 @@
+"""Production settings: they refuse to start incomplete, and pass `check --deploy` when complete."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.utils import get_random_secret_key
+
+PRODUCTION = {
+    "SECRET_KEY": get_random_secret_key(),
+    "ALLOWED_HOSTS": "shop.example.com",
+    "PUBLIC_BASE_URL": "https://shop.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/throughline",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DEBUG"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env={**clean, **env},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_missing_required_variable_stops_production_with_its_name():
+    env = {k: v for k, v in PRODUCTION.items() if k != "PUBLIC_BASE_URL"}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert (
+        "Missing required setting(s) for production (DEBUG is off): PUBLIC_BASE_URL."
+        in result.stderr
+    )
+
+
+def test_complete_production_settings_pass_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "DEBUG", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
