@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from . import journal
 from .broadcast import broadcast_resync_on_commit
+from .locks import merges_serialised
 from .models import Case, Conversation, Customer, Event, Identity
 
 
@@ -153,7 +154,10 @@ def link_identity(customer: Customer, kind: str, value: str, *, verified: bool =
 
 
 def _lock_live_pair(a: Customer, b: Customer) -> tuple[Customer, Customer] | Customer:
-    """Lock two live customers in pk order; return the one customer if they are already one."""
+    """Lock two live customers in pk order; return the one customer if they are already one.
+
+    Called under the merge lock, so the chain of `merged_into` read here cannot change.
+    """
     a, b = live_customer(a), live_customer(b)
     while True:
         if a.pk == b.pk:
@@ -184,7 +188,7 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
 
     The older customer survives, so merge(a, b) and merge(b, a) agree and a repeated or
     concurrent merge is a no-op. Steps, all in one transaction:
-    1. lock both customers (pk order), then both conversations;
+    1. take the merge lock, lock both customers (pk order), then both conversations;
     2. move identities, cases and events to the survivor;
     3. renumber the survivor's timeline by `occurred_at` so `seq` stays gap-free
        (the `(conversation, seq)` constraint is deferred to commit for this);
@@ -194,6 +198,7 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
     6. record a `merge` event; after commit, tell both conversations' sockets to resync.
     """
     with transaction.atomic():
+        merges_serialised()
         pair = _lock_live_pair(a, b)
         if isinstance(pair, Customer):
             return pair

@@ -74,8 +74,11 @@ def record(
                 with transaction.atomic():
                     event.save(force_insert=True)
             except IntegrityError:
-                # the same source id arrived for another customer at the same moment
-                return Event.objects.get(channel=channel, source_id=source_id)
+                # The same source id arrived for another customer at the same moment: answer
+                # with that event and undo all this append did (such as a case it opened).
+                existing = Event.objects.get(channel=channel, source_id=source_id)
+                transaction.set_rollback(True)
+                return existing
         _summarise(conversation, event)
         broadcast_on_commit(event, conversation)
         _run_hooks_on_commit(event)

@@ -189,3 +189,62 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.channel}/{self.direction}/{self.kind}"
+
+
+class Outbox(models.Model):
+    """One outbound message on its way to a provider (conversations/outbox.py, docs/twilio.md).
+
+    Written in the same transaction as its outbound `message` event, then delivered by a
+    worker outside any transaction. The status says what we know, so a crashed or repeated
+    worker never sends twice and nothing is lost:
+
+        pending --claim--> sending --provider accepted--> sent
+                              |----permanent error-----> failed
+                              |----transient error-----> pending (next_attempt_at later)
+                              '----unknown outcome-----> reconcile (never resent blindly)
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # waiting for its first attempt or, after an error, next_attempt_at
+        SENDING = "sending"  # a worker claimed it and is talking to the provider
+        SENT = "sent"  # the provider accepted it (provider_id); delivery status is on the event
+        FAILED = "failed"  # will never be sent; last_error says why
+        RECONCILE = "reconcile"  # it may or may not have gone out: a person or a callback decides
+
+    channel = models.CharField(max_length=16)
+    event = models.OneToOneField(Event, on_delete=models.PROTECT, related_name="outbox")
+    to_address = models.CharField(max_length=254)  # an E.164 phone for SMS
+    from_address = models.CharField(max_length=254, blank=True)  # blank: the provider's default sender
+    body = models.TextField(blank=True)
+    media_urls = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the sweep should (re)try a pending row: a stored time, never a long task countdown.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # set with status sending
+    provider_id = models.CharField(max_length=128, blank=True)  # Twilio's MessageSid
+    error_code = models.CharField(max_length=32, blank=True)
+    last_error = models.TextField(blank=True)  # written for agents: never a phone number or body
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "outbox"
+        indexes = [
+            # The sweep's two questions, over due work only: which pending rows are due, and
+            # which sending rows have been claimed for too long (their worker died).
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_due_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="outbox_stale_claim_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outbox #{self.pk} ({self.channel}, {self.status})"

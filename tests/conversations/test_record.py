@@ -154,6 +154,11 @@ def test_one_source_id_sent_for_two_customers_at_once_is_recorded_once(concurren
     assert len({e.pk for e in events}) == 1
     assert Event.objects.count() == 1
     assert sum(Conversation.objects.values_list("last_seq", flat=True)) == 1
+    # the loser opened a case before it lost: that must have been undone with it
+    assert Case.objects.count() == 1
+    for customer in (a, b):
+        say(customer, "and a second question")  # no stray unresolved case blocks a new one
+    assert Case.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
