@@ -73,6 +73,25 @@ def broadcast_on_commit(event, conversation) -> None:
     transaction.on_commit(lambda: _publish_rollback_unsafe(messages), robust=True)
 
 
+def broadcast_status_on_commit(event) -> None:
+    """Tell the event's conversation that its delivery status changed (after commit)."""
+    message = {
+        "type": "event.status",
+        "event": {
+            "id": event.pk,
+            "conversation": event.conversation_id,
+            "seq": event.seq,
+            "delivery_status": event.delivery_status,
+            "error_code": event.data.get("delivery_error", ""),
+            "error_reason": event.data.get("delivery_error_reason", ""),
+        },
+    }
+    transaction.on_commit(
+        lambda: _publish_rollback_unsafe([(conversation_group(event.conversation_id), message)]),
+        robust=True,
+    )
+
+
 def broadcast_resync_on_commit(conversation_id: int, *, moved_to: int) -> None:
     """Tell a conversation's sockets to reload it (after a merge renumbered or moved it)."""
     message = {"type": "conversation.resync", "conversation": conversation_id, "moved_to": moved_to}
@@ -102,12 +121,20 @@ class _GroupPublisher:
                     ]
         return self._clients
 
-    def publish(self, group: str, message: dict) -> None:
+    def publish(self, messages: list[tuple[str, dict]]) -> None:
+        """Publish each (group, message), in one round trip per shard."""
         layer = get_channel_layer()
         prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
-        channel = f"{prefix}__group__{group}"  # RedisPubSubLoopLayer._get_group_channel_name
         shards = self._shards()
-        shards[_consistent_hash(channel, len(shards))].publish(channel, layer.serialize(message))
+        pipelines: dict[int, redis.client.Pipeline] = {}
+        for group, message in messages:
+            channel = f"{prefix}__group__{group}"  # RedisPubSubLoopLayer._get_group_channel_name
+            shard = _consistent_hash(channel, len(shards))
+            if shard not in pipelines:
+                pipelines[shard] = shards[shard].pipeline(transaction=False)
+            pipelines[shard].publish(channel, layer.serialize(message))
+        for pipeline in pipelines.values():
+            pipeline.execute()
 
 
 publisher = _GroupPublisher()
@@ -116,8 +143,7 @@ publisher = _GroupPublisher()
 def _publish_rollback_unsafe(messages: list[tuple[str, dict]]) -> None:
     """Publish now, whatever becomes of the current transaction: call only after commit."""
     try:
-        for group, message in messages:
-            publisher.publish(group, message)
+        publisher.publish(messages)
     except redis.RedisError:
         # The event is safe in the database; sockets catch up when they resync.
         logger.warning("broadcast failed; live clients will resync", exc_info=True)

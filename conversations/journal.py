@@ -9,11 +9,12 @@ and calls THROUGHLINE_EVENT_HOOKS.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from functools import cache
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -43,31 +44,41 @@ def record(
     """Append one event to the customer's conversation and return it.
 
     Idempotent on `(channel, source_id)`: a repeat returns the original event, unchanged.
+    The unique constraint finds repeats, so a first delivery costs no extra lookup.
     """
-    if source_id is not None and (existing := _recorded(channel, source_id)):
-        return existing
     now = timezone.now()
+    event = Event(
+        seq=0,  # handed out under the conversation's row lock
+        channel=channel,
+        direction=direction,
+        kind=kind,
+        body=body,
+        data=data or {},
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        source_id=source_id,
+        delivery_status=delivery_status,
+        author=author,
+    )
+    if author is None or direction != Event.Direction.OUT:
+        appended = _append_in_one_statement(customer, event)
+        if appended is not None:
+            return appended
+    return _append_under_lock(customer, event)
+
+
+def _append_under_lock(customer: Customer, event: Event) -> Event:
+    """The general path: lock the conversation, follow merges, open a case if needed."""
     with transaction.atomic():
         conversation = conversation_for_update(customer)
-        if source_id is not None and (existing := _recorded(channel, source_id)):
+        if event.source_id is not None and (existing := _recorded(event.channel, event.source_id)):
             return existing  # a concurrent delivery committed while we waited for the lock
-        case_id = _case_for(conversation, direction=direction, kind=kind, now=now)
-        event = Event(
-            conversation=conversation,
-            seq=conversation.last_seq + 1,
-            case_id=case_id,
-            channel=channel,
-            direction=direction,
-            kind=kind,
-            body=body,
-            data=data or {},
-            occurred_at=occurred_at or now,
-            recorded_at=now,
-            source_id=source_id,
-            delivery_status=delivery_status,
-            author=author,
+        event.conversation = conversation
+        event.case_id = _case_for(
+            conversation, direction=event.direction, kind=event.kind, now=event.recorded_at
         )
-        if source_id is None:
+        event.seq = conversation.last_seq + 1
+        if event.source_id is None:
             event.save(force_insert=True)  # nothing to collide with: seq is ours under the lock
         else:
             try:
@@ -76,12 +87,96 @@ def record(
             except IntegrityError:
                 # The same source id arrived for another customer at the same moment: answer
                 # with that event and undo all this append did (such as a case it opened).
-                existing = Event.objects.get(channel=channel, source_id=source_id)
+                existing = Event.objects.get(channel=event.channel, source_id=event.source_id)
                 transaction.set_rollback(True)
                 return existing
         _summarise(conversation, event)
         broadcast_on_commit(event, conversation)
         _run_hooks_on_commit(event)
+    return event
+
+
+# The common append as one statement: bump the conversation's seq and summary (its row lock
+# serialises writers exactly as SELECT ... FOR NO KEY UPDATE does) and insert the event.
+# No row comes back when the general path is needed: the conversation was merged away, or
+# this event must open a case. See docs/subsystems/journal.md.
+_APPEND_SQL = """
+WITH conversation AS (
+    UPDATE conversations_conversation SET
+        last_seq = last_seq + 1,
+        last_event_at = GREATEST(last_event_at, %(at)s),
+        last_inbound_at = CASE WHEN %(inbound)s
+            THEN GREATEST(last_inbound_at, %(at)s) ELSE last_inbound_at END,
+        last_outbound_at = CASE WHEN %(outbound)s
+            THEN GREATEST(last_outbound_at, %(at)s) ELSE last_outbound_at END,
+        last_channel = CASE WHEN %(inbound)s THEN %(channel)s ELSE last_channel END,
+        unread_count = unread_count + %(unread)s
+    WHERE customer_id = %(customer)s AND status <> 'merged'
+        AND (current_case_id IS NOT NULL OR NOT %(opens_case)s)
+    RETURNING id, last_seq, current_case_id, status, priority, last_channel, unread_count,
+        last_inbound_at
+), event AS (
+    INSERT INTO conversations_event (conversation_id, seq, case_id, channel, direction, kind,
+        body, data, occurred_at, recorded_at, source_id, delivery_status, author_id)
+    SELECT id, last_seq, current_case_id, %(channel)s, %(direction)s, %(kind)s, %(body)s,
+        %(data)s, %(at)s, %(recorded_at)s, %(source_id)s, %(delivery_status)s, NULL
+    FROM conversation
+    RETURNING id
+)
+SELECT event.id, conversation.* FROM event, conversation
+"""
+
+
+def _append_in_one_statement(customer: Customer, event: Event) -> Event | None:
+    """Append in one round trip; None when the general path must do it."""
+    inbound = event.direction == Event.Direction.IN
+    params = {
+        "customer": customer.pk,
+        "at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "inbound": inbound,
+        "outbound": event.direction == Event.Direction.OUT,
+        "unread": int(inbound and event.kind == "message"),
+        "opens_case": inbound and event.kind in NEED_KINDS,
+        "channel": event.channel,
+        "direction": event.direction,
+        "kind": event.kind,
+        "body": event.body,
+        "data": Event._meta.get_field("data").get_db_prep_save(event.data, connection),
+        "source_id": event.source_id,
+        "delivery_status": event.delivery_status,
+    }
+    try:
+        # Alone, the statement is its own transaction; inside a caller's, a savepoint keeps
+        # a source-id collision from spoiling it.
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, connection.cursor() as cursor:
+            cursor.execute(_APPEND_SQL, params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        # a repeat of a recorded source id (a retried webhook, or two deliveries at once)
+        existing = _recorded(event.channel, event.source_id) if event.source_id else None
+        if existing is None:
+            raise
+        return existing
+    if row is None:
+        return None
+    event_id, conversation_id, seq, case_id, status, priority, last_channel, unread, last_in = row
+    conversation = Conversation(
+        pk=conversation_id,
+        customer_id=customer.pk,
+        last_seq=seq,
+        current_case_id=case_id,
+        status=status,
+        priority=priority,
+        last_channel=last_channel,
+        unread_count=unread,
+        last_inbound_at=last_in,
+    )
+    event.pk, event.conversation, event.seq, event.case_id = event_id, conversation, seq, case_id
+    event._state.adding = False
+    broadcast_on_commit(event, conversation)
+    _run_hooks_on_commit(event)
     return event
 
 
