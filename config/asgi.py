@@ -17,7 +17,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from conversations.routing import websocket_urlpatterns  # noqa: E402
+from channels_adapters.webchat import routing as webchat_routing  # noqa: E402
+from conversations import routing as agent_routing  # noqa: E402
+
+websocket_urlpatterns = agent_routing.websocket_urlpatterns + webchat_routing.websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

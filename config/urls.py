@@ -8,6 +8,8 @@ from conversations import health
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
+    path("api/", include("api.urls")),
+    path("", include("channels_adapters.webchat.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -1,0 +1,1 @@
+"""The web-chat widget: /widget.js, the shopper socket /ws/widget/, the demo shop."""

@@ -1,0 +1,3 @@
+"""Widget pages and script: /widget.js, /widget/demo/."""
+
+urlpatterns: list = []
