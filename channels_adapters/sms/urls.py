@@ -2,4 +2,10 @@
 
 from django.urls import path
 
-urlpatterns: list = []
+from . import inbound, status
+
+app_name = "sms"
+urlpatterns = [
+    path("", inbound.receive_sms, name="inbound"),
+    path("status/", status.receive_status, name="status"),
+]

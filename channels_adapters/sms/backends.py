@@ -1,0 +1,159 @@
+"""The one door to Twilio's messaging API, and its stand-ins (setting `SMS_BACKEND`).
+
+Like Django's EMAIL_BACKEND: `TwilioBackend` for production (chosen when the Twilio
+credentials are set), `ConsoleBackend` for the quick start (prints what would be sent),
+`LocmemBackend` for tests (keeps what was sent in `LocmemBackend.sent`). Each has
+`send(message) -> Receipt` and raises `SendError` saying whether the message may have
+left and whether trying again can help.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import requests
+from django.conf import settings
+from django.utils.module_loading import import_string
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from conversations.outbox import Receipt, SendError
+
+# Twilio REST error codes that no retry can fix, in words an agent can act on.
+PERMANENT_ERRORS = {
+    21211: "This is not a valid phone number.",
+    21214: "This phone number cannot be reached.",
+    21408: "The Twilio account may not send to this country (Messaging Geo Permissions).",
+    21610: "The recipient replied STOP; Twilio blocks messages to them until they reply START.",
+    21612: "Twilio cannot send from this sender to this number.",
+    21614: "This number cannot receive SMS (it is not a mobile number).",
+    21617: "The message is too long.",
+}
+OPTED_OUT = 21610
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str
+    body: str
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    media_urls: tuple[str, ...] = ()
+    status_callback: str = ""
+    metadata: dict = field(default_factory=dict)  # e.g. the outbox id, for logs and tests
+
+
+def get_backend():
+    """The backend named by SMS_BACKEND, made once per configuration."""
+    return _backend(
+        settings.SMS_BACKEND,
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        settings.TWILIO_API_BASE_URL,
+        settings.TWILIO_HTTP_TIMEOUT,
+    )
+
+
+@lru_cache(maxsize=8)
+def _backend(path: str, account_sid: str, auth_token: str, base_url: str, timeout: float):
+    backend = import_string(path)
+    if getattr(backend, "needs_credentials", False):
+        return backend(
+            account_sid=account_sid, auth_token=auth_token, base_url=base_url, timeout=timeout
+        )
+    return backend()
+
+
+class TwilioBackend:
+    """Sends through the real `twilio` REST client (one client and connection pool per process)."""
+
+    needs_credentials = True
+
+    def __init__(self, *, account_sid: str, auth_token: str, base_url: str, timeout: float):
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        # Twilio itself, or a local fake server in tests and staging
+        self.client.api.base_url = base_url
+
+    def send(self, message: SmsMessage) -> Receipt:
+        sender = (
+            {"messaging_service_sid": message.messaging_service_sid}
+            if message.messaging_service_sid
+            else {"from_": message.from_number}
+        )
+        try:
+            created = self.client.messages.create(
+                to=message.to,
+                body=message.body,
+                media_url=list(message.media_urls) or None,
+                status_callback=message.status_callback or None,
+                **sender,
+            )
+        except TwilioRestException as exc:
+            raise _error_from_twilio(exc) from None
+        except requests.RequestException as exc:
+            if _never_left(exc):
+                raise SendError(
+                    "Could not connect to Twilio; will retry.", code="connect"
+                ) from None
+            # The request may have reached Twilio and the answer got lost: sending it again
+            # could text the customer twice, so a person (or Twilio's callback) decides.
+            raise SendError(
+                "Twilio did not answer in time; the message may or may not have been sent.",
+                code="timeout",
+                maybe_sent=True,
+            ) from None
+        return Receipt(provider_id=created.sid, status=created.status or "queued")
+
+
+def _error_from_twilio(exc: TwilioRestException) -> SendError:
+    if exc.status == 429 or exc.status >= 500:
+        return SendError(
+            f"Twilio answered {exc.status}; will retry.", code=str(exc.code or exc.status)
+        )
+    code = exc.code or exc.status
+    reason = PERMANENT_ERRORS.get(code) or f"Twilio refused the message (error {code})."
+    return SendError(reason, code=str(code), permanent=True, opted_out=code == OPTED_OUT)
+
+
+def _never_left(exc: requests.RequestException) -> bool:
+    """Whether the request certainly never reached Twilio (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
+class ConsoleBackend:
+    """Prints each message to standard output (the quick start): nothing leaves the machine."""
+
+    stream = None  # standard output as it is when sending (tests capture it)
+
+    def send(self, message: SmsMessage) -> Receipt:
+        sid = f"SM{uuid.uuid4().hex}"
+        media = "".join(f"\n  media: {url}" for url in message.media_urls)
+        sender = message.from_number or message.messaging_service_sid or "-"
+        stream = self.stream or sys.stdout
+        stream.write(
+            f"--- SMS {sid} (console backend, not sent) ---\n"
+            f"to: {message.to}\nfrom: {sender}\n{message.body}{media}\n---\n"
+        )
+        stream.flush()
+        return Receipt(provider_id=sid, status="sent")
+
+
+class LocmemBackend:
+    """Keeps each message in `LocmemBackend.sent` (tests read it, and clear it)."""
+
+    sent: list[SmsMessage] = []
+    _lock = threading.Lock()
+
+    def send(self, message: SmsMessage) -> Receipt:
+        with self._lock:
+            self.sent.append(message)
+        return Receipt(provider_id=f"SM{uuid.uuid4().hex}", status="queued")

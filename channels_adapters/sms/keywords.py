@@ -1,0 +1,46 @@
+"""The SMS keywords carriers and Twilio give meaning to: STOP, START and HELP.
+
+Twilio's default opt-out handling answers these itself and blocks a number after STOP;
+we record them so the timeline and our own sends agree with Twilio. With Advanced
+Opt-Out, Twilio tells us what it matched (`OptOutType`), including the shop's own
+keywords, and that wins.
+"""
+
+from __future__ import annotations
+
+import string
+
+STOP = "STOP"
+START = "START"
+HELP = "HELP"
+
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+_BY_OPT_OUT_TYPE = {"STOP": STOP, "START": START, "HELP": HELP}
+
+
+def classify(body: str, opt_out_type: str = "") -> str:
+    """STOP, START, HELP or "" for an ordinary message.
+
+    A keyword is the whole message, any case, with surrounding spaces and punctuation
+    ignored ("Stop." counts; "please don't stop" does not): when in doubt on an opt-out,
+    the cost of a missed STOP is far higher than that of a needless one.
+    """
+    if opt_out_type:
+        return _BY_OPT_OUT_TYPE.get(opt_out_type.strip().upper(), "")
+    word = spoken_word(body)
+    if word in OPT_OUT_WORDS:
+        return STOP
+    if word in OPT_IN_WORDS:
+        return START
+    if word in HELP_WORDS:
+        return HELP
+    return ""
+
+
+def spoken_word(body: str) -> str:
+    """The message as a keyword candidate: "  Stop. " -> "STOP"."""
+    return body.strip().strip(string.punctuation + " ").upper()

@@ -1,0 +1,107 @@
+"""The gate in front of every Twilio webhook (SMS now, voice next): `twilio_webhook`.
+
+Twilio signs each request with the account's auth token over the URL it called and the
+form fields it posted (`X-Twilio-Signature`). We check it against `PUBLIC_BASE_URL` plus
+the path, never the Host header or scheme this process sees, so TLS ending at a proxy
+cannot break it and a forged Host cannot pass it. Before that, plain sanity: POST only, a
+form body of bounded size, valid UTF-8. Every refusal is a 4xx with a reason and runs
+nothing; none of them logs a field value.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+)
+from django.views.decorators.csrf import csrf_exempt
+from twilio.request_validator import RequestValidator
+
+logger = logging.getLogger(__name__)
+
+# Twilio's largest webhook (1600 characters of text, ten media URLs, the carrier fields)
+# is a few kilobytes; anything much larger is not Twilio.
+MAX_BODY_BYTES = 64 * 1024
+MAX_FIELDS = 200
+
+
+def signature_ok(request: HttpRequest) -> bool:
+    """Whether Twilio signed this request, checked against the public URL it was sent to."""
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    return RequestValidator(token).validate(url, request.POST, signature)
+
+
+def _problem(request: HttpRequest) -> HttpResponse | None:
+    """A 4xx response saying what is wrong with this request, or None if it may pass."""
+    if request.method != "POST":
+        response = HttpResponseNotAllowed(["POST"], "Twilio webhooks are POST requests.\n")
+        response["Content-Type"] = "text/plain"
+        return response
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponseBadRequest(
+            "Content-Length is not a number.\n", content_type="text/plain"
+        )
+    if length > MAX_BODY_BYTES:
+        return _too_large()
+    content_type = request.content_type or ""
+    if content_type != "application/x-www-form-urlencoded":
+        return HttpResponse(
+            "Twilio webhooks are application/x-www-form-urlencoded.\n",
+            status=415,
+            content_type="text/plain",
+        )
+    body = request.body
+    if len(body) > MAX_BODY_BYTES:
+        return _too_large()
+    try:
+        # strict both ways: raw bytes and %-escapes must be UTF-8 (Django would replace them)
+        parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
+        )
+    except UnicodeDecodeError:
+        return HttpResponseBadRequest("The body is not valid UTF-8.\n", content_type="text/plain")
+    except ValueError:
+        return HttpResponseBadRequest(
+            f"More than {MAX_FIELDS} form fields.\n", content_type="text/plain"
+        )
+    if not signature_ok(request):
+        logger.warning(
+            "refused a webhook with a missing or invalid Twilio signature: %s", request.path
+        )
+        return HttpResponseForbidden(
+            "Missing or invalid X-Twilio-Signature (is TWILIO_AUTH_TOKEN right, and "
+            "PUBLIC_BASE_URL the address Twilio calls?).\n",
+            content_type="text/plain",
+        )
+    return None
+
+
+def _too_large() -> HttpResponse:
+    return HttpResponse(
+        f"The body is larger than {MAX_BODY_BYTES} bytes.\n", status=413, content_type="text/plain"
+    )
+
+
+def twilio_webhook(view):
+    """Let a view run only for a well-formed POST that Twilio signed."""
+
+    @csrf_exempt
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return _problem(request) or view(request, *args, **kwargs)
+
+    return checked

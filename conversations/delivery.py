@@ -1,0 +1,75 @@
+"""Delivery status of outbound messages: one verb, `update_delivery_status`.
+
+Providers report delivery in callbacks that arrive in any order and sometimes twice; the
+outbox reports its own steps (pending, unconfirmed, failed). A status only ever moves
+forward, so `delivered` followed by a late `sent` stays `delivered`, and every change
+reaches the agents' sockets after commit as an `event.status` message.
+"""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.expressions import CombinedExpression
+
+from .broadcast import broadcast_status_on_commit
+from .models import Event
+
+# How far along a message is. The statuses ranked 6 are final: nothing replaces them,
+# except `read`, which can only follow `delivered`.
+DELIVERY_STATUS_RANK = {
+    "": 0,
+    "pending": 1,  # written to the outbox, not yet handed to the provider
+    "accepted": 2,
+    "scheduled": 2,
+    "queued": 3,
+    "sending": 4,
+    "unconfirmed": 4,  # the provider call's outcome is unknown (outbox `reconcile`)
+    "sent": 5,
+    "delivered": 6,
+    "undelivered": 6,
+    "failed": 6,
+    "canceled": 6,
+    "read": 7,
+}
+
+
+def update_delivery_status(
+    event: Event,
+    status: str,
+    *,
+    error_code: str = "",
+    reason: str = "",
+    source_id: str | None = None,
+) -> bool:
+    """Move an outbound event's delivery status forward, never back; True if it moved.
+
+    The check and the write are one conditional UPDATE, so concurrent callbacks cannot
+    interleave. `error_code` and `reason` (written for agents, never with a phone number)
+    go to `data["delivery_error"]` and `data["delivery_error_reason"]`; `source_id`
+    records the provider's id on the event the first time it is known.
+    """
+    rank = DELIVERY_STATUS_RANK.get(status)
+    if rank is None:
+        raise ValueError(f"Unknown delivery status {status!r}.")
+    below = [name for name, r in DELIVERY_STATUS_RANK.items() if r < rank]
+    changes: dict = {"delivery_status": status}
+    error = {
+        key: str(value)
+        for key, value in [("delivery_error", error_code), ("delivery_error_reason", reason)]
+        if value
+    }
+    if error:
+        changes["data"] = CombinedExpression(
+            F("data"), "||", Value(error, models.JSONField()), output_field=models.JSONField()
+        )
+    with transaction.atomic():
+        if source_id:
+            Event.objects.filter(pk=event.pk, source_id=None).update(source_id=source_id)
+        moved = Event.objects.filter(pk=event.pk, delivery_status__in=below).update(**changes)
+        if moved:
+            event.refresh_from_db(
+                fields=["conversation", "seq", "delivery_status", "data", "source_id"]
+            )
+            broadcast_status_on_commit(event)
+    return bool(moved)

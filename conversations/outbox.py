@@ -1,0 +1,429 @@
+"""The outbox: how every channel sends a message (docs/twilio.md, "Outbound").
+
+Verbs: `send` writes the outbound `message` event and its `Outbox` row in one
+transaction and enqueues delivery after commit; `deliver` claims the row, calls the
+channel's sender outside any transaction and records what happened;
+`record_provider_status` takes the provider's delivery callbacks; `sweep` re-enqueues
+due retries and hands rows whose worker died mid-send to reconciliation.
+
+Senders are registered by channel in `THROUGHLINE_SENDERS` (dotted paths): a sender
+takes an `Outbox` row and returns a `Receipt`, or raises `SendError` saying whether the
+message may have left and whether to try again. The guarantees:
+
+- a message is sent at most once: only the worker whose conditional UPDATE moved the row
+  from `pending` to `sending` calls the provider, and a row whose outcome is unknown
+  (timeout after the request went out, a worker killed mid-call) goes to `reconcile`,
+  never back to `pending`;
+- nothing is lost: a row whose task vanished (broker down at commit, worker lost before
+  the claim) is still `pending` and the sweep enqueues it again;
+- STOP wins: consent is checked when the row is written and again just before the call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from . import consent, delivery, journal
+from .identities import InvalidIdentity, live_customer, normalize_identity
+from .models import Customer, Event, Identity, Outbox
+
+logger = logging.getLogger(__name__)
+
+# Which identity a channel sends to.
+ADDRESS_KIND = {
+    "sms": Identity.Kind.PHONE,
+    "voice": Identity.Kind.PHONE,
+    "email": Identity.Kind.EMAIL,
+}
+# Twilio's limit for one message body (it splits it into segments up to this length).
+MAX_BODY_CHARS = 1600
+MAX_MEDIA = 10
+# A new row's task normally runs within a second of the commit; the sweep steps in only
+# when that task was lost, this long after. The same lease keeps a row the sweep has just
+# enqueued from being enqueued again on the next beat while it waits in the queue.
+ENQUEUE_LEASE = timedelta(minutes=2)
+# Waits after the 1st, 2nd, ... failed attempt that may be retried; then it fails for good.
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Characters that cost money and mean nothing: a stray no-break space turns a GSM-7 SMS
+# into UCS-2, which halves the characters per segment and so can double the price.
+_INVISIBLE = str.maketrans(
+    {"\xa0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None}
+)
+
+
+class Refused(Exception):
+    """The message was not written: no consent, no address, nothing to send. Say it to the agent."""
+
+
+class SendError(Exception):
+    """A sender could not send. `maybe_sent`: the request may have reached the provider, so
+    it is never retried blindly; `permanent`: retrying cannot help; `opted_out`: the
+    provider says the recipient said stop (the identity is opted out)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str = "",
+        permanent: bool = False,
+        maybe_sent: bool = False,
+        opted_out: bool = False,
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = str(code or "")
+        self.permanent = permanent or opted_out
+        self.maybe_sent = maybe_sent
+        self.opted_out = opted_out
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a provider answered when it took a message."""
+
+    provider_id: str
+    status: str = "queued"
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def send(
+    *,
+    customer: Customer,
+    channel: str,
+    body: str,
+    author=None,
+    to: str | None = None,
+    from_address: str = "",
+    media_urls: list[str] | tuple[str, ...] = (),
+    data: dict | None = None,
+) -> Event:
+    """Write an outbound message to the customer on `channel`; return its event.
+
+    Delivery happens after commit (a Celery task, then `deliver`). `to` picks one of the
+    customer's addresses; by default the newest one that has not opted out. Raises
+    `Refused` with a reason an agent can read when nothing may be sent. Not durable on
+    purpose: a caller deciding to send (the engagement arbiter) writes its decision and
+    this row in one transaction.
+    """
+    if channel not in settings.THROUGHLINE_SENDERS:
+        raise Refused(f"Throughline cannot send on {channel!r} (no sender in THROUGHLINE_SENDERS).")
+    body = plain_text(body)
+    media_urls = list(media_urls)
+    if not body and not media_urls:
+        raise Refused("There is nothing to send: the message is empty.")
+    if len(body) > MAX_BODY_CHARS:
+        raise Refused(f"The message is {len(body)} characters; the limit is {MAX_BODY_CHARS}.")
+    if len(media_urls) > MAX_MEDIA:
+        raise Refused(f"At most {MAX_MEDIA} attachments fit in one message.")
+    with transaction.atomic():
+        customer = live_customer(customer)
+        recipient = _recipient(customer, channel, to)
+        event = journal.record(
+            customer=customer,
+            channel=channel,
+            kind="message",
+            direction=Event.Direction.OUT,
+            body=body,
+            data={
+                **(data or {}),
+                "to": recipient.value,
+                **({"media_urls": media_urls} if media_urls else {}),
+            },
+            author=author,
+            delivery_status="pending",
+        )
+        now = timezone.now()
+        item = Outbox.objects.create(
+            channel=channel,
+            event=event,
+            to_address=recipient.value,
+            from_address=from_address,
+            body=body,
+            media_urls=media_urls,
+            next_attempt_at=now + ENQUEUE_LEASE,
+            created_at=now,
+            updated_at=now,
+        )
+        enqueue_delivery_on_commit(item.pk)
+    return event
+
+
+def plain_text(body: str) -> str:
+    return str(body).translate(_INVISIBLE).strip()
+
+
+def _recipient(customer: Customer, channel: str, to: str | None) -> Identity:
+    kind = ADDRESS_KIND.get(channel)
+    if kind is None:
+        raise Refused(f"No address kind is known for channel {channel!r}.")
+    identities = customer.identities.filter(kind=kind)
+    if to is not None:
+        try:
+            identities = identities.filter(value=normalize_identity(kind, to)[1])
+        except InvalidIdentity as exc:
+            raise Refused(str(exc)) from None
+    candidates = list(identities.order_by("-created_at", "-pk"))
+    if not candidates:
+        raise Refused(
+            f"This customer has no {kind} to send {channel} to"
+            + (" at that address." if to else ".")
+        )
+    for identity in candidates:
+        if identity.opted_out_at is None:
+            return identity
+    latest = candidates[0]
+    raise Refused(
+        f"The customer opted out of {channel} ({latest.consent_source or 'opt-out'}, "
+        f"{latest.opted_out_at:%Y-%m-%d %H:%M} UTC); nothing was sent."
+    )
+
+
+def enqueue_delivery_on_commit(outbox_id: int) -> None:
+    """Queue `deliver(outbox_id)` once the row is committed. If the broker is down, the row
+    stays pending and the sweep enqueues it after ENQUEUE_LEASE."""
+    from .tasks import deliver_outbox_item  # tasks imports this module
+
+    transaction.on_commit(lambda: deliver_outbox_item.delay(outbox_id), robust=True)
+
+
+# ---------------------------------------------------------------------------- delivering
+
+
+@cache
+def _sender(path: str):
+    return import_string(path)
+
+
+def deliver(outbox_id: int) -> str:
+    """Deliver one outbox row, at most once; return the row's status afterwards.
+
+    1. Claim: one conditional UPDATE moves the row from pending to sending. Zero rows
+       updated means another worker has it, it is done, or it is gone: do nothing.
+    2. Check consent again: a STOP may have arrived since the row was written.
+    3. Call the sender, outside any transaction (it talks to the network).
+    4. Record the outcome: sent; failed (permanent, or out of attempts); pending again with
+       next_attempt_at (transient, and the request never left); reconcile (unknown).
+    A worker killed between 1 and 4 leaves the row sending; the sweep moves it to
+    reconcile. It is never sent again by us.
+    """
+    now = timezone.now()
+    # durable: the provider call below must never run inside a caller's transaction
+    with transaction.atomic(durable=True):
+        claimed = Outbox.objects.filter(pk=outbox_id, status=Outbox.Status.PENDING).update(
+            status=Outbox.Status.SENDING, claimed_at=now, updated_at=now, attempts=F("attempts") + 1
+        )
+    if not claimed:
+        return Outbox.objects.filter(pk=outbox_id).values_list("status", flat=True).first() or ""
+    item = Outbox.objects.select_related("event").get(pk=outbox_id)
+    kind = ADDRESS_KIND.get(item.channel)
+    if kind and consent.is_opted_out(kind, item.to_address):
+        return _fail(
+            item, SendError("The recipient opted out before it was sent.", code="opted_out")
+        )
+    try:
+        receipt = _sender(settings.THROUGHLINE_SENDERS[item.channel])(item)
+    except SendError as exc:
+        logger.warning(
+            "outbox %s: %s send failed (code %s, permanent=%s, maybe_sent=%s)",
+            item.pk, item.channel, exc.code or "-", exc.permanent, exc.maybe_sent,
+        )  # fmt: skip
+        return _handle_error(item, exc)
+    except Exception:
+        # A bug in a sender: we cannot tell whether anything went out.
+        logger.exception("outbox %s: the %s sender crashed", item.pk, item.channel)
+        return _reconcile(item, "The sender crashed; it is unknown whether the message went out.")
+    return _sent(item, receipt)
+
+
+def _handle_error(item: Outbox, error: SendError) -> str:
+    if error.opted_out:
+        _opt_out_recipient(item, error.code)
+    if error.maybe_sent:
+        return _reconcile(item, error.reason, code=error.code)
+    if error.permanent:
+        return _fail(item, error)
+    if item.attempts >= MAX_ATTEMPTS:
+        return _fail(
+            item,
+            SendError(f"Gave up after {item.attempts} attempts: {error.reason}", code=error.code),
+        )
+    now = timezone.now()
+    Outbox.objects.filter(pk=item.pk, status=Outbox.Status.SENDING).update(
+        status=Outbox.Status.PENDING,
+        next_attempt_at=now + RETRY_DELAYS[min(item.attempts, len(RETRY_DELAYS)) - 1],
+        claimed_at=None,
+        error_code=error.code,
+        last_error=error.reason,
+        updated_at=now,
+    )
+    return Outbox.Status.PENDING
+
+
+def _opt_out_recipient(item: Outbox, code: str) -> None:
+    """The provider says the recipient said stop: make our records agree."""
+    identity = Identity.objects.filter(
+        kind=ADDRESS_KIND.get(item.channel), value=item.to_address
+    ).first()
+    if identity is not None and identity.opted_out_at is None:
+        consent.opt_out(identity, source=f"{item.channel}:provider {code or 'opt-out'}")
+
+
+# The outcome may land after the sweep gave up on a slow worker (reconcile) or after a
+# provider callback already proved the send (sent): knowledge only ever improves.
+_UNSETTLED = [Outbox.Status.SENDING, Outbox.Status.RECONCILE]
+
+
+def _sent(item: Outbox, receipt: Receipt) -> str:
+    now = timezone.now()
+    status = receipt.status if receipt.status in delivery.DELIVERY_STATUS_RANK else "queued"
+    with transaction.atomic():
+        Outbox.objects.filter(pk=item.pk, status__in=_UNSETTLED).update(
+            status=Outbox.Status.SENT,
+            provider_id=receipt.provider_id,
+            sent_at=now,
+            claimed_at=None,
+            error_code="",
+            last_error="",
+            updated_at=now,
+        )
+        delivery.update_delivery_status(item.event, status, source_id=receipt.provider_id or None)
+    return Outbox.Status.SENT
+
+
+def _fail(item: Outbox, error: SendError) -> str:
+    now = timezone.now()
+    with transaction.atomic():
+        Outbox.objects.filter(pk=item.pk, status__in=_UNSETTLED).update(
+            status=Outbox.Status.FAILED,
+            claimed_at=None,
+            error_code=error.code,
+            last_error=error.reason,
+            updated_at=now,
+        )
+        delivery.update_delivery_status(
+            item.event, "failed", error_code=error.code, reason=error.reason
+        )
+    return Outbox.Status.FAILED
+
+
+def _reconcile(
+    item: Outbox, reason: str, *, code: str = "", claimed_before: datetime | None = None
+) -> str:
+    now = timezone.now()
+    rows = Outbox.objects.filter(pk=item.pk, status=Outbox.Status.SENDING)
+    if claimed_before is not None:
+        rows = rows.filter(claimed_at__lt=claimed_before)
+    with transaction.atomic():
+        if rows.update(
+            status=Outbox.Status.RECONCILE, error_code=code, last_error=reason, updated_at=now
+        ):
+            delivery.update_delivery_status(
+                item.event, "unconfirmed", error_code=code, reason=reason
+            )
+    return Outbox.Status.RECONCILE
+
+
+# ---------------------------------------------------------------------------- callbacks
+
+
+def record_provider_status(
+    *,
+    channel: str,
+    provider_id: str,
+    status: str,
+    error_code: str = "",
+    reason: str = "",
+    outbox_id: int | None = None,
+    opted_out: bool = False,
+) -> Event | None:
+    """Apply a provider's delivery callback; return the event, or None if it is not ours.
+
+    The event is found by the provider's id, or, when the worker never got to record that
+    id (it died, or timed out, after the provider took the message), by the outbox id we
+    put in the callback URL. Either way a callback proves the provider has the message, so
+    the outbox row is settled as sent: a row in reconcile heals itself. `opted_out`: the
+    provider reports the recipient said stop (Twilio 21610), so the identity is opted out.
+    """
+    event = Event.objects.filter(channel=channel, source_id=provider_id).first()
+    if event is None and outbox_id is not None:
+        item = Outbox.objects.select_related("event").filter(pk=outbox_id, channel=channel).first()
+        if item is not None and item.provider_id in ("", provider_id):
+            event = item.event
+    if event is None or event.direction != Event.Direction.OUT:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        Outbox.objects.filter(event=event).exclude(
+            status__in=[Outbox.Status.SENT, Outbox.Status.FAILED]
+        ).update(
+            status=Outbox.Status.SENT,
+            provider_id=provider_id,
+            sent_at=now,
+            claimed_at=None,
+            error_code="",
+            last_error="",
+            updated_at=now,
+        )
+        delivery.update_delivery_status(
+            event, status, error_code=error_code, reason=reason, source_id=provider_id
+        )
+        if opted_out and (item := Outbox.objects.filter(event=event).first()):
+            _opt_out_recipient(item, error_code)
+    return event
+
+
+# ---------------------------------------------------------------------------- sweeping
+
+
+def sweep(*, batch_size: int = 500, stale_after: timedelta | None = None) -> dict[str, int]:
+    """One beat of the outbox: enqueue due pending rows, reconcile abandoned sending rows.
+
+    Reads only due work through the two partial indexes, `batch_size` rows of each at most
+    (about 1 ms per row: a beat stays well under a second). Concurrent sweeps skip each
+    other's rows (SKIP LOCKED), and a row just enqueued is leased for ENQUEUE_LEASE so the
+    next beat does not enqueue it again while it waits in the queue.
+    """
+    now = timezone.now()
+    stale_after = (
+        stale_after if stale_after is not None else timedelta(seconds=settings.OUTBOX_STALE_AFTER)
+    )
+    abandoned = 0
+    for item in Outbox.objects.select_related("event").filter(
+        status=Outbox.Status.SENDING, claimed_at__lt=now - stale_after
+    )[:batch_size]:
+        # its worker died (or hangs) mid-call: the message may be out, so never resend it
+        _reconcile(
+            item,
+            "The worker stopped while sending; it is unknown whether the message went out. "
+            "It will not be resent automatically.",
+            claimed_before=now - stale_after,
+        )
+        abandoned += 1
+    with transaction.atomic():
+        due = list(
+            Outbox.objects.select_for_update(no_key=True, skip_locked=True)
+            .filter(Q(status=Outbox.Status.PENDING), Q(next_attempt_at__lte=now))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        Outbox.objects.filter(pk__in=due).update(next_attempt_at=now + ENQUEUE_LEASE)
+        for pk in due:
+            enqueue_delivery_on_commit(pk)
+    return {"enqueued": len(due), "reconcile": abandoned}

@@ -1,0 +1,102 @@
+"""Signed Twilio webhooks, the fake Twilio REST server and the locmem SMS outbox."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from twilio.request_validator import RequestValidator
+
+from channels_adapters.sms.backends import LocmemBackend
+from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+SHOP_NUMBER = "+14155550100"
+SHOPPER = "+14155550123"
+
+
+def signature(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+class TwilioWebhooks:
+    """Posts form data to our webhooks signed exactly as Twilio signs them."""
+
+    def __init__(self, client: Client | None = None):
+        self.client = client or Client()
+
+    def post(self, path: str, params: dict, *, sign_params: dict | None = None, token=AUTH_TOKEN):
+        url = settings.PUBLIC_BASE_URL + path
+        return self.client.post(
+            path,
+            urlencode(params),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": signature(url, sign_params or params, token)},
+        )
+
+    def sms(self, body="hello", *, sid="SM" + "a" * 32, sender=SHOPPER, **extra):
+        return self.post(
+            "/hooks/twilio/sms/",
+            {"MessageSid": sid, "From": sender, "To": SHOP_NUMBER, "Body": body, "NumMedia": "0"}
+            | extra,
+        )
+
+    def status(self, sid: str, status: str, *, outbox_id: int | None = None, **extra):
+        path = "/hooks/twilio/sms/status/" + (f"?outbox={outbox_id}" if outbox_id else "")
+        return self.post(path, {"MessageSid": sid, "MessageStatus": status} | extra)
+
+
+@pytest.fixture(autouse=True)
+def twilio_settings(settings):
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = SHOP_NUMBER
+    settings.PUBLIC_BASE_URL = "https://shop.example.com"
+    return settings
+
+
+@pytest.fixture
+def twilio():
+    return TwilioWebhooks()
+
+
+@pytest.fixture
+def sent_sms():
+    LocmemBackend.sent.clear()
+    yield LocmemBackend.sent
+    LocmemBackend.sent.clear()
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    server = FakeTwilio().start()
+    settings.SMS_BACKEND = "channels_adapters.sms.backends.TwilioBackend"
+    settings.TWILIO_API_BASE_URL = server.base_url
+    settings.TWILIO_HTTP_TIMEOUT = 1.0
+    yield server
+    server.stop()
+
+
+def sid(n: int) -> str:
+    return f"SM{n:032x}"
+
+
+def subprocess_env(**extra) -> dict:
+    """The environment for another process that uses this test database and Redis."""
+    db = connection.settings_dict
+    host = db["OPTIONS"].get("host") or db["HOST"]
+    if host.startswith("/"):
+        url = f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
+    else:
+        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "DEBUG": "true",
+        **extra,
+    }
