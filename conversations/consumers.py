@@ -47,6 +47,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(
                     conversation_group(conversation_id), self.channel_name
                 )
+        elif kind == "typing":
+            await self._typing(content)
         else:
             await self.send_json(
                 {"type": "error", "error": "Unknown message type; use subscribe or unsubscribe."}
@@ -112,6 +114,46 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.send_json(
                 {"type": "resync", "conversation": conversation_id, "moved_to": message["moved_to"]}
+            )
+
+    # Typing indicators (the web-chat widget, docs/widget.md): ephemeral group messages,
+    # never journal events. {"type": "typing", "conversation": 12, "typing": true} from an
+    # agent reaches the shopper's widget; the shopper's typing arrives here as "typing".
+    async def _typing(self, content):
+        conversation_id = self._int(content.get("conversation"))
+        if conversation_id not in self.sent_seq:
+            await self.send_json({"type": "error", "error": "Subscribe before typing."})
+            return
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id),
+            {
+                "type": "agent.typing",
+                "conversation": conversation_id,
+                "typing": bool(content.get("typing")),
+                "sender": self.channel_name,
+            },
+        )
+
+    async def widget_typing(self, message):
+        if message["conversation"] in self.sent_seq:
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation": message["conversation"],
+                    "from": "customer",
+                    "typing": message["typing"],
+                }
+            )
+
+    async def agent_typing(self, message):
+        if message["conversation"] in self.sent_seq and message.get("sender") != self.channel_name:
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation": message["conversation"],
+                    "from": "agent",
+                    "typing": message["typing"],
+                }
             )
 
     @staticmethod

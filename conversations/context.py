@@ -1,20 +1,34 @@
 """The customer context: what everyone needs to know about a customer now.
 
-One function, `build_context`, read by the agent panel, and later by the widget and voice
-greetings and the nudge templates. It reads a bounded number of rows whatever the length
-of the history.
+One function, `build_context`, read by the agent panel, the widget and voice greetings
+and the nudge templates; `greeting` turns a context into the widget's first words. It
+reads a bounded number of rows whatever the length of the history.
+
+Other apps add what they know through THROUGHLINE_CONTEXT_PROVIDERS: dotted paths to
+functions called with the (live) customer, each returning a dict merged into
+`CustomerContext.extra`. This module never imports them. The keys in use:
+
+- commerce.context.provide: `open_cart`, `cart_value`, `products_viewed`, `last_order`,
+  `current_intent` (`{"kind": "evaluating" | "cart" | "checkout", ...}` or None).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Max
+from django.utils.module_loading import import_string
 
 from .identities import live_customer
 from .models import Case, Customer, Event
 
+logger = logging.getLogger(__name__)
+
 RECENT_TOUCHPOINTS = 10
+DEFAULT_GREETING = "Hi! How can we help you today?"
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,8 @@ class CustomerContext:
     last_channel: str
     recent: list[Event] = field(default_factory=list)  # newest first
     open_case: Case | None = None
+    # What THROUGHLINE_CONTEXT_PROVIDERS added (JSON-ready values), keyed as listed above.
+    extra: dict = field(default_factory=dict)
 
 
 _CONSENT_CHANNEL = {"phone": "sms", "email": "email"}
@@ -75,4 +91,39 @@ def build_context(customer: Customer) -> CustomerContext:
         last_channel=conversation.last_channel,
         recent=recent,
         open_case=open_case,
+        extra=_provided(customer),
     )
+
+
+def _providers() -> list[Callable[[Customer], dict]]:
+    return [import_string(path) for path in getattr(settings, "THROUGHLINE_CONTEXT_PROVIDERS", [])]
+
+
+def _provided(customer: Customer) -> dict:
+    extra: dict = {}
+    for provide in _providers():
+        try:
+            extra.update(provide(customer))
+        except Exception:
+            # A greeting without the cart beats a widget or agent panel that fails to open.
+            logger.exception("context provider %s failed", provide.__qualname__)
+    return extra
+
+
+def greeting(context: CustomerContext) -> str:
+    """The widget's opening line: about what the customer is doing now, else the default.
+
+    Plain text (the widget escapes it). The default is the setting WIDGET_DEFAULT_GREETING.
+    """
+    intent = context.extra.get("current_intent") or {}
+    kind = intent.get("kind")
+    if kind == "evaluating" and intent.get("name"):
+        return f"Can I help you with your evaluation of the {intent['name']}?"
+    if kind == "checkout":
+        return "Need a hand finishing your order? I'm here if anything is unclear."
+    if kind == "cart":
+        names = intent.get("names") or []
+        if len(names) == 1:
+            return f"Any questions about the {names[0]} in your cart?"
+        return f"Any questions about the {intent.get('item_count', len(names))} items in your cart?"
+    return getattr(settings, "WIDGET_DEFAULT_GREETING", "") or DEFAULT_GREETING

@@ -275,6 +275,7 @@ class Launcher:
         if self.dana_url:
             lines.append(f"  Demo conversation      {self.dana_url}")
         lines += [
+            f"  Demo shop (widget)     {http}/widget/demo/",
             f"  Health                 {http}/healthz   {http}/readyz",
             f"  Websocket              {ws}/ws/agent/",
         ]

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_DIRS = ["config", "conversations", "channels_adapters", "commerce", "api", "quickstart"]
+APP_DIRS = [
+    "config",
+    "conversations",
+    "channels_adapters",
+    "commerce",
+    "api",
+    "instore",
+    "quickstart",
+]
 
 RULES = {
     # rule: (pattern, files allowed to match, a line it must catch, a line it must let pass)

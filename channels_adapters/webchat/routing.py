@@ -1,3 +1,7 @@
 """Websocket routes of the widget, wired in config/asgi.py."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import WidgetConsumer
+
+websocket_urlpatterns: list = [path("ws/widget/", WidgetConsumer.as_asgi())]

@@ -1,0 +1,17 @@
+"""The gunicorn application of `bench.sms_inbound`: the project's, on the bench's URLconf.
+
+`config.wsgi` with one change: ROOT_URLCONF is `bench._sms_urls` (the project's URLs plus
+the floor view), so the floor runs in the very same server as the webhook and never
+appears among the project's public URLs. The settings are otherwise those the environment
+gives, as for `gunicorn config.wsgi`.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+
+settings.ROOT_URLCONF = "bench._sms_urls"
+application = get_wsgi_application()

@@ -1,0 +1,377 @@
+"""Live fan-out to widget sockets against its floor: `python -m bench.widget_fanout` (~1 min).
+
+One uvicorn process (the websocket process of production) serves config.asgi plus a floor
+route, `/ws/floor/`: a minimal Channels consumer that forwards each bare group message it
+gets. With 1, 10 and 100 connected sockets in one group (one conversation open in that
+many widget tabs, and one agent socket subscribed to it), this process alternates, in
+rounds:
+
+- record: `journal.record()` of an agent's web reply; the clock starts at its commit (an
+  on_commit callback registered first) and stops when each widget socket and the agent
+  socket has the message;
+- floor: a bare group message of the same size, published over the same per-process
+  connection `record()` publishes on (conversations.broadcast.publisher), to as many floor
+  sockets; the clock starts just before the publish.
+
+Each figure is the p99 of all receipts of record over the p99 of the floor's receipts, for
+the widget sockets and the agent socket (the verdict takes the worse of the two); a
+message that has not arrived within LOST_AFTER seconds is lost. Everything runs on a
+scratch database, `throughline_bench_widget`, and the server listens on 127.0.0.1 on a
+port below 32768; it is stopped at the end.
+"""
+
+# ruff: noqa: E402  (Django must be set up before the models are imported)
+
+from __future__ import annotations
+
+import os
+
+from bench import release_connections, scratch_database, setup_django, verdict
+
+setup_django()
+
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import quote
+
+from channels.auth import AuthMiddlewareStack
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import path
+
+from config import asgi
+
+DATABASE = "throughline_bench_widget"
+COUNTS = (1, 10, 100)
+ROUNDS = 10  # per count: each round sends ROUND_SIZE of each kind
+ROUND_SIZE = 20
+WARMUP = 20  # messages of each kind before the clock starts
+LOST_AFTER = 3.0  # seconds
+PORTS = range(27_100, 27_200)
+ORIGIN = "http://localhost"
+FLOOR_GROUP = "bench.floor"
+BODY = "Yes: the T900 folds flat to 25 cm and rolls on two wheels; it fits under most beds."
+
+
+# ---------------------------------------------------------------------------- the server side
+
+
+class FloorConsumer(AsyncJsonWebsocketConsumer):
+    """The least a consumer can do: join a group, forward what arrives."""
+
+    async def connect(self):
+        await self.channel_layer.group_add(FLOOR_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(FLOOR_GROUP, self.channel_name)
+
+    async def floor_message(self, message):
+        await self.send_json({"type": "floor", "message": message["message"]})
+
+
+# What uvicorn serves (`bench.widget_fanout:application`): production's routes, same
+# middleware, plus the floor.
+application = ProtocolTypeRouter(
+    {
+        "http": asgi.django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(
+                URLRouter([path("ws/floor/", FloorConsumer.as_asgi()), *asgi.websocket_urlpatterns])
+            )
+        ),
+    }
+)
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS}")
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    host = db["OPTIONS"].get("host") or db["HOST"]
+    if host.startswith("/"):
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
+    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+UVICORN = [
+    *[sys.executable, "-m", "uvicorn", "bench.widget_fanout:application", "--host", "127.0.0.1"],
+    *["--lifespan", "off", "--log-level", "warning"],
+]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL}
+    # our own interpreter serving a module of this package
+    process = subprocess.Popen(  # noqa: S603
+        [*UVICORN, "--port", str(port)],
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("the benchmark server did not start") from None
+            time.sleep(0.1)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# ---------------------------------------------------------------------------- the clients
+
+
+class Receivers:
+    """Websocket clients on an event loop in a thread; each receipt's time is kept by key."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.sockets: list = []
+        self.lock = threading.Lock()
+        self.receipts: dict[str, list[tuple[str, float]]] = {}  # key -> [(role, time)]
+
+    def run(self, coroutine, timeout=60):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def open(self, url: str, role: str, *, headers=None, first: dict | None = None) -> None:
+        self.run(self._open(url, role, headers or {}, first))
+
+    async def _open(self, url, role, headers, first):
+        from websockets.asyncio.client import connect
+
+        ws = await connect(url, origin=ORIGIN, additional_headers=headers, max_size=2**22)
+        if first is not None:
+            await ws.send(json.dumps(first))
+        self.sockets.append(ws)
+        asyncio.get_running_loop().create_task(self._listen(ws, role))
+
+    async def _listen(self, ws, role):
+        async for text in ws:
+            at = time.perf_counter()
+            frame = json.loads(text)
+            key = None
+            if frame["type"] == "message":  # the widget
+                key = frame["message"]["body"]
+            elif frame["type"] == "event":  # the agent socket
+                key = frame["event"]["body"]
+            elif frame["type"] == "floor":
+                key = frame["message"]["body"]
+            if key is not None:
+                with self.lock:
+                    self.receipts.setdefault(key, []).append((role, at))
+
+    def wait_for(self, key: str, expected: int, timeout: float) -> list[tuple[str, float]]:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                got = self.receipts.get(key, [])
+                if len(got) >= expected:
+                    return list(got)
+            time.sleep(0.0002)
+        with self.lock:
+            return list(self.receipts.get(key, []))
+
+    def close(self) -> None:
+        async def close_all():
+            await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+        self.run(close_all())
+        self.sockets.clear()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def p99(values: list[float]) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[98]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def measure(count: int, port: int, receivers: Receivers, fixtures: dict) -> dict:
+    from conversations import broadcast, journal
+    from conversations.models import Conversation
+
+    ws_base = f"ws://127.0.0.1:{port}"
+    # everyone starts from now: no replay of the previous counts' messages
+    last_seq = Conversation.objects.get(pk=fixtures["conversation_id"]).last_seq
+    widget_url = (
+        f"{ws_base}/ws/widget/?site={fixtures['site_key']}&token={fixtures['token']}"
+        f"&after_seq={last_seq}"
+    )
+    for _ in range(count):
+        receivers.open(widget_url, "widget")
+        receivers.open(f"{ws_base}/ws/floor/", "floor")
+    receivers.open(
+        f"{ws_base}/ws/agent/",
+        "agent",
+        headers={"Cookie": fixtures["cookie"]},
+        first={
+            "type": "subscribe",
+            "conversation": fixtures["conversation_id"],
+            "after_seq": last_seq,
+        },
+    )
+    time.sleep(0.5)  # every socket has joined its group
+
+    latencies: dict[str, list[float]] = {"widget": [], "agent": [], "floor": []}
+    lost = {"record": 0, "floor": 0}
+    sequence = 0
+
+    def send_record(measured: bool) -> None:
+        nonlocal sequence
+        sequence += 1
+        body = f"{BODY} r{count}-{sequence}"
+        committed = []
+        with transaction.atomic():
+            # registered first, so it runs at commit, before the broadcast's own callback
+            transaction.on_commit(lambda: committed.append(time.perf_counter()))
+            journal.record(
+                customer=fixtures["customer"],
+                channel="web",
+                kind="message",
+                direction="out",
+                body=body,
+                author=fixtures["agent"],
+                delivery_status="sent",
+            )
+        got = receivers.wait_for(body, count + 1, LOST_AFTER)
+        if measured:
+            lost["record"] += count + 1 - len(got)
+            for role, at in got:
+                latencies[role].append(at - committed[0])
+
+    def send_floor(measured: bool) -> None:
+        nonlocal sequence
+        sequence += 1
+        body = f"{BODY} f{count}-{sequence}"
+        message = {
+            "type": "floor.message",
+            "message": {"seq": sequence, "body": body, "occurred_at": "2026-01-01T00:00:00+00:00"},
+        }
+        started = time.perf_counter()
+        broadcast.publisher.publish([(FLOOR_GROUP, message)])
+        got = receivers.wait_for(body, count, LOST_AFTER)
+        if measured:
+            lost["floor"] += count - len(got)
+            latencies["floor"].extend(at - started for _, at in got)
+
+    for _ in range(WARMUP):
+        send_floor(False)
+        send_record(False)
+    for _ in range(ROUNDS):
+        for _ in range(ROUND_SIZE):
+            send_floor(True)
+        for _ in range(ROUND_SIZE):
+            send_record(True)
+    receivers.close()
+    with receivers.lock:
+        receivers.receipts.clear()
+    return {"latencies": latencies, "lost": lost}
+
+
+def make_fixtures() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from channels_adapters.webchat.inbound import visitor_customer
+    from channels_adapters.webchat.models import Site
+    from conversations.visitors import issue_visitor_token, new_visitor_id
+
+    site = Site.objects.create(name="bench", allowed_origins=[ORIGIN])
+    visitor_id = new_visitor_id()
+    customer = visitor_customer(visitor_id)
+    agent = get_user_model().objects.create_user("bench-agent", is_staff=True)
+    client = Client()
+    client.force_login(agent)
+    return {
+        "site_key": site.public_key,
+        "token": quote(issue_visitor_token(visitor_id)),
+        "customer": customer,
+        "conversation_id": customer.conversation.pk,
+        "agent": agent,
+        "cookie": f"sessionid={client.cookies['sessionid'].value}",
+    }
+
+
+def main() -> int:
+    lines = []
+    with scratch_database(DATABASE):
+        fixtures = make_fixtures()
+        port = free_port()
+        server = start_server(port)
+        receivers = Receivers()
+        try:
+            for count in COUNTS:
+                result = measure(count, port, receivers, fixtures)
+                lat, lost = result["latencies"], result["lost"]
+                floor = p99(lat["floor"]) if lat["floor"] else float("inf")
+                widget = p99(lat["widget"]) if lat["widget"] else float("inf")
+                agent = p99(lat["agent"]) if lat["agent"] else float("inf")
+                medians = {role: statistics.median(lat[role]) * 1000 for role in lat}
+                print(
+                    f"{count:>3} sockets: p50 floor {medians['floor']:.2f} ms, "
+                    f"widget {medians['widget']:.2f} ms, agent {medians['agent']:.2f} ms",
+                    flush=True,
+                )
+                print(
+                    f"{count:>3} sockets: p99 floor {floor * 1000:.2f} ms, "
+                    f"widget {widget * 1000:.2f} ms ({widget / floor:.2f}x), "
+                    f"agent {agent * 1000:.2f} ms ({agent / floor:.2f}x); "
+                    f"lost: record {lost['record']}, floor {lost['floor']}",
+                    flush=True,
+                )
+                lines.append(
+                    verdict(
+                        f"widget_fanout.p99_ratio_{count}", max(widget, agent) / floor, at_most=2
+                    )
+                )
+                lines.append(verdict(f"widget_fanout.lost_{count}", lost["record"], at_most=0))
+        finally:
+            receivers.stop()
+            stop_server(server)
+            release_connections()
+    for line in lines:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Shopper traffic from the widget into the journal: messages and tracked events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.utils.module_loading import import_string
+
+from conversations import journal
+from conversations.identities import resolve_customer
+from conversations.models import Customer, Event
+
+MAX_BODY_CHARS = 2000
+MAX_CLIENT_ID_CHARS = 64
+TRACK_TYPES = frozenset(
+    {"page_viewed", "product_viewed", "cart_updated", "checkout_started", "order_placed"}
+)
+
+
+def visitor_customer(visitor_id: str) -> Customer:
+    """The customer behind a widget visitor (made on first contact, followed through merges)."""
+    return resolve_customer("visitor", visitor_id)
+
+
+def receive_message(*, visitor_id: str, client_id: str, body: str) -> Event:
+    """Record one shopper message; a resend with the same client id returns the first event.
+
+    The source id is namespaced by the visitor, so one visitor's ids can never reach (or
+    reveal) another's events under the unique `(channel, source_id)`.
+    """
+    return journal.record(
+        customer=visitor_customer(visitor_id),
+        channel=Event.Channel.WEB,
+        kind="message",
+        direction=Event.Direction.IN,
+        body=body,
+        source_id=f"{visitor_id}:{client_id}",
+    )
+
+
+def track(
+    *,
+    visitor_id: str,
+    type: str,  # the events API's own word
+    payload: dict,
+    event_id: str = "",
+    occurred_at: datetime | None = None,
+):
+    """Feed a `Throughline.track(type, props)` call to the events API's ingestion, as the
+    shop's servers would, for the browsing visitor."""
+    customer = visitor_customer(visitor_id)
+    # namespaced like messages: a visitor cannot collide with (or replay) others' event ids
+    event_id = f"web:{visitor_id}:{event_id or uuid.uuid4().hex}"
+    ingest_event = _ingest_event()
+    if ingest_event is not None:
+        return ingest_event(
+            customer=customer,
+            event_id=event_id,
+            type=type,
+            payload=payload,
+            occurred_at=occurred_at,
+            channel="web",
+        )
+    # Without commerce/ (an install that left it out) the events still reach the journal.
+    kind = {"cart_updated": "cart", "order_placed": "order"}.get(type, type)
+    return journal.record(
+        customer=customer,
+        channel=Event.Channel.WEB,
+        kind=kind,
+        direction=Event.Direction.INTERNAL,  # shop activity, not the customer talking
+        body=type.replace("_", " ").capitalize(),
+        data={"type": type, "payload": payload},
+        source_id=event_id[:128],
+        occurred_at=occurred_at,
+    )
+
+
+def _ingest_event():
+    try:
+        return import_string("commerce.ingest.ingest_event")
+    except ImportError:
+        return None

@@ -1,0 +1,187 @@
+"""The public side: the scan landing page `/s/<code>/`, its scan call, and the QR images.
+
+The page itself writes nothing: link previews, prefetchers and crawlers fetch pages, and
+they are not shoppers. The page's script then posts `/s/<code>/scan` with the widget's
+visitor token from this browser, if it has one, and the scan is recorded on that
+visitor's conversation (or on a new anonymous visitor's, whose token goes back to the
+browser so the widget continues it). Unknown, inactive and malformed codes all get the
+same friendly 404 and write nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.views.decorators.http import require_GET, require_POST
+
+from conversations.visitors import (
+    InvalidVisitorToken,
+    issue_visitor_token,
+    new_visitor_id,
+    read_visitor_token,
+)
+
+from . import qr
+from .models import WEEKDAYS, Placement, Store
+from .scans import find_active_placement, record_scan
+
+MAX_SCAN_BODY_BYTES = 4 * 1024
+CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+MAX_PRODUCT_IN_TEXT = 60  # keeps the prefilled text to one SMS segment
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    response = render(request, "instore/not_found.html", status=404)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def price_text(price: Decimal | None, currency: str) -> str:
+    if price is None:
+        return ""
+    amount = f"{price:,.0f}" if currency == "JPY" else f"{price:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}".strip()
+
+
+def hours_today(store: Store) -> list[list[str]] | None:
+    """Today's opening intervals in the store's own time zone; None when hours are unset."""
+    if not store.business_hours:
+        return None
+    try:
+        now = timezone.now().astimezone(zoneinfo.ZoneInfo(store.time_zone))
+    except zoneinfo.ZoneInfoNotFoundError:
+        return None
+    return store.hours_on(WEEKDAYS[now.weekday()])
+
+
+def sms_text(placement: Placement, reference: str = "") -> str:
+    product = placement.product.name
+    if len(product) > MAX_PRODUCT_IN_TEXT:
+        product = product[: MAX_PRODUCT_IN_TEXT - 1] + "…"
+    text = f"Hi! I'm at {placement.store.name} looking at the {product}."
+    return f"{text} Ref {reference}" if reference else text
+
+
+def sms_link(phone: str, body: str) -> str:
+    # "?&body=" is read by both iOS ("&body=") and Android ("?body=") messaging apps.
+    return f"sms:{phone}?&body={quote(body, safe='')}"
+
+
+def widget_site_key() -> str:
+    """The widget the page opens. The demo site is made on first use, as its shop does."""
+    key = settings.INSTORE_WIDGET_SITE_KEY
+    if key and key == settings.INSTORE_DEMO_SITE_KEY and getattr(settings, "WIDGET_DEMO", False):
+        try:
+            import_string("channels_adapters.webchat.demo.demo_site")()
+        except ImportError:
+            return ""
+    return key
+
+
+@require_GET
+def landing(request: HttpRequest, code: str) -> HttpResponse:
+    placement = find_active_placement(code)
+    if placement is None:
+        return not_found(request)
+    store, product = placement.store, placement.product
+    site_key = widget_site_key()
+    page = {
+        "scanUrl": reverse("instore:scan", args=[placement.code]),
+        "csrfToken": get_token(request),
+        "siteKey": site_key,
+        "widgetUrl": "/widget.js",  # a stable public URL (DESIGN.md)
+    }
+    response = render(
+        request,
+        "instore/landing.html",
+        {
+            "placement": placement,
+            "store": store,
+            "product": product,
+            "price": price_text(product.price, product.currency),
+            "hours_today": hours_today(store),
+            "sms_href": sms_link(store.phone, sms_text(placement)) if store.phone else "",
+            "tel_href": f"tel:{store.phone}" if store.phone else "",
+            "page": page,
+        },
+    )
+    # The same for every shopper, but it carries a CSRF token: no shared caches.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_POST
+def scan(request: HttpRequest, code: str) -> JsonResponse:
+    """Record the scan for this browser's visitor; answer with its token and the
+    "Text us" link carrying the scan's reference."""
+    placement = find_active_placement(code)
+    if placement is None:
+        return JsonResponse({"error": "Unknown code."}, status=404)
+    if len(request.body) > MAX_SCAN_BODY_BYTES:
+        return JsonResponse({"error": "Too large."}, status=413)
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "The body must be JSON."}, status=400)
+    token = data.get("token") if isinstance(data, dict) else None
+    visitor_id = None
+    if isinstance(token, str) and token:
+        try:
+            visitor_id = read_visitor_token(token)
+        except InvalidVisitorToken:
+            visitor_id = None  # forged or expired: carry on as a new visitor, as the widget does
+    visitor_id = visitor_id or new_visitor_id()
+    recorded = record_scan(placement=placement, visitor_id=visitor_id)
+    text = sms_text(placement, recorded.reference)
+    response = JsonResponse(
+        {
+            "token": issue_visitor_token(visitor_id),
+            "reference": recorded.reference,
+            "sms_body": text,
+            "sms_href": sms_link(placement.store.phone, text) if placement.store.phone else "",
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _placement_for_image(request: HttpRequest, code: str) -> Placement:
+    """Anyone may fetch the image of an active placement (it encodes only the code they
+    already hold); staff may also fetch inactive ones, to print before a launch."""
+    placement = find_active_placement(code)
+    if placement is None and request.user.is_active and request.user.is_staff:
+        placement = Placement.objects.filter(code=str(code).lower()).first()
+    if placement is None:
+        raise Http404("No such placement.")
+    return placement
+
+
+def _image(placement: Placement, body, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    # The image depends only on the code and PUBLIC_BASE_URL, neither of which changes.
+    response["Cache-Control"] = "public, max-age=86400" if placement.active else "private"
+    response["Content-Disposition"] = f'inline; filename="qr-{placement.code}.{extension}"'
+    return response
+
+
+@require_GET
+def qr_svg(request: HttpRequest, code: str) -> HttpResponse:
+    placement = _placement_for_image(request, code)
+    return _image(placement, qr.qr_svg(qr.placement_url(placement.code)), "image/svg+xml", "svg")
+
+
+@require_GET
+def qr_png(request: HttpRequest, code: str) -> HttpResponse:
+    placement = _placement_for_image(request, code)
+    return _image(placement, qr.qr_png(qr.placement_url(placement.code)), "image/png", "png")

@@ -1,0 +1,247 @@
+"""The shopper socket /ws/widget/: who may connect, what it stores, what it forwards."""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async as sync_to_async  # closes its connection
+
+from channels_adapters.webchat import inbound, outbound
+from conversations import journal
+from conversations.models import Event
+
+from .conftest import (
+    agent_socket,
+    nothing_more,
+    open_widget,
+    receive_until,
+    visitor,
+    widget_socket,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@sync_to_async
+def conversation_of(visitor_id):
+    return inbound.visitor_customer(visitor_id).conversation.pk
+
+
+@sync_to_async
+def events_of(conversation_id, **filters):
+    return list(
+        Event.objects.filter(conversation_id=conversation_id, **filters)
+        .order_by("seq")
+        .values_list("seq", "channel", "direction", "kind", "body", "source_id")
+    )
+
+
+def record(customer, **fields):
+    return journal.record(customer=customer, **fields)
+
+
+async def test_a_foreign_origin_is_refused(site):
+    _, token = visitor()
+    # evil.example fails ALLOWED_HOSTS; localhost:4000 passes it but is not the site's origin
+    for origin in ["https://evil.example", "http://localhost:4000", "null"]:
+        communicator, connected, _ = await widget_socket(site.public_key, token, origin=origin)
+
+        assert not connected, origin
+        await communicator.disconnect()
+
+
+async def test_a_bad_token_or_unknown_site_is_refused(site):
+    _, token = visitor()
+    for site_key, bad_token in [
+        (site.public_key, "forged"),
+        (site.public_key, token[:-2] + "xx"),
+        (site.public_key, ""),
+        ("pk_nope", token),
+    ]:
+        communicator, connected, _ = await widget_socket(site_key, bad_token)
+
+        assert not connected
+        await communicator.disconnect()
+
+
+async def test_a_shopper_message_is_recorded_once_and_reaches_the_agent_at_once(site, agent):
+    visitor_id, token = visitor()
+    widget, _, _ = await open_widget(site, token)
+    conversation_id = await conversation_of(visitor_id)
+    agent_ws = await agent_socket(agent, conversation_id)
+
+    await widget.send_json_to({"type": "message", "id": "c-1", "body": "Is the T900 quiet?"})
+    ack = await receive_until(widget, "ack")
+    seen = await receive_until(agent_ws, "event")
+    # the widget resends after a dropped connection: same client id
+    await widget.send_json_to({"type": "message", "id": "c-1", "body": "Is the T900 quiet?"})
+    again = await receive_until(widget, "ack")
+
+    stored = await events_of(conversation_id, kind="message")
+    assert stored == [
+        (ack["message"]["seq"], "web", "in", "message", "Is the T900 quiet?", f"{visitor_id}:c-1")
+    ]
+    assert again["message"]["seq"] == ack["message"]["seq"]
+    assert ack["message"]["client_id"] == "c-1"
+    assert (seen["event"]["body"], seen["event"]["channel"]) == ("Is the T900 quiet?", "web")
+    await widget.disconnect()
+    await agent_ws.disconnect()
+
+
+async def test_an_agent_reply_typing_and_read_marks_travel_both_ways(site, agent):
+    visitor_id, token = visitor()
+    widget, _, _ = await open_widget(site, token)
+    conversation_id = await conversation_of(visitor_id)
+    agent_ws = await agent_socket(agent, conversation_id)
+
+    await widget.send_json_to({"type": "typing", "typing": True})
+    shopper_typing = await receive_until(agent_ws, "typing")
+    await agent_ws.send_json_to({"type": "typing", "conversation": conversation_id, "typing": True})
+    agent_typing = await receive_until(widget, "typing")
+    customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+    reply = await sync_to_async(outbound.reply_on_web)(
+        customer=customer, author=agent, body="Yes, 58 dB at 6 mph."
+    )
+    shown = await receive_until(widget, "message")
+    await widget.send_json_to({"type": "read", "seq": shown["message"]["seq"]})
+    status = await receive_until(agent_ws, "status")
+
+    assert shopper_typing == {
+        "type": "typing",
+        "conversation": conversation_id,
+        "from": "customer",
+        "typing": True,
+    }
+    assert agent_typing == {"type": "typing", "typing": True}
+    assert shown["message"]["body"] == "Yes, 58 dB at 6 mph."
+    assert shown["message"]["direction"] == "out"
+    assert shown["cursor"] == reply.seq
+    assert (status["event"]["seq"], status["event"]["delivery_status"]) == (reply.seq, "read")
+    await widget.disconnect()
+    await agent_ws.disconnect()
+
+
+async def test_malformed_and_oversized_frames_get_an_error_and_store_nothing(site):
+    visitor_id, token = visitor()
+    widget, _, _ = await open_widget(site, token)
+    conversation_id = await conversation_of(visitor_id)
+    frames = [
+        ("not json", "malformed"),
+        ("[1, 2]", "malformed"),
+        (json.dumps({"type": "shout"}), "malformed"),
+        (json.dumps({"type": "message", "body": "no id"}), "malformed"),
+        (json.dumps({"type": "message", "id": "x" * 65, "body": "long id"}), "malformed"),
+        (json.dumps({"type": "message", "id": "c-2", "body": "   "}), "malformed"),
+        (json.dumps({"type": "message", "id": "c-3", "body": "x" * 2001}), "too_large"),
+        (json.dumps({"type": "message", "id": "c-4", "body": "y" * 9000}), "too_large"),
+        (json.dumps({"type": "read", "seq": "1"}), "malformed"),
+    ]
+
+    codes = []
+    for text, _ in frames:
+        await widget.send_to(text_data=text)
+        codes.append((await receive_until(widget, "error"))["code"])
+    await widget.send_to(bytes_data=b"\x00\x01")
+    codes.append((await receive_until(widget, "error"))["code"])
+
+    assert codes == [code for _, code in frames] + ["malformed"]
+    assert await events_of(conversation_id) == []
+    # the socket is still usable
+    await widget.send_json_to({"type": "message", "id": "c-5", "body": "still here"})
+    assert (await receive_until(widget, "ack"))["message"]["body"] == "still here"
+    await widget.disconnect()
+
+
+async def test_a_flood_from_one_socket_is_throttled_without_hurting_another(site):
+    flooder_id, flooder_token = visitor()
+    _, calm_token = visitor()
+    flooder, _, _ = await open_widget(site, flooder_token)
+    calm, _, _ = await open_widget(site, calm_token)
+    flooder_conversation = await conversation_of(flooder_id)
+
+    for n in range(200):
+        await flooder.send_json_to({"type": "message", "id": f"f-{n}", "body": f"spam {n}"})
+    await calm.send_json_to({"type": "message", "id": "c-1", "body": "hello?"})
+    calm_ack = await receive_until(calm, "ack", timeout=5)
+    frames = []
+    while not await nothing_more(flooder, timeout=1):
+        frames.append(await flooder.receive_json_from())
+
+    stored = await events_of(flooder_conversation, kind="message")
+    errors = [f for f in frames if f["type"] == "error"]
+    assert calm_ack["message"]["body"] == "hello?"
+    assert errors and errors[0]["code"] == "rate_limited"
+    assert len(errors) < 10  # one error per flood, not one per dropped frame
+    assert 20 <= len(stored) < 60  # the burst and what the rate refilled, not 200
+    await flooder.disconnect()
+    await calm.disconnect()
+
+
+async def test_internal_events_never_reach_the_widget(site, agent):
+    visitor_id, token = visitor()
+    widget, _, _ = await open_widget(site, token)
+    customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+
+    for fields in [
+        dict(channel="agent", direction="internal", kind="note", body="big spender, VIP"),
+        dict(channel="system", direction="internal", kind="routing", body="to team sales"),
+        dict(channel="web", direction="in", kind="cart", body="cart", data={"total": "1299"}),
+        dict(channel="web", direction="out", kind="message", body="Hi there!", author=agent),
+    ]:
+        await sync_to_async(record)(customer, **fields)
+    shown = await receive_until(widget, "message")
+
+    assert shown["message"]["body"] == "Hi there!"
+    assert shown["cursor"] == 4  # the hidden events count as handled: resume skips them
+    assert set(shown["message"]) == {
+        "seq", "channel", "direction", "body", "occurred_at", "delivery_status", "client_id"
+    }  # fmt: skip
+    assert await nothing_more(widget)
+    await widget.disconnect()
+
+
+async def test_a_reconnect_resumes_from_its_cursor_without_loss_or_repeats(site, agent):
+    visitor_id, token = visitor()
+    widget, _, _ = await open_widget(site, token)
+    customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+    await widget.send_json_to({"type": "message", "id": "c-1", "body": "first"})
+    await receive_until(widget, "ack")
+    live = await receive_until(widget, "message")
+    cursor = live["cursor"]
+    await widget.disconnect()
+
+    # while the widget is away
+    for body in ["missed 1", "missed 2"]:
+        await sync_to_async(outbound.reply_on_web)(customer=customer, author=agent, body=body)
+    await sync_to_async(record)(
+        customer, channel="agent", direction="internal", kind="note", body="note"
+    )
+    widget, ready, replay = await open_widget(site, token, after_seq=cursor)
+    await sync_to_async(outbound.reply_on_web)(customer=customer, author=agent, body="live")
+    after = await receive_until(widget, "message")
+
+    assert [f["message"]["body"] for f in replay] == ["missed 1", "missed 2"]
+    assert ready["cursor"] == 4
+    assert after["message"]["body"] == "live"
+    assert await nothing_more(widget)
+    await widget.disconnect()
+
+
+async def test_messages_committed_during_the_replay_arrive_once(site, agent):
+    visitor_id, token = visitor()
+    customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+
+    async def reply_a_lot():
+        for n in range(20):
+            await sync_to_async(outbound.reply_on_web)(customer=customer, author=agent, body=str(n))
+
+    writer = asyncio.create_task(reply_a_lot())
+    widget, _, replay = await open_widget(site, token, after_seq=0)
+    await writer
+    frames = replay
+    while not await nothing_more(widget, timeout=0.5):
+        frames.append(await widget.receive_json_from())
+
+    bodies = [f["message"]["body"] for f in frames if f["type"] == "message"]
+    assert bodies == [str(n) for n in range(20)]
+    await widget.disconnect()

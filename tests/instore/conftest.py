@@ -1,0 +1,1 @@
+from tests.channels_adapters.sms.conftest import twilio, twilio_settings  # noqa: F401
