@@ -115,6 +115,10 @@ def greeting(context: CustomerContext) -> str:
 
     Plain text (the widget escapes it). The default is the setting WIDGET_DEFAULT_GREETING.
     """
+    in_store = context.extra.get("in_store")
+    if in_store:  # standing in front of it beats anything she did online
+        product, store = in_store["product"]["name"], in_store["store"]["name"]
+        return f"You're looking at the {product} at {store} — what would you like to know?"
     intent = context.extra.get("current_intent") or {}
     kind = intent.get("kind")
     if kind == "evaluating" and intent.get("name"):

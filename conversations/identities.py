@@ -147,6 +147,11 @@ def link_identity(customer: Customer, kind: str, value: str, *, verified: bool =
                     data={"kind": kind, "verified": verified},
                 )
                 return customer
+        if verified and identity.verified_at is None:
+            # proved now, though known before (a number that texted us, say)
+            Identity.objects.filter(pk=identity.pk, verified_at=None).update(
+                verified_at=timezone.now()
+            )
         owner = _follow_merges(identity.customer)
         if owner.pk == customer.pk:
             return customer

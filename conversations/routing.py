@@ -1,9 +1,15 @@
-"""Websocket routes, wired in config/asgi.py behind the origin check and the session."""
+"""Websocket routes of the agent console, wired in config/asgi.py.
 
+The agent socket authenticates with the admin session cookie, so it accepts only pages of
+this deployment's own hosts (ALLOWED_HOSTS): the websocket equivalent of CSRF protection.
+"""
+
+from channels.auth import AuthMiddlewareStack
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from .consumers import AgentConsumer
 
 websocket_urlpatterns = [
-    path("ws/agent/", AgentConsumer.as_asgi()),
+    path("ws/agent/", AllowedHostsOriginValidator(AuthMiddlewareStack(AgentConsumer.as_asgi()))),
 ]

@@ -24,7 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from conversations.consent import is_opted_out
 from conversations.identities import InvalidIdentity, link_identity, normalize_phone
-from conversations.models import Customer, Identity
+from conversations.models import Customer
 from conversations.outbox import SendError
 
 from .inbound import visitor_customer
@@ -118,10 +118,5 @@ def confirm_phone_verification(*, visitor_id: str, code: str) -> Customer:
             raise VerificationError("This code was already used.")
         customer = link_identity(
             visitor_customer(visitor_id), "phone", verification.phone, verified=True
-        )
-        # link_identity marks only a new identity verified; a number that texted us before
-        # already has one, and this code proves it too.
-        Identity.objects.filter(kind="phone", value=verification.phone, verified_at=None).update(
-            verified_at=now
         )
     return customer

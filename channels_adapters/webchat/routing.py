@@ -1,4 +1,9 @@
-"""Websocket routes of the widget, wired in config/asgi.py."""
+"""Websocket routes of the widget, wired in config/asgi.py.
+
+The widget socket runs on shops' own domains, so it is not limited to ALLOWED_HOSTS:
+the consumer checks the page's origin against its site's allowed origins and the signed
+visitor token (channels_adapters/webchat/origins.py). It uses no cookies.
+"""
 
 from django.urls import path
 

@@ -167,3 +167,14 @@ def test_concurrent_merges_and_writes_merge_once_and_keep_seq_gap_free(concurren
     assert events.filter(body="during").count() == 2
     assert events.filter(kind="message").count() == 17
     assert Event.objects.exclude(conversation__customer=a).count() == 0
+
+
+def test_linking_a_known_identity_with_proof_marks_it_verified():
+    texter = resolve_customer("phone", "+14155550132")  # texted us: known, not proved
+    visitor = resolve_customer("visitor", "v-7")
+
+    link_identity(visitor, "phone", "+14155550132", verified=True)
+
+    phone = Identity.objects.get(kind="phone")
+    assert phone.verified_at is not None
+    assert phone.customer == texter  # the older customer survives the merge

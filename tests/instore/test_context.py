@@ -77,3 +77,20 @@ def test_build_context_carries_it_through_the_provider_registry():
     context = build_context(resolve_customer("visitor", visitor_id))
 
     assert context.extra["in_store"]["product"]["sku"] == "T900"
+
+
+def test_the_widget_greets_her_about_what_she_is_looking_at_in_the_store():
+    from conversations.context import greeting
+
+    placement = PlacementFactory()
+    visitor_id = new_visitor_id()
+    customer = resolve_customer("visitor", visitor_id)
+    before = greeting(build_context(customer))
+    record_scan(placement=placement, visitor_id=visitor_id)
+
+    after = greeting(build_context(customer))
+
+    assert "Downtown" not in before
+    assert after == (
+        "You're looking at the T900 Folding Treadmill at Downtown — what would you like to know?"
+    )

@@ -14,7 +14,7 @@ from channels_adapters.webchat.models import Site
 from config.asgi import application
 from conversations.visitors import issue_visitor_token, new_visitor_id
 
-# The shop's page. Its host must also pass config/asgi.py's AllowedHostsOriginValidator.
+# The shop's page, listed in the test site's allowed origins.
 SHOP_ORIGIN = "http://localhost:3000"
 
 

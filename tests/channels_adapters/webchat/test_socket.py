@@ -42,12 +42,26 @@ def record(customer, **fields):
 
 async def test_a_foreign_origin_is_refused(site):
     _, token = visitor()
-    # evil.example fails ALLOWED_HOSTS; localhost:4000 passes it but is not the site's origin
+    # none of these is the site's origin (localhost:4000 would pass ALLOWED_HOSTS)
     for origin in ["https://evil.example", "http://localhost:4000", "null"]:
         communicator, connected, _ = await widget_socket(site.public_key, token, origin=origin)
 
         assert not connected, origin
         await communicator.disconnect()
+
+
+async def test_a_shop_on_its_own_domain_is_let_in_by_its_sites_allowed_origins(site):
+    # shop.example is in no ALLOWED_HOSTS: only the site's own list vouches for it
+    site.allowed_origins = ["https://shop.example"]
+    await sync_to_async(site.save)()
+    _, token = visitor()
+
+    communicator, connected, _ = await widget_socket(
+        site.public_key, token, origin="https://shop.example"
+    )
+
+    assert connected
+    await communicator.disconnect()
 
 
 async def test_a_bad_token_or_unknown_site_is_refused(site):
