@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import uuid
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -78,6 +80,26 @@ def broadcasts():
     listener = BroadcastListener()
     yield listener
     listener.close()
+
+
+def subprocess_env(**extra) -> dict:
+    """The environment for another process (a server, a worker, a script) that must use
+    this test session's database, Redis and channel-layer prefix."""
+    db = connection.settings_dict
+    host = db["OPTIONS"].get("host") or db["HOST"]
+    if host.startswith("/"):
+        url = f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
+    else:
+        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "DEBUG": "true",
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        **extra,
+    }
 
 
 def run_concurrently(target, args_list: list[tuple]) -> list:

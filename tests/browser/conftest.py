@@ -6,17 +6,21 @@ In CI (`CI` set) a missing browser fails the run: a skipped browser test proves 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from django.test import Client
+from websockets.sync.client import connect
+
+from tests.conftest import subprocess_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,27 +33,6 @@ CHROMIUM_ARGS = [
 
 
 DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
-
-
-def subprocess_env() -> dict:
-    """The environment for a server process that uses this test database and Redis."""
-    db = connection.settings_dict
-    host = db["OPTIONS"].get("host") or db["HOST"]
-    if host.startswith("/"):
-        url = f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
-    else:
-        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "DEBUG": "true",
-        "DATABASE_POOL": "false",
-        "WEBSOCKET_BASE_URL": "",
-        "PUBLIC_BASE_URL": "http://127.0.0.1",
-        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-    }
 
 
 def free_port() -> int:
@@ -65,7 +48,11 @@ def live_server_url(transactional_db):
     process = subprocess.Popen(
         [*DAPHNE, "-p", str(port), "config.asgi:application"],
         cwd=settings.BASE_DIR,
-        env=subprocess_env(),
+        env=subprocess_env(
+            DATABASE_POOL="false",
+            WEBSOCKET_BASE_URL="",
+            PUBLIC_BASE_URL="http://127.0.0.1",
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -129,3 +116,24 @@ def browser_page(monkeypatch):
             context.close()
             browser.close()
     connections.close_all()
+
+
+def agent_socket(base_url: str, user):
+    """An agent's `/ws/agent/` socket on the live server, logged in as `user`."""
+    client = Client()
+    client.force_login(user)
+    ws_url = base_url.replace("http://", "ws://") + "/ws/agent/"
+    return connect(
+        ws_url,
+        origin=base_url,
+        additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
+        open_timeout=5,
+    )
+
+
+def receive(ws, wanted_type: str, timeout: float = 10.0) -> dict:
+    """The next frame of this type (others are skipped)."""
+    while True:
+        frame = json.loads(ws.recv(timeout=timeout))
+        if frame["type"] == wanted_type:
+            return frame

@@ -14,12 +14,12 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 from twilio.request_validator import RequestValidator
-from websockets.sync.client import connect
 
 from channels_adapters.webchat.demo import DEMO_PUBLIC_KEY
 from conversations.identities import resolve_customer
 from conversations.models import Conversation
 from conversations.visitors import read_visitor_token
+from tests.browser.conftest import agent_socket, receive
 from tests.instore.factories import PlacementFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,24 +33,6 @@ SHOPPER = "+14155550123"
 def twilio_env(monkeypatch):
     """The live server checks webhook signatures with this token (set before it starts)."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-
-
-def agent_socket(base_url: str, user):
-    client = Client()
-    client.force_login(user)
-    return connect(
-        base_url.replace("http://", "ws://") + "/ws/agent/",
-        origin=base_url,
-        additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
-        open_timeout=5,
-    )
-
-
-def receive(ws, wanted_type: str, timeout: float = 10.0) -> dict:
-    while True:
-        frame = json.loads(ws.recv(timeout=timeout))
-        if frame["type"] == wanted_type:
-            return frame
 
 
 def scanned(page, base_url: str, code: str):

@@ -7,9 +7,7 @@ import re
 
 import pytest
 from django.db import connections
-from django.test import Client
 from playwright.sync_api import expect
-from websockets.sync.client import connect
 
 from channels_adapters.webchat import inbound, outbound
 from channels_adapters.webchat.demo import DEMO_PUBLIC_KEY
@@ -18,28 +16,10 @@ from channels_adapters.webchat.models import Site
 from conversations import journal
 from conversations.identities import resolve_customer
 from conversations.visitors import read_visitor_token
+from tests.browser.conftest import agent_socket, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOKEN_KEY = f"throughline:{DEMO_PUBLIC_KEY}:token"
-
-
-def agent_socket(base_url: str, user):
-    client = Client()
-    client.force_login(user)
-    ws_url = base_url.replace("http://", "ws://") + "/ws/agent/"
-    return connect(
-        ws_url,
-        origin=base_url,
-        additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
-        open_timeout=5,
-    )
-
-
-def receive(ws, wanted_type: str, timeout: float = 10.0) -> dict:
-    while True:
-        frame = json.loads(ws.recv(timeout=timeout))
-        if frame["type"] == wanted_type:
-            return frame
 
 
 def test_a_shopper_chats_with_an_agent_from_the_demo_shop(live_server_url, browser_page, agent):

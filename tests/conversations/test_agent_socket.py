@@ -1,17 +1,15 @@
 import asyncio
-import os
 import sys
-from urllib.parse import quote
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from config.asgi import application
 from conversations import journal
+from tests.conftest import subprocess_env
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,23 +91,6 @@ async def test_a_subscription_to_a_missing_conversation_is_refused(agent):
     assert reply["type"] == "error" and reply["conversation"] == 999999
     assert malformed["type"] == "error"
     await communicator.disconnect()
-
-
-def subprocess_env() -> dict:
-    """The environment for another process that writes to this test database."""
-    db = connection.settings_dict
-    host = db["OPTIONS"].get("host") or db["HOST"]
-    if host.startswith("/"):
-        url = f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
-    else:
-        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "DEBUG": "true",
-    }
 
 
 async def test_a_subscriber_receives_an_event_recorded_by_another_process(agent):

@@ -10,17 +10,10 @@ from django.urls import reverse
 from PIL import Image
 
 from instore import qr
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.instore.factories import PlacementFactory
 
 pytestmark = pytest.mark.django_db
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def decode(image: Image.Image) -> list:

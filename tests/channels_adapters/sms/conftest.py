@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
@@ -82,21 +80,3 @@ def fake_twilio(settings):
 
 def sid(n: int) -> str:
     return f"SM{n:032x}"
-
-
-def subprocess_env(**extra) -> dict:
-    """The environment for another process that uses this test database and Redis."""
-    db = connection.settings_dict
-    host = db["OPTIONS"].get("host") or db["HOST"]
-    if host.startswith("/"):
-        url = f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
-    else:
-        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "DEBUG": "true",
-        **extra,
-    }

@@ -11,7 +11,8 @@ from django.db import connections
 from channels_adapters.sms.outbound import send_sms
 from conversations import outbox
 from conversations.models import Event, Identity, Outbox
-from tests.channels_adapters.sms.conftest import SHOP_NUMBER, SHOPPER, subprocess_env
+from tests.channels_adapters.sms.conftest import SHOP_NUMBER, SHOPPER
+from tests.conftest import subprocess_env
 from tests.factories import CustomerFactory
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN
 
