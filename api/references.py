@@ -13,7 +13,6 @@ from conversations.identities import (
     InvalidIdentity,
     live_customer,
     normalize_identity,
-    resolve_customer,
 )
 from conversations.models import Customer, Identity
 from conversations.visitors import InvalidVisitorToken, read_visitor_token
@@ -70,11 +69,6 @@ def parse_reference(data, where: str = "customer") -> Reference:
     except InvalidIdentity as exc:
         raise invalid(f"{where}.{key}", str(exc)) from None
     return Reference(kind, value, name.strip())
-
-
-def resolve(reference: Reference) -> Customer:
-    """The customer with this identity, created (with its conversation) if new."""
-    return resolve_customer(reference.kind, reference.value, display_name=reference.name)
 
 
 def find(reference: Reference) -> Customer:

@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from commerce.ingest import InvalidEvent, ingest_events, validate_event
+from commerce.ingest import InvalidEvent, ingest_events, resolve_customers, validate_event
 from conversations import outbox
 from conversations.context import build_context, greeting
 from conversations.queries import events_after
@@ -133,10 +133,8 @@ def events(request: HttpRequest, api_key: ApiKey) -> JsonResponse:
             field=first["field"],
             details=errors,
         )
-    customers = {}
-    for reference, _ in parsed:
-        if reference not in customers:
-            customers[reference] = references.resolve(reference)
+    found = resolve_customers((r.kind, r.value, r.name) for r, _ in parsed)
+    customers = {r: found[(r.kind, r.value)] for r, _ in parsed}
     outcomes = ingest_events([(customers[reference], item) for reference, item in parsed])
     results = [
         {
