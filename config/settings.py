@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "conversations",
     "channels_adapters.sms",
     "channels_adapters.webchat",
+    "channels_adapters.voice",
     "commerce",
     "instore",
     "api",
@@ -117,6 +118,9 @@ if env.bool("DATABASE_POOL", default=not TESTING):
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
+        # Seconds to wait for a connection (psycopg's default is 30): with the database
+        # down, a webhook must fail fast enough to answer Twilio (15 s) with its fallback.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -304,3 +308,47 @@ INSTORE_WIDGET_SITE_KEY = env(
     "INSTORE_WIDGET_SITE_KEY", default=INSTORE_DEMO_SITE_KEY if WIDGET_DEMO else ""
 )
 # ---- end In-store
+
+# ---- Voice / Twilio
+# docs/twilio.md, "Voice". Agents' phones and availability are their agent profiles in the
+# admin; business hours are the stores' (instore), looked up by the number called.
+VOICE_BACKEND = env(
+    "VOICE_BACKEND",
+    default="channels_adapters.voice.backends.LocmemBackend"
+    if TESTING
+    else "channels_adapters.voice.backends.TwilioBackend"
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
+    else "channels_adapters.voice.backends.ConsoleBackend",
+)
+# The caller id of the calls we place (click-to-call): a Twilio voice number, E.164.
+VOICE_FROM_NUMBER = env("VOICE_FROM_NUMBER", default=TWILIO_FROM_NUMBER)
+# A dotted path: number called -> {"open": bool, "description": str} or None (open).
+# Empty: always open.
+THROUGHLINE_BUSINESS_HOURS = env("THROUGHLINE_BUSINESS_HOURS", default="instore.hours.for_number")
+# What the console's "Call back" button calls (conversations never imports an adapter).
+THROUGHLINE_CALL_BACK = env(
+    "THROUGHLINE_CALL_BACK", default="channels_adapters.voice.outbound.call_back"
+)
+# What a caller we know nothing about hears first.
+VOICE_DEFAULT_GREETING = env(
+    "VOICE_DEFAULT_GREETING", default="Hi, thanks for calling. How can we help you today?"
+)
+VOICE_DIAL_TIMEOUT = env.int("VOICE_DIAL_TIMEOUT", default=20)  # seconds an agent's phone rings
+# Twilio transcribes recordings of up to 120 seconds.
+VOICE_VOICEMAIL_MAX_SECONDS = env.int("VOICE_VOICEMAIL_MAX_SECONDS", default=120)
+# This many missed calls within this many minutes make the case hot and offer a call back.
+VOICE_HOT_MISSED_CALLS = env.int("VOICE_HOT_MISSED_CALLS", default=2)
+VOICE_HOT_WINDOW_MINUTES = env.int("VOICE_HOT_WINDOW_MINUTES", default=30)
+VOICE_CALL_BACK_OFFER = env(
+    "VOICE_CALL_BACK_OFFER",
+    default="Sorry we missed your calls. We'll call you back shortly; reply here with a "
+    "better time if you prefer.",
+)
+# Missed calls within this many hours are a frustration signal in the customer context.
+VOICE_FRUSTRATION_HOURS = env.int("VOICE_FRUSTRATION_HOURS", default=24)
+if "channels_adapters.voice.context.provide" not in THROUGHLINE_CONTEXT_PROVIDERS:
+    THROUGHLINE_CONTEXT_PROVIDERS = [
+        *THROUGHLINE_CONTEXT_PROVIDERS,
+        "channels_adapters.voice.context.provide",
+    ]
+# ---- end Voice / Twilio

@@ -8,6 +8,7 @@ from conversations import health
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
+    path("hooks/twilio/voice/", include("channels_adapters.voice.urls")),
     path("api/", include("api.urls")),
     path("s/", include("instore.urls")),  # in-store QR labels: /s/<code>/, its QR images
     path("", include("channels_adapters.webchat.urls")),

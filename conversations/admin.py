@@ -8,16 +8,19 @@ kept live by `/ws/agent/`.
 import contextlib
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.module_loading import import_string
+from django.views.decorators.http import require_POST
 
 from .access import access_conversation
 from .context import build_context
 from .identities import InvalidIdentity, normalize_phone
-from .models import Case, Conversation, Customer, Identity, Outbox
+from .models import AgentProfile, Case, Conversation, Customer, Event, Identity, Outbox
+from .outbox import Refused
 from .queries import timeline_page
 
 
@@ -93,7 +96,28 @@ class ConversationAdmin(AgentReadable, admin.ModelAdmin):
         results, duplicates = super().get_search_results(request, queryset, search_term)
         if search_term:
             results = results | _matching_identity(queryset, search_term, "customer_id")
+            results = results | _matching_transcript(queryset, search_term)
         return results, duplicates
+
+    def get_urls(self):
+        call_back = self.admin_site.admin_view(require_POST(self.call_back_view))
+        return [
+            path("<path:object_id>/call-back/", call_back, name="conversations_call_back"),
+            *super().get_urls(),
+        ]
+
+    def call_back_view(self, request, object_id):
+        """The timeline's "Call back" button: ring the agent, then the customer."""
+        conversation = access_conversation(request.user, object_id)
+        try:
+            import_string(settings.THROUGHLINE_CALL_BACK)(
+                customer=conversation.customer, agent=request.user
+            )
+        except Refused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Calling you now; the customer is dialled when you answer.")
+        return redirect(reverse("admin:conversations_conversation_change", args=[conversation.pk]))
 
     def has_add_permission(self, request):
         return False  # conversations are born with their customer
@@ -121,8 +145,17 @@ class ConversationAdmin(AgentReadable, admin.ModelAdmin):
             "is_latest": before_seq is None,
             "context": build_context(conversation.customer),
             "websocket_url": _websocket_url(request),
+            "can_call_back": bool(getattr(settings, "THROUGHLINE_CALL_BACK", "")),
         }
         return TemplateResponse(request, "admin/conversations/conversation/timeline.html", context)
+
+
+def _matching_transcript(queryset, term: str):
+    """Let agents find a conversation by words said in a call (voicemail transcripts)."""
+    calls = Event.objects.filter(
+        conversation=OuterRef("pk"), kind="call", data__transcript__icontains=term.strip()
+    )
+    return queryset.filter(Exists(calls))
 
 
 def _websocket_url(request) -> str:
@@ -192,3 +225,14 @@ class OutboxAdmin(AgentReadable, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    """Where calls ring (E.164) and whether they may (docs/twilio.md, "Voice")."""
+
+    list_display = ["user", "phone", "available", "last_routed_at"]
+    list_editable = ["available"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    readonly_fields = ["last_routed_at"]

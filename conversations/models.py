@@ -248,3 +248,37 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"Outbox #{self.pk} ({self.channel}, {self.status})"
+
+
+class AgentProfile(models.Model):
+    """What routing needs to know of an agent (first version): where to ring them, and
+    whether to. Teams, skills and capacity come later."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    phone = models.CharField(
+        max_length=32, blank=True, help_text="E.164, such as +14155550100: calls ring it"
+    )
+    # Off: no call is routed to this agent (voicemail takes it when nobody is available).
+    available = models.BooleanField(default=False)
+    # When a call was last routed to them: the next call tries whoever waited longest.
+    last_routed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["available"], name="agentprofile_available_idx")]
+
+    def __str__(self) -> str:
+        return f"Agent profile of {self.user}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .identities import InvalidIdentity, normalize_phone  # identities imports models
+
+        if self.phone:
+            try:
+                if normalize_phone(self.phone) != self.phone:
+                    raise ValidationError({"phone": "Write the number in E.164 (+14155550100)."})
+            except InvalidIdentity as exc:
+                raise ValidationError({"phone": str(exc)}) from None

@@ -1,8 +1,8 @@
 """A fake Twilio REST API on 127.0.0.1 that the real `twilio` client talks to.
 
-It accepts `POST /2010-04-01/Accounts/<sid>/Messages.json`, answers 201 with the JSON
-Twilio returns (a fresh `SM...` sid, status `queued`), and records every request it
-received. Tell it how to answer the next requests with `fail_next(...)`:
+It accepts `POST /2010-04-01/Accounts/<sid>/Messages.json` and `.../Calls.json`, answers
+201 with the JSON Twilio returns (a fresh `SM...` or `CA...` sid, status `queued`), and
+records every request it received. Tell it how to answer the next requests with `fail_next(...)`:
 
     server.fail_next(status=429)                 # Too Many Requests (Twilio code 20429)
     server.fail_next(status=500)                 # a server error
@@ -82,6 +82,10 @@ class FakeTwilio:
             r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")
         ]
 
+    @property
+    def calls(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Calls.json")]
+
     def _next_plan(self) -> dict:
         with self._lock:
             return self._plan.pop(0) if self._plan else {}
@@ -106,6 +110,9 @@ class FakeTwilio:
                     return  # no answer at all: the client times out (or was killed)
                 if plan.get("status"):
                     self._answer(plan["status"], _error(plan["status"], plan.get("code")))
+                    return
+                if self.path.endswith("/Calls.json"):
+                    self._answer(201, _call(form))
                     return
                 self._answer(201, _message(form))
 
@@ -166,4 +173,23 @@ def _message(form: dict[str, list[str]]) -> dict:
         },
         "to": first.get("To"),
         "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+    }
+
+
+def _call(form: dict[str, list[str]]) -> dict:
+    first = {name: values[0] for name, values in form.items()}
+    sid = "CA" + uuid.uuid4().hex
+    return {
+        "account_sid": ACCOUNT_SID,
+        "api_version": "2010-04-01",
+        "date_created": "Thu, 26 Nov 2026 12:00:00 +0000",
+        "date_updated": "Thu, 26 Nov 2026 12:00:00 +0000",
+        "direction": "outbound-api",
+        "duration": None,
+        "from": first.get("From"),
+        "parent_call_sid": None,
+        "sid": sid,
+        "status": "queued",
+        "to": first.get("To"),
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
     }

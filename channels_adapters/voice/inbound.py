@@ -1,0 +1,117 @@
+"""Inbound calls: Twilio's voice webhook `/hooks/twilio/voice/` into the journal, and TwiML back.
+
+`receive_call` checks the request, resolves the caller by `From`, reads the customer
+context and records one `call` event (the `CallSid` as its source id, so a repeated
+webhook writes nothing). The answer greets the caller as someone we know and gathers
+what the call is about (gather.py routes it); after the called number's business hours
+it takes a voicemail instead. If the database cannot be reached, the caller still hears
+an apology and can leave a message: never Twilio's "an application error has occurred".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+
+from channels_adapters.twilio_signature import twilio_webhook
+from conversations import journal
+from conversations.calls import CALL_STATUS_RANK, annotate_call
+from conversations.context import build_context
+from conversations.identities import InvalidIdentity, normalize_phone, resolve_customer
+from conversations.models import Event, Identity
+
+from . import routing, twiml
+
+logger = logging.getLogger(__name__)
+
+CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
+
+
+class BadCall(ValueError):
+    """The form is not a Twilio voice request; the view answers 400 with this reason."""
+
+
+@dataclass(frozen=True)
+class InboundCall:
+    sid: str
+    from_number: str  # E.164, or "" when the caller hides it
+    to: str
+    status: str
+
+
+def parse_call_sid(form) -> str:
+    sid = form.get("CallSid", "")
+    if not CALL_SID.match(sid):
+        raise BadCall("CallSid is missing or malformed.")
+    return sid
+
+
+def parse_inbound_call(form) -> InboundCall:
+    sid = parse_call_sid(form)
+    raw_from, to = form.get("From", ""), form.get("To", "")
+    if not raw_from or not to or len(to) > 64 or len(raw_from) > 64:
+        raise BadCall("From and To are required (at most 64 characters).")
+    try:
+        from_number = normalize_phone(raw_from)
+    except InvalidIdentity:
+        from_number = ""  # "anonymous", "restricted": a caller we cannot know
+    status = form.get("CallStatus", "ringing").lower()
+    return InboundCall(
+        sid=sid,
+        from_number=from_number,
+        to=to,
+        status=status if status in CALL_STATUS_RANK else "ringing",
+    )
+
+
+def answer_call(call: InboundCall) -> twiml.VoiceResponse:
+    """Record the call in the caller's conversation and say what they hear first."""
+    hours = routing.business_hours(call.to)
+    if not call.from_number:
+        # nobody to attach the call to: take a message, which lands in Twilio's logs only
+        return (
+            twiml.after_hours(hours["description"])
+            if hours and not hours["open"]
+            else (twiml.voicemail(twiml.NO_ONE_FREE))
+        )
+    started = timezone.now()
+    customer = resolve_customer(Identity.Kind.PHONE, call.from_number)
+    context = build_context(customer)  # before the call opens a case of its own
+    event = journal.record(
+        customer=customer,
+        channel=Event.Channel.VOICE,
+        kind="call",
+        direction=Event.Direction.IN,
+        body="Incoming call",
+        data={"from": call.from_number, "to": call.to, "status": call.status},
+        source_id=call.sid,
+        delivery_status=call.status,
+    )
+    if hours and not hours["open"]:
+        annotate_call(event, after_hours=True)
+        return twiml.after_hours(hours["description"])
+    case = context.open_case
+    repeat = event.recorded_at < started
+    if repeat and case and case.pk == event.case_id and case.opened_at >= event.recorded_at:
+        # a repeated webhook: the case is this very call's, so greet as the first time
+        context = replace(context, open_case=None)
+    return twiml.answer(twiml.greeting(context))
+
+
+@twilio_webhook
+def receive_call(request: HttpRequest) -> HttpResponse:
+    try:
+        call = parse_inbound_call(request.POST)
+    except BadCall as exc:
+        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+    try:
+        return twiml.respond(answer_call(call))
+    except DatabaseError:
+        # the call id only: never the caller's number
+        logger.warning("database unreachable: call %s answered with voicemail", call.sid)
+        return twiml.respond(twiml.voicemail(twiml.DATABASE_DOWN))

@@ -1,0 +1,145 @@
+"""What callers hear: the greeting from the customer context, and every TwiML answer.
+
+All TwiML is built with the `twilio` package's `VoiceResponse`, never by hand, so text
+from the context (a product name with "&" or "<") is always escaped. Callback URLs are
+absolute, under PUBLIC_BASE_URL, because Twilio signs the URL it calls and we check the
+signature against that same address.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from twilio.twiml.voice_response import VoiceResponse
+
+from conversations.context import CustomerContext
+
+PROMPT = "Tell us in a few words what it is about, or press 1 to talk to us now."
+NO_ONE_FREE = (
+    "Everyone on our team is busy right now. Please leave a message after the tone, "
+    "and we will call you back."
+)
+NO_ANSWER = (
+    "Sorry, nobody could take your call. Please leave a message after the tone, "
+    "and we will call you back."
+)
+DATABASE_DOWN = (
+    "Thanks for calling. We're sorry, our system is having a problem right now. Please "
+    "leave a message after the tone, and we will call you back as soon as we can."
+)
+NO_MESSAGE = "We did not get a message. Goodbye."
+THANKS = "Thank you. We will get back to you soon. Goodbye."
+
+
+def url(name: str, **query: object) -> str:
+    path = reverse(f"voice:{name}")
+    params = "&".join(f"{key}={value}" for key, value in query.items())
+    return f"{settings.PUBLIC_BASE_URL}{path}" + (f"?{params}" if params else "")
+
+
+def respond(twiml: VoiceResponse) -> HttpResponse:
+    return HttpResponse(str(twiml), content_type="text/xml")
+
+
+def greeting(context: CustomerContext | None) -> str:
+    """The first words of the call: the caller's name and what they are probably calling
+    about (in store now, their cart, an open request), else the default greeting."""
+    if context is None:
+        return settings.VOICE_DEFAULT_GREETING
+    first_name = context.name.split()[0] if context.name.strip() else ""
+    about = _about(context)
+    if first_name and about:
+        return f"Hi {first_name} — are you calling about {about}?"
+    if about:
+        return f"Hi, thanks for calling — are you calling about {about}?"
+    if first_name:
+        return f"Hi {first_name}, thanks for calling. How can we help you today?"
+    return settings.VOICE_DEFAULT_GREETING
+
+
+def _about(context: CustomerContext) -> str:
+    in_store = context.extra.get("in_store")
+    if in_store:  # standing in front of it beats anything done online
+        return f"the {in_store['product']['name']} at {in_store['store']['name']}"
+    intent = context.extra.get("current_intent") or {}
+    kind = intent.get("kind")
+    if kind == "cart":
+        names = intent.get("names") or []
+        if len(names) == 1:
+            return f"the {names[0]} in your cart"
+        return f"the {intent.get('item_count', len(names))} items in your cart"
+    if kind == "checkout":
+        return "finishing your order"
+    if kind == "evaluating" and intent.get("name"):
+        return f"the {intent['name']}"
+    if context.open_case is not None:
+        return "your open request with us"
+    return ""
+
+
+def answer(greeting_text: str) -> VoiceResponse:
+    """Greet, ask what it is about; whatever the caller does, the gather URL routes the call."""
+    response = VoiceResponse()
+    response.say(greeting_text)
+    gather = response.gather(
+        input="speech dtmf",
+        action=url("gather"),
+        method="POST",
+        timeout=4,
+        speech_timeout="auto",
+        num_digits=1,
+    )
+    gather.say(PROMPT)
+    response.redirect(url("gather"), method="POST")  # no answer: route all the same
+    return response
+
+
+def connect(
+    *, phone: str, caller_id: str, say: str = "Connecting you now.", **query
+) -> VoiceResponse:
+    """Ring one number; the Dial's outcome comes back to the status URL (`DialCallStatus`)."""
+    response = VoiceResponse()
+    response.say(say)
+    dial = response.dial(
+        action=url("status", **query),
+        method="POST",
+        timeout=settings.VOICE_DIAL_TIMEOUT,
+        caller_id=caller_id or None,
+    )
+    dial.number(phone)
+    return response
+
+
+def voicemail(prompt: str) -> VoiceResponse:
+    """Say the prompt and record a message, transcribed; both come back to the recording URL."""
+    recording = url("recording")
+    response = VoiceResponse()
+    response.say(prompt)
+    response.record(
+        action=recording,
+        method="POST",
+        max_length=settings.VOICE_VOICEMAIL_MAX_SECONDS,
+        play_beep=True,
+        transcribe=True,
+        transcribe_callback=recording,
+        recording_status_callback=recording,
+        recording_status_callback_method="POST",
+    )
+    response.say(NO_MESSAGE)  # Twilio comes here when nothing was recorded
+    response.hangup()
+    return response
+
+
+def after_hours(description: str) -> VoiceResponse:
+    return voicemail(
+        f"Thanks for calling. We're closed right now. Our hours are {description}. "
+        "Please leave a message after the tone, and we will call you back when we open."
+    )
+
+
+def goodbye(text: str = THANKS) -> VoiceResponse:
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    return response
