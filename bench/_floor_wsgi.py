@@ -1,8 +1,8 @@
-"""The gunicorn application of `bench.sms_inbound`: the project's, on the bench's URLconf.
+"""The gunicorn application of the webhook benchmarks: the project's, on the bench's URLconf.
 
-`config.wsgi` with one change: ROOT_URLCONF is `bench._sms_urls` (the project's URLs plus
-the floor view), so the floor runs in the very same server as the webhook and never
-appears among the project's public URLs. The settings are otherwise those the environment
+`config.wsgi` with one change: ROOT_URLCONF is `bench._floor_urls` (the project's URLs plus
+the floor views), so the floors run in the very same server as the webhooks and never
+appear among the project's public URLs. The settings are otherwise those the environment
 gives, as for `gunicorn config.wsgi`.
 """
 
@@ -13,5 +13,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-settings.ROOT_URLCONF = "bench._sms_urls"
+settings.ROOT_URLCONF = "bench._floor_urls"
 application = get_wsgi_application()
