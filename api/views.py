@@ -16,7 +16,8 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from commerce.ingest import InvalidEvent, ingest_events, resolve_customers, validate_event
+from commerce.ingest import ingest_events, resolve_customers
+from commerce.validation import InvalidEvent, validate_event
 from conversations import outbox
 from conversations.context import build_context, greeting
 from conversations.queries import events_after

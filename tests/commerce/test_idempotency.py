@@ -2,8 +2,9 @@
 
 import pytest
 
-from commerce.ingest import ingest_events, validate_event
+from commerce.ingest import ingest_events
 from commerce.models import Cart, CartItem, Order
+from commerce.validation import validate_event
 from conversations.models import Conversation, Event
 from tests.commerce.helpers import BIKE, T900
 from tests.factories import CustomerFactory
