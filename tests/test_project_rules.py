@@ -27,9 +27,9 @@ RULES = {
         "Event.objects.create(conversation=c, seq=1)",
         "Event.objects.filter(conversation=c)",
     ),
-    "Twilio's REST client only in the adapters' backends": (
+    "Twilio's REST client only behind the one door": (
         re.compile(r"\btwilio\.rest\b"),
-        {"channels_adapters/sms/backends.py", "channels_adapters/voice/backends.py"},
+        {"channels_adapters/twilio_rest.py"},
         "from twilio.rest import Client",
         "from twilio.request_validator import RequestValidator",
     ),

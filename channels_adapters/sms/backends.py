@@ -13,16 +13,12 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import requests
 from django.conf import settings
-from django.utils.module_loading import import_string
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from channels_adapters.twilio_rest import TwilioRestBackend, load_backend, never_left
 from conversations.outbox import Receipt, SendError
 
 # Twilio REST error codes that no retry can fix, in words an agent can act on.
@@ -51,34 +47,11 @@ class SmsMessage:
 
 def get_backend():
     """The backend named by SMS_BACKEND, made once per configuration."""
-    return _backend(
-        settings.SMS_BACKEND,
-        settings.TWILIO_ACCOUNT_SID,
-        settings.TWILIO_AUTH_TOKEN,
-        settings.TWILIO_API_BASE_URL,
-        settings.TWILIO_HTTP_TIMEOUT,
-    )
+    return load_backend(settings.SMS_BACKEND)
 
 
-@lru_cache(maxsize=8)
-def _backend(path: str, account_sid: str, auth_token: str, base_url: str, timeout: float):
-    backend = import_string(path)
-    if getattr(backend, "needs_credentials", False):
-        return backend(
-            account_sid=account_sid, auth_token=auth_token, base_url=base_url, timeout=timeout
-        )
-    return backend()
-
-
-class TwilioBackend:
+class TwilioBackend(TwilioRestBackend):
     """Sends through the real `twilio` REST client (one client and connection pool per process)."""
-
-    needs_credentials = True
-
-    def __init__(self, *, account_sid: str, auth_token: str, base_url: str, timeout: float):
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
-        # Twilio itself, or a local fake server in tests and staging
-        self.client.api.base_url = base_url
 
     def send(self, message: SmsMessage) -> Receipt:
         sender = (
@@ -97,7 +70,7 @@ class TwilioBackend:
         except TwilioRestException as exc:
             raise _error_from_twilio(exc) from None
         except requests.RequestException as exc:
-            if _never_left(exc):
+            if never_left(exc):
                 raise SendError(
                     "Could not connect to Twilio; will retry.", code="connect"
                 ) from None
@@ -119,14 +92,6 @@ def _error_from_twilio(exc: TwilioRestException) -> SendError:
     code = exc.code or exc.status
     reason = PERMANENT_ERRORS.get(code) or f"Twilio refused the message (error {code})."
     return SendError(reason, code=str(code), permanent=True, opted_out=code == OPTED_OUT)
-
-
-def _never_left(exc: requests.RequestException) -> bool:
-    """Whether the request certainly never reached Twilio (no connection was made)."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
 class ConsoleBackend:

@@ -13,16 +13,12 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 
 import requests
 from django.conf import settings
-from django.utils.module_loading import import_string
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from channels_adapters.twilio_rest import TwilioRestBackend, load_backend, never_left
 from conversations.outbox import Receipt, SendError
 
 # Progress Twilio reports to the status callback of a call we start.
@@ -40,33 +36,11 @@ class VoiceCall:
 
 def get_backend():
     """The backend named by VOICE_BACKEND, made once per configuration."""
-    return _backend(
-        settings.VOICE_BACKEND,
-        settings.TWILIO_ACCOUNT_SID,
-        settings.TWILIO_AUTH_TOKEN,
-        settings.TWILIO_API_BASE_URL,
-        settings.TWILIO_HTTP_TIMEOUT,
-    )
+    return load_backend(settings.VOICE_BACKEND)
 
 
-@lru_cache(maxsize=8)
-def _backend(path: str, account_sid: str, auth_token: str, base_url: str, timeout: float):
-    backend = import_string(path)
-    if getattr(backend, "needs_credentials", False):
-        return backend(
-            account_sid=account_sid, auth_token=auth_token, base_url=base_url, timeout=timeout
-        )
-    return backend()
-
-
-class TwilioBackend:
+class TwilioBackend(TwilioRestBackend):
     """Starts calls through the real `twilio` REST client (one client per process)."""
-
-    needs_credentials = True
-
-    def __init__(self, *, account_sid: str, auth_token: str, base_url: str, timeout: float):
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
-        self.client.api.base_url = base_url  # Twilio itself, or a local fake in tests
 
     def start_call(self, call: VoiceCall) -> Receipt:
         try:
@@ -90,10 +64,7 @@ class TwilioBackend:
                 f"Twilio refused the call (error {code}).", code=str(code), permanent=True
             ) from None
         except requests.RequestException as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            if isinstance(exc, requests.ConnectTimeout) or isinstance(
-                reason, NewConnectionError | ConnectTimeoutError
-            ):
+            if never_left(exc):
                 raise SendError("Could not connect to Twilio; try again.", code="connect") from None
             # The request may have reached Twilio: the phone may ring; do not start another.
             raise SendError(
