@@ -41,7 +41,8 @@ NEED_KINDS = frozenset({"message", "call", "voicemail"})
 
 def record(
     *,
-    customer: Customer,
+    customer: Customer | None = None,
+    identity: tuple[str, str] | None = None,
     channel: str,
     kind: str,
     direction: str,
@@ -56,7 +57,13 @@ def record(
 
     Idempotent on `(channel, source_id)`: a repeat returns the original event, unchanged.
     The unique constraint finds repeats, so a first delivery costs no extra lookup.
+
+    Give the `customer`, or for inbound traffic the sender's normalised `identity`
+    (`("phone", "+14155550132")`): then a known sender costs no separate lookup (it runs
+    inside the append), and a new one is created as `resolve_customer` does.
     """
+    if (customer is None) == (identity is None):
+        raise TypeError("record() takes a customer or an identity, not both or neither.")
     now = timezone.now()
     event = Event(
         seq=0,  # handed out under the conversation's row lock
@@ -72,9 +79,14 @@ def record(
         author=author,
     )
     if author is None or direction != Event.Direction.OUT:
-        appended = _append_in_one_statement(customer, event)
+        appended = _append_in_one_statement(event, customer=customer, identity=identity)
         if appended is not None:
             return appended
+    if customer is None:
+        # identities imports this module (merges record events): import at call time
+        from .identities import resolve_customer
+
+        customer = resolve_customer(*identity)
     return _append_under_lock(customer, event)
 
 
@@ -111,7 +123,7 @@ def _append_under_lock(customer: Customer, event: Event) -> Event:
 # serialises writers exactly as SELECT ... FOR NO KEY UPDATE does) and insert the event.
 # No row comes back when the general path is needed: the conversation was merged away, or
 # this event must open a case. See docs/subsystems/journal.md.
-_APPEND_SQL = """
+_APPEND_TEMPLATE = """
 WITH conversation AS (
     UPDATE conversations_conversation SET
         last_seq = last_seq + 1,
@@ -122,10 +134,10 @@ WITH conversation AS (
             THEN GREATEST(last_outbound_at, %(at)s) ELSE last_outbound_at END,
         last_channel = CASE WHEN %(inbound)s THEN %(channel)s ELSE last_channel END,
         unread_count = unread_count + %(unread)s
-    WHERE customer_id = %(customer)s AND status <> 'merged'
+    WHERE customer_id = {customer} AND status <> 'merged'
         AND (current_case_id IS NOT NULL OR NOT %(opens_case)s)
-    RETURNING id, last_seq, current_case_id, status, priority, last_channel, unread_count,
-        last_inbound_at
+    RETURNING id, customer_id, last_seq, current_case_id, status, priority, last_channel,
+        unread_count, last_inbound_at
 ), event AS (
     INSERT INTO conversations_event (conversation_id, seq, case_id, channel, direction, kind,
         body, data, occurred_at, recorded_at, source_id, delivery_status, author_id)
@@ -136,13 +148,29 @@ WITH conversation AS (
 )
 SELECT event.id, conversation.* FROM event, conversation
 """
+_APPEND_SQL = _APPEND_TEMPLATE.replace("{customer}", "%(customer)s")
+# The sender's lookup inside the append: no row for an unknown sender either.
+_APPEND_BY_IDENTITY_SQL = _APPEND_TEMPLATE.replace(
+    "{customer}",
+    "(SELECT customer_id FROM conversations_identity"
+    " WHERE kind = %(identity_kind)s AND value = %(identity_value)s)",
+)
 
 
-def _append_in_one_statement(customer: Customer, event: Event) -> Event | None:
+def _append_in_one_statement(
+    event: Event, *, customer: Customer | None, identity: tuple[str, str] | None
+) -> Event | None:
     """Append in one round trip; None when the general path must do it."""
     inbound = event.direction == Event.Direction.IN
+    if customer is not None:
+        sql, whose = _APPEND_SQL, {"customer": customer.pk}
+    else:
+        sql, whose = (
+            _APPEND_BY_IDENTITY_SQL,
+            {"identity_kind": identity[0], "identity_value": identity[1]},
+        )
     params = {
-        "customer": customer.pk,
+        **whose,
         "at": event.occurred_at,
         "recorded_at": event.recorded_at,
         "inbound": inbound,
@@ -162,7 +190,7 @@ def _append_in_one_statement(customer: Customer, event: Event) -> Event | None:
         # a source-id collision from spoiling it.
         savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
         with savepoint, connection.cursor() as cursor:
-            cursor.execute(_APPEND_SQL, params)
+            cursor.execute(sql, params)
             row = cursor.fetchone()
     except IntegrityError:
         # a repeat of a recorded source id (a retried webhook, or two deliveries at once)
@@ -172,10 +200,21 @@ def _append_in_one_statement(customer: Customer, event: Event) -> Event | None:
         return existing
     if row is None:
         return None
-    event_id, conversation_id, seq, case_id, status, priority, last_channel, unread, last_in = row
+    (
+        event_id,
+        conversation_id,
+        customer_id,
+        seq,
+        case_id,
+        status,
+        priority,
+        last_channel,
+        unread,
+        last_in,
+    ) = row
     conversation = Conversation(
         pk=conversation_id,
-        customer_id=customer.pk,
+        customer_id=customer_id,
         last_seq=seq,
         current_case_id=case_id,
         status=status,

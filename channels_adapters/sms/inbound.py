@@ -105,7 +105,7 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
             channel=Event.Channel.SMS, source_id=message.sid
         ).first():
             return existing, keyword
-        customer = resolve_customer(Identity.Kind.PHONE, message.from_number)
+        resolve_customer(Identity.Kind.PHONE, message.from_number)  # a first text may be STOP
         identity = Identity.objects.get(kind=Identity.Kind.PHONE, value=message.from_number)
         change = consent.opt_out if keyword == keywords.STOP else consent.opt_in
         event = change(
@@ -117,7 +117,6 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
             source_id=message.sid,
         )
         return event, keyword
-    customer = resolve_customer(Identity.Kind.PHONE, message.from_number)
     data: dict = {"from": message.from_number, "to": message.to}
     if message.media:
         data["media"] = message.media
@@ -126,7 +125,7 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
     if keyword:
         data["keyword"] = keyword
     event = journal.record(
-        customer=customer,
+        identity=(Identity.Kind.PHONE, message.from_number),  # known senders: one statement
         channel=Event.Channel.SMS,
         kind="message",
         direction=Event.Direction.IN,
@@ -137,7 +136,7 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
     if keyword == keywords.HELP and settings.SMS_HELP_TEXT:
         # The answer goes back in the TwiML; the timeline shows what the customer was told.
         journal.record(
-            customer=customer,
+            identity=(Identity.Kind.PHONE, message.from_number),
             channel=Event.Channel.SMS,
             kind="message",
             direction=Event.Direction.OUT,

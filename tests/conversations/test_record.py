@@ -187,3 +187,45 @@ def test_a_committed_event_is_broadcast_to_its_conversation_and_the_inbox(broadc
     assert received[f"conv.{conversation_id}"]["event"]["seq"] == 1
     assert received["inbox"]["conversation"]["conversation"] == conversation_id
     assert received["inbox"]["conversation"]["unread_count"] == 1
+
+
+def test_an_identity_finds_a_known_sender_within_the_append():
+    from conversations.identities import resolve_customer
+
+    customer = resolve_customer("phone", "+14155550132")
+    say(customer, "first")  # opens the case: from here on the one-statement path
+
+    event = journal.record(
+        identity=("phone", "+14155550132"), channel="sms", kind="message", direction="in"
+    )
+
+    assert event.conversation.customer_id == customer.pk and event.seq == 2
+
+
+def test_an_identity_nobody_has_yet_makes_a_new_customer():
+    event = journal.record(
+        identity=("phone", "+14155550199"), channel="sms", kind="message", direction="in"
+    )
+
+    assert event.seq == 1
+    assert event.conversation.customer.identities.get().value == "+14155550199"
+
+
+def test_an_identity_of_a_merged_customer_lands_on_the_survivor():
+    from conversations.identities import link_identity, resolve_customer
+
+    older = resolve_customer("email", "dana@example.com")
+    newer = resolve_customer("phone", "+14155550132")
+    say(newer, "opens a case")
+    link_identity(older, "phone", "+14155550132")  # moves the phone to the survivor
+
+    event = journal.record(
+        identity=("phone", "+14155550132"), channel="sms", kind="message", direction="in"
+    )
+
+    assert event.conversation.customer_id == older.pk
+
+
+def test_record_takes_a_customer_or_an_identity():
+    with pytest.raises(TypeError):
+        journal.record(channel="sms", kind="message", direction="in")

@@ -90,6 +90,20 @@ def test_a_forged_signature_gets_403_and_writes_nothing(twilio):
     assert not Event.objects.exists() and not Customer.objects.exists()
 
 
+def test_a_signature_header_that_is_not_base64_gets_403_not_500(twilio):
+    params = {"MessageSid": sid(1), "From": SHOPPER, "To": SHOP_NUMBER, "Body": "hi"}
+
+    response = twilio.client.post(
+        "/hooks/twilio/sms/",
+        urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE="sígnature ☃",
+    )
+
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+
+
 def test_an_altered_field_gets_403_and_writes_nothing(twilio):
     signed_for = {"MessageSid": sid(1), "From": SHOPPER, "To": SHOP_NUMBER, "Body": "hi"}
 
