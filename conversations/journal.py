@@ -200,30 +200,10 @@ def _append_in_one_statement(
         return existing
     if row is None:
         return None
-    (
-        event_id,
-        conversation_id,
-        customer_id,
-        seq,
-        case_id,
-        status,
-        priority,
-        last_channel,
-        unread,
-        last_in,
-    ) = row
-    conversation = Conversation(
-        pk=conversation_id,
-        customer_id=customer_id,
-        last_seq=seq,
-        current_case_id=case_id,
-        status=status,
-        priority=priority,
-        last_channel=last_channel,
-        unread_count=unread,
-        last_inbound_at=last_in,
-    )
-    event.pk, event.conversation, event.seq, event.case_id = event_id, conversation, seq, case_id
+    event_id, *summary = row
+    conversation = _summary_from_row(summary)
+    event.pk, event.conversation = event_id, conversation
+    event.seq, event.case_id = conversation.last_seq, conversation.current_case_id
     event._state.adding = False
     broadcast_on_commit(event, conversation)
     _run_hooks_on_commit(event)
@@ -256,7 +236,7 @@ FROM unnest(%(customer)s::bigint[], %(n)s::int[], %(at)s::timestamptz[],
     AS b(customer_id, n, at, inbound_at, outbound_at, channel, unread, opens_case)
 WHERE b.customer_id = c.customer_id AND c.status <> 'merged'
     AND (c.current_case_id IS NOT NULL OR NOT b.opens_case)
-RETURNING c.customer_id, c.id, c.last_seq, c.current_case_id, c.status, c.priority,
+RETURNING c.id, c.customer_id, c.last_seq, c.current_case_id, c.status, c.priority,
     c.last_channel, c.unread_count, c.last_inbound_at
 """
 
@@ -452,19 +432,28 @@ def _reserve(groups: dict[int, list[int]], events: list[Event]) -> dict[int, Con
         cursor.execute(_RESERVE_MANY_SQL, params)
         rows = cursor.fetchall()
     conversations = {}
-    for customer_id, pk, seq, case_id, status, priority, last_channel, unread, last_in in rows:
-        conversations[customer_id] = Conversation(
-            pk=pk,
-            customer_id=customer_id,
-            last_seq=seq,
-            current_case_id=case_id,
-            status=status,
-            priority=priority,
-            last_channel=last_channel,
-            unread_count=unread,
-            last_inbound_at=last_in,
-        )
+    for row in rows:
+        conversation = _summary_from_row(row)
+        conversations[conversation.customer_id] = conversation
     return conversations
+
+
+def _summary_from_row(row) -> Conversation:
+    """The conversation summary an append's RETURNING gives (for the inbox broadcast):
+    id, customer_id, last_seq, current_case_id, status, priority, last_channel,
+    unread_count, last_inbound_at."""
+    pk, customer_id, seq, case_id, status, priority, last_channel, unread, last_in = row
+    return Conversation(
+        pk=pk,
+        customer_id=customer_id,
+        last_seq=seq,
+        current_case_id=case_id,
+        status=status,
+        priority=priority,
+        last_channel=last_channel,
+        unread_count=unread,
+        last_inbound_at=last_in,
+    )
 
 
 def _recorded(channel: str, source_id: str) -> Event | None:
