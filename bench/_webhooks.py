@@ -1,4 +1,5 @@
-"""What the webhook benchmarks share (`bench.sms_inbound`, `bench.voice_answer`).
+"""What the HTTP benchmarks share (`bench.sms_inbound`, `bench.voice_answer`, and the
+server of `bench.events_ingest`).
 
 Each of them times one of Twilio's webhooks over HTTP against a floor view in the same
 server, in the same run. This module is the machinery:
@@ -362,10 +363,11 @@ def _exit_on_sigterm(signum, frame) -> None:
 class Server:
     """gunicorn, sync workers, production settings, on the scratch database."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, extra_env: dict[str, str] | None = None):
         self.workdir = workdir
         self.log = workdir / "gunicorn.log"
         self.process: subprocess.Popen | None = None
+        self.extra_env = extra_env or {}
 
     def environment(self) -> dict[str, str]:
         static = self.workdir / "static"
@@ -388,6 +390,7 @@ class Server:
             "SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1, as behind a TLS proxy
             "STATIC_ROOT": str(static),
             "LOG_LEVEL": "WARNING",
+            **self.extra_env,
         }
 
     def start(self) -> None:

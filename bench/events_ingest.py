@@ -13,7 +13,6 @@ Everything runs on a scratch database, `throughline_bench_events`, made and drop
 """
 
 # ruff: noqa: E402  (Django must be set up before the models are imported)
-
 from __future__ import annotations
 
 from bench import median, release_connections, scratch_database, setup_django, verdict
@@ -22,34 +21,26 @@ setup_django()
 
 import http.client
 import json
-import os
 import random
-import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from api.keys import create_api_key
+from bench._webhooks import PORT, Server  # the server, as in production
 from commerce.models import Cart, CartItem, Order, Product, ProductInterest
 from conversations.identities import resolve_customer
 from conversations.models import Conversation, Event
 
 DATABASE = "throughline_bench_events"
-PORT = 28617  # below 32768, as DESIGN.md asks of benchmark servers
-WORKERS = 2  # gunicorn sync workers: one per core of the machines we run on
 BATCH = 500
 CUSTOMERS = 200
 WARMUP_ROUNDS = 3
 ROUNDS = 15
-BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTS = [(f"SKU{n}", f"Product {n}", Decimal(f"{49 + n * 10}.00")) for n in range(40)]
 
 
@@ -170,87 +161,6 @@ class Floor:
             )
 
 
-# ---------------------------------------------------------------------------- the server
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = db["OPTIONS"].get("host") or db["HOST"] or "localhost"
-    if host.startswith("/"):
-        return f"postgres://{user}{password}@/{db['NAME']}?host={quote(host, safe='')}"
-    return f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Server:
-    """gunicorn, sync workers, production settings, on the scratch database."""
-
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.log = workdir / "gunicorn.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        (self.workdir / "static").mkdir(exist_ok=True)
-        env = {
-            **os.environ,
-            "DEBUG": "false",  # production settings: every required variable is given
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{PORT}",
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-            "THROUGHLINE_EVENT_HOOKS": "",
-            "SMS_BACKEND": "channels_adapters.sms.backends.ConsoleBackend",
-            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1, as behind a TLS proxy
-            "STATIC_ROOT": str(self.workdir / "static"),
-            "API_RATE_LIMIT": "0",  # the limit is not what is measured
-            "LOG_LEVEL": "WARNING",
-        }
-        argv = [
-            *[sys.executable, "-m", "gunicorn", "config.wsgi:application"],
-            *["--worker-class", "sync", "--workers", str(WORKERS)],
-            *["--bind", f"127.0.0.1:{PORT}", "--timeout", "60", "--graceful-timeout", "5"],
-            "--no-control-socket",
-        ]
-        with open(self.log, "wb") as log:
-            # Our own interpreter running gunicorn on our own project: no outside input.
-            self.process = subprocess.Popen(  # noqa: S603
-                argv, cwd=BASE_DIR, env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited {self.process.returncode}:\n{self.tail()}")
-            try:
-                connection_ = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
-                connection_.request("GET", "/healthz")
-                if connection_.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not get ready in 60 s:\n{self.tail()}")
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()  # gunicorn's graceful stop; the workers go with it
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 class ApiClient:
     def __init__(self, key: str):
         self.key = key
@@ -294,7 +204,7 @@ def main() -> None:
         )
         floor = Floor(floor_conversations)
         _, key = create_api_key(name="bench")
-        server = Server(Path(workdir))
+        server = Server(Path(workdir), extra_env={"API_RATE_LIMIT": "0"})  # not what we measure
         release_connections()  # the server opens its own
         server.start()
         try:
