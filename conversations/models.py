@@ -6,6 +6,8 @@ unique `(kind, value)` identities, gap-free unique `(conversation, seq)`, one ev
 only through the verbs in journal.py, identities.py and cases.py.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -106,7 +108,9 @@ class Case(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     intent = models.CharField(max_length=64, blank=True)
-    team = models.CharField(max_length=64, blank=True)
+    team = models.ForeignKey(
+        "Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -116,6 +120,8 @@ class Case(models.Model):
     )
     opened_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Snoozed cases leave the inbox until then; a sweep wakes them (never a countdown).
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(
         max_length=32, blank=True
@@ -250,9 +256,25 @@ class Outbox(models.Model):
         return f"Outbox #{self.pk} ({self.channel}, {self.status})"
 
 
+class Team(models.Model):
+    """A group of agents that routing sends a kind of need to (sales, support…)."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    # A reply is due within this long; an inbound message waiting longer is a frustration
+    # signal and makes the case hot.
+    response_target = models.DurationField(default=timedelta(minutes=15))
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AgentProfile(models.Model):
-    """What routing needs to know of an agent (first version): where to ring them, and
-    whether to. Teams, skills and capacity come later."""
+    """What routing needs to know of an agent: their teams and skills, how many open cases
+    they can hold, whether they are on call, where to ring them, and whether to."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
@@ -262,6 +284,14 @@ class AgentProfile(models.Model):
     )
     # Off: no call is routed to this agent (voicemail takes it when nobody is available).
     available = models.BooleanField(default=False)
+    teams = models.ManyToManyField(Team, blank=True, related_name="agents")
+    skills = models.JSONField(
+        default=list, blank=True, help_text='What they know, e.g. ["treadmills", "returns"]'
+    )
+    # Assignment never gives an agent more open cases than this.
+    capacity = models.PositiveSmallIntegerField(default=5)
+    # On-call agents are paged by SMS when a case of their team turns hot.
+    on_call = models.BooleanField(default=False)
     # When a call was last routed to them: the next call tries whoever waited longest.
     last_routed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
