@@ -8,7 +8,7 @@ It reads five small indexed queries at most, however long the history.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -46,7 +46,36 @@ def provide(customer: Customer) -> dict:
             for i in interests
         ],
         "last_order": _order(order) if order else None,
-        "current_intent": _intent(customer, cart, interests),
+        "current_intent": _intent(
+            _cart_facts(cart) if cart else None,
+            _latest_facts(customer, interests[0]) if interests else None,
+        ),
+    }
+
+
+def _cart_facts(cart: Cart) -> dict:
+    return {
+        "status": cart.status,
+        "item_count": cart.item_count,
+        "value": str(cart.value),
+        "currency": cart.currency,
+        "snapshot_at": cart.snapshot_at,
+        "names": [item.name for item in cart.items.all()],
+    }
+
+
+def _latest_facts(customer: Customer, interest: ProductInterest) -> dict:
+    sku = interest.product.sku
+    return {
+        "sku": sku,
+        "name": interest.product.name,
+        "views": interest.views,
+        "last_viewed_at": interest.last_viewed_at,
+        "bought": lambda: Order.objects.filter(
+            customer=customer,
+            placed_at__gte=interest.last_viewed_at,
+            items__contains=[{"sku": sku}],
+        ).exists(),
     }
 
 
@@ -80,40 +109,88 @@ def _order(order: Order) -> dict:
     }
 
 
-def _intent(customer: Customer, cart: Cart | None, interests: list[ProductInterest]) -> dict | None:
+def _intent(cart: dict | None, latest: dict | None) -> dict | None:
     """What the customer is trying to do now: the most recent of these signals.
 
     - `checkout`: a cart in checkout with no order yet;
     - `cart`: an open cart with something in it;
     - `evaluating`: a product viewed within COMMERCE_EVALUATION_DAYS and not bought since.
+
+    `cart` holds status, item_count, value, currency, snapshot_at and names; `latest` the
+    most recently viewed product's sku, name, views, last_viewed_at and `bought` (ordered
+    since), a callable so that it is asked only when the view is recent enough.
     """
     window = timedelta(days=settings.COMMERCE_EVALUATION_DAYS)
     evaluating = None
-    if interests and interests[0].last_viewed_at >= timezone.now() - window:
-        latest = interests[0]
-        bought = Order.objects.filter(
-            customer=customer,
-            placed_at__gte=latest.last_viewed_at,
-            items__contains=[{"sku": latest.product.sku}],
-        ).exists()
-        if not bought:
-            evaluating = latest
+    if latest and latest["last_viewed_at"] >= timezone.now() - window and not latest["bought"]():
+        evaluating = latest
     if cart is not None and (
-        evaluating is None or (cart.snapshot_at and cart.snapshot_at >= evaluating.last_viewed_at)
+        evaluating is None
+        or (cart["snapshot_at"] and cart["snapshot_at"] >= evaluating["last_viewed_at"])
     ):
-        kind = "checkout" if cart.status == Cart.Status.CHECKOUT else "cart"
         return {
-            "kind": kind,
-            "item_count": cart.item_count,
-            "value": str(cart.value),
-            "currency": cart.currency,
-            "names": [item.name for item in cart.items.all()],
+            "kind": "checkout" if cart["status"] == Cart.Status.CHECKOUT else "cart",
+            "item_count": cart["item_count"],
+            "value": cart["value"],
+            "currency": cart["currency"],
+            "names": cart["names"],
         }
     if evaluating is not None:
         return {
             "kind": "evaluating",
-            "sku": evaluating.product.sku,
-            "name": evaluating.product.name,
-            "views": evaluating.views,
+            "sku": evaluating["sku"],
+            "name": evaluating["name"],
+            "views": evaluating["views"],
         }
     return None
+
+
+class Intent:
+    """`current_intent` for the headline (THROUGHLINE_HEADLINE_PARTS): the open cart and
+    the latest viewed product as JSON from one scalar subquery over customer `c`, through
+    the same `_intent` rules as `provide`."""
+
+    sql = """
+    SELECT json_build_object(
+        'cart', (
+            SELECT json_build_object(
+                'status', ca.status, 'item_count', ca.item_count, 'value', ca.value::text,
+                'currency', ca.currency, 'snapshot_at', ca.snapshot_at,
+                'names', (SELECT coalesce(json_agg(it.name ORDER BY it.position), '[]')
+                          FROM commerce_cartitem it WHERE it.cart_id = ca.id))
+            FROM commerce_cart ca
+            WHERE ca.customer_id = c.id AND ca.status IN ('open', 'checkout')
+              AND ca.item_count > 0),  -- one active cart per customer (a constraint)
+        'latest', (
+            SELECT json_build_object(
+                'sku', p.sku, 'name', p.name, 'views', pi.views,
+                'last_viewed_at', pi.last_viewed_at,
+                'bought', EXISTS (
+                    SELECT 1 FROM commerce_order o
+                    WHERE o.customer_id = c.id AND o.placed_at >= pi.last_viewed_at
+                      AND o.items @> jsonb_build_array(jsonb_build_object('sku', p.sku))))
+            FROM commerce_productinterest pi
+            JOIN commerce_product p ON p.id = pi.product_id
+            WHERE pi.customer_id = c.id
+            ORDER BY pi.last_viewed_at DESC
+            LIMIT 1))
+    """
+
+    def params(self) -> dict:
+        return {}
+
+    def parse(self, value: dict) -> dict:
+        cart, latest = value["cart"], value["latest"]
+        if cart is not None:
+            cart["snapshot_at"] = _when(cart["snapshot_at"])
+        if latest is not None:
+            latest["last_viewed_at"] = _when(latest["last_viewed_at"])
+            latest["bought"] = (lambda bought: lambda: bought)(latest["bought"])
+        return {"current_intent": _intent(cart, latest)}
+
+
+HEADLINE = Intent()
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -278,6 +278,10 @@ if "commerce.merges.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
 THROUGHLINE_CONTEXT_PROVIDERS = env.list(
     "THROUGHLINE_CONTEXT_PROVIDERS", default=["commerce.context.provide"]
 )
+# The parts of the one-query headline a greeting reads (conversations.context.headline_for).
+THROUGHLINE_HEADLINE_PARTS = env.list(
+    "THROUGHLINE_HEADLINE_PARTS", default=["commerce.context.HEADLINE"]
+)
 # The widget's first words when the context suggests nothing better (no cart, no product).
 WIDGET_DEFAULT_GREETING = env("WIDGET_DEFAULT_GREETING", default="Hi! How can we help you today?")
 # A product viewed within this many days (and not bought since) is "being evaluated".
@@ -295,6 +299,10 @@ if "instore.hooks.on_event" not in THROUGHLINE_EVENT_HOOKS:
     THROUGHLINE_EVENT_HOOKS = [*THROUGHLINE_EVENT_HOOKS, "instore.hooks.on_event"]
 if "instore.context.provide" not in THROUGHLINE_CONTEXT_PROVIDERS:
     THROUGHLINE_CONTEXT_PROVIDERS = [*THROUGHLINE_CONTEXT_PROVIDERS, "instore.context.provide"]
+if "instore.context.HEADLINE" not in THROUGHLINE_HEADLINE_PARTS:
+    THROUGHLINE_HEADLINE_PARTS = [*THROUGHLINE_HEADLINE_PARTS, "instore.context.HEADLINE"]
+# How long a process reuses the stores it read for business hours (every call asks).
+INSTORE_HOURS_CACHE_SECONDS = env.int("INSTORE_HOURS_CACHE_SECONDS", default=30)
 # Repeated scans of one code by one visitor within this many seconds are one scan.
 INSTORE_SCAN_DEDUPE_SECONDS = env.int("INSTORE_SCAN_DEDUPE_SECONDS", default=300)
 # A scan makes the customer "in store now" in the context for this many minutes.

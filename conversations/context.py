@@ -10,6 +10,14 @@ functions called with the (live) customer, each returning a dict merged into
 
 - commerce.context.provide: `open_cart`, `cart_value`, `products_viewed`, `last_order`,
   `current_intent` (`{"kind": "evaluating" | "cart" | "checkout", ...}` or None).
+
+`headline_for` is the hot path's cut of it: the name, the open case and the few keys a
+greeting reads (`current_intent`, `in_store`), for a sender known by an identity, in ONE
+query. A caller waits on the voice webhook's answer, and the full context costs a dozen
+queries. Apps add their key through THROUGHLINE_HEADLINE_PARTS: each a `HeadlinePart`
+whose SQL is a scalar subquery over the customer `c` (it may use `%(name)s` parameters
+from `params()`), and whose `parse` turns the value into the keys it provides, exactly
+as its full provider does (the providers read through the same SQL or the same rules).
 """
 
 from __future__ import annotations
@@ -17,8 +25,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 from django.utils.module_loading import import_string
 
@@ -108,6 +120,73 @@ def _provided(customer: Customer) -> dict:
             # A greeting without the cart beats a widget or agent panel that fails to open.
             logger.exception("context provider %s failed", provide.__qualname__)
     return extra
+
+
+class HeadlinePart(Protocol):
+    sql: str  # a scalar subquery over the customer row `c`
+
+    def params(self) -> dict[str, Any]: ...
+
+    def parse(self, value: Any) -> dict: ...
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    pk: int
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What a greeting needs: read with the same names as CustomerContext's fields."""
+
+    customer_id: int
+    name: str
+    open_case: OpenCase | None = None
+    extra: dict = field(default_factory=dict)
+
+
+_HEADLINE_SQL = """
+SELECT c.id, c.display_name, k.id, k.opened_at{parts}
+FROM conversations_identity i
+JOIN conversations_customer c ON c.id = i.customer_id
+JOIN conversations_conversation v ON v.customer_id = c.id
+LEFT JOIN conversations_case k ON k.id = v.current_case_id
+WHERE i.kind = %(identity_kind)s AND i.value = %(identity_value)s
+"""
+
+
+@cache
+def _headline_parts(paths: tuple[str, ...]) -> tuple[HeadlinePart, ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def headline_for(kind: str, value: str) -> Headline | None:
+    """The headline of the customer holding identity `(kind, value)`, None if unknown.
+
+    Identities always belong to the live customer (merges move them), so no merge chain
+    is followed here.
+    """
+    parts = _headline_parts(tuple(getattr(settings, "THROUGHLINE_HEADLINE_PARTS", ())))
+    params: dict[str, Any] = {"identity_kind": kind, "identity_value": value}
+    for part in parts:
+        params.update(part.params())
+    sql = _HEADLINE_SQL.format(parts="".join(f", ({part.sql})" for part in parts))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    customer_id, name, case_id, opened_at, *values = row
+    extra: dict = {}
+    for part, part_value in zip(parts, values, strict=True):
+        extra.update(part.parse(part_value))
+    return Headline(
+        customer_id=customer_id,
+        name=name,
+        open_case=OpenCase(case_id, opened_at) if case_id is not None else None,
+        extra=extra,
+    )
 
 
 def greeting(context: CustomerContext) -> str:

@@ -4,20 +4,45 @@
 `{"open": bool, "description": "Mon-Fri 9:00-18:00, Sat 10:00-16:00", "time_zone": ...}`,
 or None when no store has that number or it has no hours set (callers treat that as open).
 Read in the store's own time zone; "24:00" closes at midnight.
+
+Every inbound call asks, so each process keeps the stores it read for
+INSTORE_HOURS_CACHE_SECONDS; saving or deleting a store empties this process's copy at
+once (others follow within that time).
 """
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from datetime import datetime
 
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from .models import WEEKDAYS, Store
 
+_stores: dict[str, tuple[float, Store | None]] = {}  # number -> (read at, store or None)
+
+
+@receiver([post_save, post_delete], sender=Store, dispatch_uid="instore.hours.forget")
+def _forget_stores(**kwargs) -> None:
+    _stores.clear()
+
+
+def _store_for(number: str) -> Store | None:
+    read_at, store = _stores.get(number, (0.0, None))
+    if time.monotonic() - read_at >= settings.INSTORE_HOURS_CACHE_SECONDS:
+        store = Store.objects.filter(phone=number).exclude(business_hours={}).first()
+        if len(_stores) >= 1000:  # only signed webhooks ask, but keep it bounded anyway
+            _stores.clear()
+        _stores[number] = (time.monotonic(), store)
+    return store
+
 
 def for_number(number: str, *, now: datetime | None = None) -> dict | None:
-    store = Store.objects.filter(phone=number).exclude(business_hours={}).first()
+    store = _store_for(number)
     if store is None or not any(store.hours_on(day) for day in WEEKDAYS):
         return None
     local = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(store.time_zone))

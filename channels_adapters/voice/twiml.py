@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from twilio.twiml.voice_response import VoiceResponse
 
-from conversations.context import CustomerContext
+from conversations.context import CustomerContext, Headline
 
 PROMPT = "Tell us in a few words what it is about, or press 1 to talk to us now."
 NO_ONE_FREE = (
@@ -42,9 +42,10 @@ def respond(twiml: VoiceResponse) -> HttpResponse:
     return HttpResponse(str(twiml), content_type="text/xml")
 
 
-def greeting(context: CustomerContext | None) -> str:
+def greeting(context: CustomerContext | Headline | None) -> str:
     """The first words of the call: the caller's name and what they are probably calling
-    about (in store now, their cart, an open request), else the default greeting."""
+    about (in store now, their cart, an open request), else the default greeting. The
+    webhook passes the one-query headline; the full context says the same."""
     if context is None:
         return settings.VOICE_DEFAULT_GREETING
     first_name = context.name.split()[0] if context.name.strip() else ""
@@ -58,7 +59,7 @@ def greeting(context: CustomerContext | None) -> str:
     return settings.VOICE_DEFAULT_GREETING
 
 
-def _about(context: CustomerContext) -> str:
+def _about(context: CustomerContext | Headline) -> str:
     in_store = context.extra.get("in_store")
     if in_store:  # standing in front of it beats anything done online
         return f"the {in_store['product']['name']} at {in_store['store']['name']}"
