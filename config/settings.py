@@ -203,6 +203,21 @@ SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 # Dotted paths called after commit with each recorded event (routing, engagement, ...).
 THROUGHLINE_EVENT_HOOKS = env.list("THROUGHLINE_EVENT_HOOKS", default=[])
+# Dotted paths called with each recorded event off the request path, by `manage.py react`
+# processes (conversations/reactions.py): routing, nudge attribution, outcomes.
+THROUGHLINE_EVENT_REACTIONS = env.list("THROUGHLINE_EVENT_REACTIONS", default=[])
+# "stream": the ids go onto a Redis stream that `manage.py react` consumes; "inline": after
+# commit in the process that recorded the event (the tests' default).
+THROUGHLINE_REACTIONS_MODE = env(
+    "THROUGHLINE_REACTIONS_MODE", default="inline" if TESTING else "stream"
+)
+if THROUGHLINE_REACTIONS_MODE not in ("stream", "inline"):
+    raise ImproperlyConfigured('THROUGHLINE_REACTIONS_MODE is "stream" or "inline".')
+THROUGHLINE_REACTIONS_STREAM = env("THROUGHLINE_REACTIONS_STREAM", default="throughline:reactions")
+# The stream keeps about this many ids (a stream nobody reads cannot fill Redis).
+REACTIONS_STREAM_MAXLEN = env.int("REACTIONS_STREAM_MAXLEN", default=100_000)
+# Ids a `react` process claimed and left unacknowledged this long go to another one.
+REACTIONS_CLAIM_IDLE_SECONDS = env.int("REACTIONS_CLAIM_IDLE_SECONDS", default=60)
 # Dotted paths called inside the merge transaction with (survivor, merged): apps that
 # point at customers (carts, orders, scans) move their rows here.
 THROUGHLINE_MERGE_HOOKS = env.list("THROUGHLINE_MERGE_HOOKS", default=[])

@@ -2,8 +2,8 @@
 
 Every adapter, the API, the admin and the Celery tasks call `record`. It takes the
 conversation row lock, hands out the next gap-free `seq`, inserts the event, keeps the
-inbox summary and the current case up to date and, after commit, broadcasts the event
-and calls THROUGHLINE_EVENT_HOOKS.
+inbox summary and the current case up to date and, after commit, broadcasts the event,
+calls THROUGHLINE_EVENT_HOOKS and hands it to its reactions (reactions.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import reactions
 from .broadcast import (
     INBOX_GROUP,
     _publish_rollback_unsafe,
@@ -516,6 +517,7 @@ def _event_hooks() -> tuple:
 def _run_hooks_on_commit(event: Event) -> None:
     for hook in _event_hooks():
         transaction.on_commit(lambda hook=hook: _run_hook(hook, event), robust=True)
+    reactions.react_on_commit(event)
 
 
 def _run_hook(hook, event: Event) -> None:

@@ -6,7 +6,8 @@
 2. `manage.py migrate`; on the embedded database, the demo superuser `admin` (its random
    password is made once and kept in `.state/demo-admin-password`); `manage.py seed_demo`.
 3. Start the children: `web` (gunicorn, sync workers), `ws` (uvicorn, the websockets),
-   `worker` (Celery) and `beat` (Celery beat), and print where everything is.
+   `worker` (Celery), `beat` (Celery beat) and `reactions` (`manage.py react`: routing and
+   the other reactions to recorded events), and print where everything is.
 4. Ctrl-C or SIGTERM stops the children (SIGTERM, then SIGKILL after a timeout), then the
    embedded servers, which stop when this process exits; their data stays for next time.
    If a child dies on its own, everything stops and the launcher exits non-zero.
@@ -213,6 +214,7 @@ class Launcher:
                 *[PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO"],
                 *["--concurrency", os.environ.get("CELERY_CONCURRENCY", "2")],
             ],
+            "reactions (manage.py react)": [PYTHON, "manage.py", "react"],
             "beat (celery beat)": [
                 *[PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
                 *["--schedule", str(schedule)],

@@ -22,6 +22,7 @@ def pytest_configure(config):
     # Tasks enqueued by one session (outbox deliveries) must never reach another session's
     # worker: each session has its own Celery queue on the shared Redis.
     settings.CELERY_TASK_DEFAULT_QUEUE = prefix
+    settings.THROUGHLINE_REACTIONS_STREAM = f"{prefix}:reactions"
 
 
 def pytest_unconfigure(config):
@@ -29,7 +30,9 @@ def pytest_unconfigure(config):
     queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "")
     if queue.startswith("test"):
         with contextlib.suppress(redis.RedisError, ValueError):
-            redis.Redis.from_url(settings.REDIS_URL).delete(queue)
+            redis.Redis.from_url(settings.REDIS_URL).delete(
+                queue, settings.THROUGHLINE_REACTIONS_STREAM
+            )
 
 
 @pytest.fixture

@@ -1,0 +1,32 @@
+"""`python manage.py react`: run the events' reactions (conversations/reactions.py).
+
+A long-running consumer of the reactions stream, as many as the load needs (each is one
+consumer of the group). SIGTERM or Ctrl-C stops it after the batch in hand.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from conversations import reactions
+
+
+class Command(BaseCommand):
+    help = "Run the reactions (routing, nudge attribution…) of recorded events."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Drain what waits, then exit.")
+
+    def handle(self, *args, once: bool = False, **options):
+        stopping = []
+        if not once:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stopping.append(True))
+        consumer = reactions.consumer_name()
+        self.stdout.write(f"reactions: consuming as {consumer}")
+        while not stopping:
+            done = reactions.drain(consumer=consumer, block_ms=None if once else 2000)
+            if once and not done:
+                break
