@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from conversations import journal
+from conversations.batch import record_many
 from conversations.identities import normalize_identity, resolve_customer
 from conversations.models import Customer, Event, Identity
 
@@ -68,7 +68,7 @@ def ingest_events(
 
     1. Lock the batch's event ids (advisory, sorted, before any row lock), then read which
        of them the journal already has: those are duplicates and write nothing.
-    2. Append the rest to the journal at once (`journal.record_many`, which locks the
+    2. Append the rest to the journal at once (`batch.record_many`, which locks the
        conversations in customer order, so concurrent batches cannot deadlock), each
        customer's events in the order sent.
     3. Update the commerce tables for the whole batch in a few bulk statements
@@ -92,7 +92,7 @@ def ingest_events(
                 firsts.add(item.event_id)
                 new.append(index)
             # else a repeat inside the batch: answered below with its first appearance
-        events = journal.record_many(
+        events = record_many(
             [
                 {
                     "customer": batch[index][0],

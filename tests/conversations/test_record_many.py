@@ -1,4 +1,4 @@
-"""journal.record_many: a batch of appends in a constant number of statements."""
+"""batch.record_many: a batch of appends in a constant number of statements."""
 
 from datetime import timedelta
 
@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations import journal
+from conversations import batch, journal
 from conversations.models import Case, Conversation, Event
 from tests.factories import CustomerFactory
 
@@ -28,7 +28,7 @@ def test_it_numbers_each_conversations_events_in_item_order():
     a, b = CustomerFactory(), CustomerFactory()
     journal.record(**item(a, "before"))
 
-    events = journal.record_many(
+    events = batch.record_many(
         [item(a, "a1"), item(b, "b1"), item(a, "a2"), item(b, "b2"), item(a, "a3")]
     )
 
@@ -76,7 +76,7 @@ def test_it_keeps_the_inbox_summary_as_record_does():
 
     for fields in items:
         journal.record(customer=by_one, **fields)
-    journal.record_many([{"customer": by_many, **fields} for fields in items])
+    batch.record_many([{"customer": by_many, **fields} for fields in items])
 
     summary = [
         "last_seq",
@@ -99,7 +99,7 @@ def test_events_join_the_open_case():
     customer = CustomerFactory()
     question = journal.record(customer=customer, channel="sms", kind="message", direction="in")
 
-    (event,) = journal.record_many([item(customer)])
+    (event,) = batch.record_many([item(customer)])
 
     assert event.case_id == question.case_id is not None
 
@@ -107,7 +107,7 @@ def test_events_join_the_open_case():
 def test_an_event_that_opens_a_case_goes_through_record_with_the_rest_of_its_customer():
     customer = CustomerFactory()
 
-    events = journal.record_many(
+    events = batch.record_many(
         [
             item(customer, "first"),
             item(customer, "help", channel="sms", kind="message", direction="in"),
@@ -127,7 +127,7 @@ def test_already_recorded_and_repeated_source_ids_are_skipped(django_assert_max_
     original = journal.record(**item(customer, "original", source_id="e-1"))
 
     with django_assert_max_num_queries(6):  # the batched path, not record() item by item
-        events = journal.record_many(
+        events = batch.record_many(
             [
                 item(customer, "again", source_id="e-1"),
                 item(customer, "new", source_id="e-2"),
@@ -148,10 +148,10 @@ def test_a_source_id_recorded_meanwhile_sends_the_batch_through_record(monkeypat
     customer = CustomerFactory()
     original = journal.record(**item(customer, "original", source_id="e-1"))
     # as if a concurrent writer recorded e-1 after record_many looked for it
-    monkeypatch.setattr(journal, "_recorded_many", lambda keys: {})
+    monkeypatch.setattr(batch, "_recorded_many", lambda keys: {})
 
     with transaction.atomic():
-        events = journal.record_many(
+        events = batch.record_many(
             [item(customer, "new", source_id="e-2"), item(customer, "late", source_id="e-1")]
         )
 
@@ -168,7 +168,7 @@ def test_a_merged_customers_events_land_with_the_survivor():
     merge_customers(older, newer)
     seq = Conversation.objects.get(customer=older).last_seq
 
-    events = journal.record_many([item(newer, "one"), item(older, "two"), item(newer, "three")])
+    events = batch.record_many([item(newer, "one"), item(older, "two"), item(newer, "three")])
 
     assert {e.conversation.customer_id for e in events} == {older.pk}
     assert sorted(e.seq for e in events) == [seq + 1, seq + 2, seq + 3]
@@ -181,7 +181,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size():
 
     def statements(size, prefix):
         with CaptureQueriesContext(connection) as queries:
-            journal.record_many(
+            batch.record_many(
                 [item(customers[n % 3], source_id=f"{prefix}-{n}") for n in range(size)]
             )
         return len(queries)
@@ -200,7 +200,7 @@ def test_concurrent_record_and_record_many_leave_a_gap_free_seq_in_order(concurr
             else:
                 # each batch names the customers in another order
                 order = customers[writer % 3 :] + customers[: writer % 3]
-                journal.record_many(
+                batch.record_many(
                     [item(customer, f"{writer}:{n}:{k}") for k in range(3) for customer in order]
                 )
 
@@ -227,10 +227,10 @@ def test_events_are_broadcast_after_commit_and_never_on_rollback(broadcasts):
     customer = CustomerFactory()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        journal.record_many([item(customer, "never happened")])
+        batch.record_many([item(customer, "never happened")])
         raise RuntimeError("the caller failed after recording")
     with transaction.atomic():
-        events = journal.record_many([item(customer, "one"), item(customer, "two")])
+        events = batch.record_many([item(customer, "one"), item(customer, "two")])
         assert broadcasts.collect(0.3) == []  # nothing before the commit
 
     received = broadcasts.collect()
@@ -253,7 +253,7 @@ def test_event_hooks_run_after_commit(settings):
     customer = CustomerFactory()
     try:
         with transaction.atomic():
-            journal.record_many([item(customer, "one"), item(customer, "two")])
+            batch.record_many([item(customer, "one"), item(customer, "two")])
             seen.extend(REMEMBERED)
         assert seen == []
         assert [e.body for e in REMEMBERED] == ["one", "two"]
