@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import reactions
+from . import first_contact, reactions
 from .broadcast import (
     broadcast_on_commit,
 )
@@ -74,6 +74,10 @@ def record(
         appended = _append_in_one_statement(event, customer=customer, identity=identity)
         if appended is not None:
             return appended
+        if identity is not None:  # perhaps a new sender: everything in one statement too
+            opens_case = direction == Event.Direction.IN and kind in NEED_KINDS
+            if row := first_contact.append(event, identity=identity, opens_case=opens_case):
+                return _appended(event, row)
     if customer is None:
         # identities imports this module (merges record events): import at call time
         from .identities import resolve_customer
@@ -190,8 +194,12 @@ def _append_in_one_statement(
         if existing is None:
             raise
         return existing
-    if row is None:
-        return None
+    return None if row is None else _appended(event, row)
+
+
+def _appended(event: Event, row) -> Event:
+    """The event an append statement wrote, from its row (event id, conversation summary);
+    its broadcast and hooks are set to run after commit."""
     event_id, *summary = row
     conversation = _summary_from_row(summary)
     event.pk, event.conversation = event_id, conversation

@@ -22,7 +22,7 @@ from channels_adapters.twilio_signature import twilio_webhook
 from conversations import journal
 from conversations.calls import CALL_STATUS_RANK, annotate_call
 from conversations.context import Headline, headline_for
-from conversations.identities import InvalidIdentity, normalize_phone, resolve_customer
+from conversations.identities import InvalidIdentity, normalize_phone
 from conversations.models import Event, Identity
 
 from . import routing, twiml
@@ -80,12 +80,9 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse:
             else (twiml.voicemail(twiml.NO_ONE_FREE))
         )
     started = timezone.now()
-    # Before the call opens a case of its own. A known caller costs one query here and
-    # one statement to record the call (by identity); a new one is created first.
+    # Before the call opens a case of its own: one query. Recording the call by identity is
+    # one statement more, for a known caller and a new one alike (journal.record).
     context = headline_for(Identity.Kind.PHONE, call.from_number)
-    if context is None:
-        customer = resolve_customer(Identity.Kind.PHONE, call.from_number)
-        context = Headline(customer_id=customer.pk, name=customer.display_name)
     event = journal.record(
         identity=(Identity.Kind.PHONE, call.from_number),
         channel=Event.Channel.VOICE,
@@ -96,6 +93,8 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse:
         source_id=call.sid,
         delivery_status=call.status,
     )
+    if context is None:  # a first call: nothing known to greet them with yet
+        context = Headline(customer_id=event.conversation.customer_id, name="")
     if hours and not hours["open"]:
         annotate_call(event, after_hours=True)
         return twiml.after_hours(hours["description"])
