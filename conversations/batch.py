@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import reactions
 from .broadcast import (
     INBOX_GROUP,
     _publish_rollback_unsafe,
@@ -159,7 +160,8 @@ def _append_many(
                         {"type": "inbox.update", "conversation": inbox_payload(conversation)},
                     )
                 )
-            transaction.on_commit(lambda: _publish_rollback_unsafe(messages), robust=True)
+            handover = reactions.handover(rows)  # every event's, in the batch's one publish
+            transaction.on_commit(lambda: _publish_rollback_unsafe(messages, handover), robust=True)
     for index, original in repeats:
         if results[original] is None:
             fallback.append(index)  # its first appearance went to record(): so does it

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 import redis
 from channels.layers import get_channel_layer
@@ -61,8 +62,9 @@ def inbox_payload(conversation) -> dict:
     }
 
 
-def broadcast_on_commit(event, conversation) -> None:
-    """Publish the event to its conversation's group and the inbox once the transaction commits."""
+def broadcast_on_commit(event, conversation, *, handover: StreamAppend | None = None) -> None:
+    """Publish the event to its conversation's group and the inbox once the transaction
+    commits; `handover` (the reactions' stream entry) goes in the same round trip."""
     messages = [
         (
             conversation_group(event.conversation_id),
@@ -70,7 +72,7 @@ def broadcast_on_commit(event, conversation) -> None:
         ),
         (INBOX_GROUP, {"type": "inbox.update", "conversation": inbox_payload(conversation)}),
     ]
-    transaction.on_commit(lambda: _publish_rollback_unsafe(messages), robust=True)
+    transaction.on_commit(lambda: _publish_rollback_unsafe(messages, handover), robust=True)
 
 
 def broadcast_status_on_commit(event) -> None:
@@ -101,12 +103,22 @@ def broadcast_resync_on_commit(conversation_id: int, *, moved_to: int) -> None:
     )
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """Entries to XADD to a stream on the Redis of REDIS_URL, with the publish."""
+
+    stream: str
+    entries: list[dict]
+    maxlen: int
+
+
 class _GroupPublisher:
     """One Redis client per shard and per process, made on first use (and again after a fork)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._clients: list[redis.Redis] | None = None
+        self._own: redis.Redis | None = None
 
     def _shards(self) -> list[redis.Redis]:
         if self._clients is None:
@@ -121,8 +133,27 @@ class _GroupPublisher:
                     ]
         return self._clients
 
-    def publish(self, messages: list[tuple[str, dict]]) -> None:
-        """Publish each (group, message), in one round trip per shard."""
+    def _own_redis(self) -> redis.Redis:
+        """The client of REDIS_URL: a shard's when the layer runs on it (one round trip)."""
+        if self._own is None:
+            with self._lock:
+                if self._own is None:
+                    hosts = decode_hosts(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"])
+                    addresses = [host["address"] for host in hosts]
+                    self._own = (
+                        self._shards()[addresses.index(settings.REDIS_URL)]
+                        if settings.REDIS_URL in addresses
+                        else redis.Redis.from_url(
+                            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+                        )
+                    )
+        return self._own
+
+    def publish(
+        self, messages: list[tuple[str, dict]], handover: StreamAppend | None = None
+    ) -> None:
+        """Publish each (group, message), in one round trip per shard, with `handover`'s
+        stream entries in the round trip to REDIS_URL's server."""
         layer = get_channel_layer()
         prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
         shards = self._shards()
@@ -133,6 +164,16 @@ class _GroupPublisher:
             if shard not in pipelines:
                 pipelines[shard] = shards[shard].pipeline(transaction=False)
             pipelines[shard].publish(channel, layer.serialize(message))
+        if handover is not None and handover.entries:
+            own = self._own_redis()
+            key = next((k for k, c in enumerate(shards) if c is own), "own")
+            if key not in pipelines:
+                pipelines[key] = own.pipeline(transaction=False)
+            for entry in handover.entries:
+                # trimmed approximately, so a stream nobody reads cannot fill Redis
+                pipelines[key].xadd(
+                    handover.stream, entry, maxlen=handover.maxlen, approximate=True
+                )
         for pipeline in pipelines.values():
             pipeline.execute()
 
@@ -140,10 +181,17 @@ class _GroupPublisher:
 publisher = _GroupPublisher()
 
 
-def _publish_rollback_unsafe(messages: list[tuple[str, dict]]) -> None:
+def _publish_rollback_unsafe(
+    messages: list[tuple[str, dict]], handover: StreamAppend | None = None
+) -> None:
     """Publish now, whatever becomes of the current transaction: call only after commit."""
     try:
-        publisher.publish(messages)
+        publisher.publish(messages, handover)
     except redis.RedisError:
-        # The event is safe in the database; sockets catch up when they resync.
-        logger.warning("broadcast failed; live clients will resync", exc_info=True)
+        # The events are safe in the database; sockets catch up when they resync, and the
+        # sweeps catch up with what their reactions would have done.
+        logger.warning(
+            "broadcast failed (live clients will resync; %d events not handed to reactions)",
+            len(handover.entries) if handover else 0,
+            exc_info=True,
+        )

@@ -110,7 +110,7 @@ def _append_under_lock(customer: Customer, event: Event) -> Event:
                 transaction.set_rollback(True)
                 return existing
         _summarise(conversation, event)
-        broadcast_on_commit(event, conversation)
+        broadcast_on_commit(event, conversation, handover=reactions.handover([event]))
         _run_hooks_on_commit(event)
     return event
 
@@ -205,7 +205,7 @@ def _appended(event: Event, row) -> Event:
     event.pk, event.conversation = event_id, conversation
     event.seq, event.case_id = conversation.last_seq, conversation.current_case_id
     event._state.adding = False
-    broadcast_on_commit(event, conversation)
+    broadcast_on_commit(event, conversation, handover=reactions.handover([event]))
     _run_hooks_on_commit(event)
     return event
 

@@ -2,8 +2,9 @@
 
 Routing, nudge attribution and outcome tracking read several rows for every inbound event.
 Run inline they would multiply the time a webhook takes to answer Twilio, so the journal
-hands them over instead. After commit, the event's id goes onto a Redis stream (one XADD,
-with nothing to serialise but the id); `python manage.py react` processes read it as a
+hands them over instead. After commit, the event's id goes onto a Redis stream (an XADD
+of the id alone, in the live broadcast's round trip: `handover`); `python manage.py react`
+processes read it as a
 consumer group, load the events and call each THROUGHLINE_EVENT_REACTIONS function with
 each one, then acknowledge. Several `react` processes share the work; entries a crashed
 process had claimed go to another after REACTIONS_CLAIM_IDLE_SECONDS.
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils.module_loading import import_string
 
+from .broadcast import StreamAppend
 from .models import Event
 
 logger = logging.getLogger(__name__)
@@ -44,14 +46,25 @@ def _imported(paths: tuple[str, ...]) -> tuple[Callable[[Event], None], ...]:
     return tuple(import_string(path) for path in paths)
 
 
+def handover(events: list[Event]) -> StreamAppend | None:
+    """In stream mode, the stream entries that hand these events to the `react` processes.
+
+    The journal gives them to its after-commit broadcast, which sends them in the same
+    round trip to Redis as the live updates. None in inline mode or with no reactions.
+    """
+    if not reactions() or settings.THROUGHLINE_REACTIONS_MODE != "stream":
+        return None
+    return StreamAppend(
+        stream=_stream(),
+        entries=[{"e": event.pk} for event in events],
+        maxlen=settings.REACTIONS_STREAM_MAXLEN,
+    )
+
+
 def react_on_commit(event: Event) -> None:
-    """After commit, have the event's reactions run (inline or by a `react` process)."""
-    if not reactions():
-        return
-    if settings.THROUGHLINE_REACTIONS_MODE == "inline":
+    """In inline mode, run the event's reactions after commit, in this process."""
+    if reactions() and settings.THROUGHLINE_REACTIONS_MODE == "inline":
         transaction.on_commit(lambda: run(event), robust=True)
-    else:
-        transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
 
 
 def run(event: Event) -> None:
@@ -70,16 +83,6 @@ def _client() -> redis.Redis:
 
 def _stream() -> str:
     return settings.THROUGHLINE_REACTIONS_STREAM
-
-
-def _enqueue(event_id: int) -> None:
-    try:
-        # Trimmed approximately, so a stream nobody reads cannot fill Redis.
-        _client().xadd(
-            _stream(), {"e": event_id}, maxlen=settings.REACTIONS_STREAM_MAXLEN, approximate=True
-        )
-    except redis.RedisError:
-        logger.warning("event %s not handed to reactions: Redis refused it", event_id)
 
 
 def _ensure_group() -> None:

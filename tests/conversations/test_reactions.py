@@ -6,7 +6,7 @@ import sys
 import pytest
 import redis
 
-from conversations import journal, reactions
+from conversations import batch, journal, reactions
 from conversations.models import Event
 from tests.conftest import subprocess_env
 from tests.factories import CustomerFactory
@@ -92,3 +92,17 @@ def test_inline_reactions_run_right_after_commit(settings):
     message = text(CustomerFactory())
 
     assert probes() == [f"probe:{message.pk}"]
+
+
+def test_a_batch_hands_every_event_over(stream_mode):
+    customer = CustomerFactory()
+    first = text(customer, sid="SM0")  # opens the case, so the batch takes the batched path
+    reactions.drain()
+    fields = {"channel": "sms", "kind": "message", "direction": "in", "body": "more"}
+
+    events = batch.record_many(
+        [{"customer": customer, "source_id": f"SM{n}", **fields} for n in (1, 2, 3)]
+    )
+
+    assert reactions.drain() >= 3
+    assert set(probes()) == {f"probe:{e.pk}" for e in [first, *events]}
