@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "commerce",
     "instore",
     "api",
+    "engagement",
 ]
 
 MIDDLEWARE = [
@@ -375,3 +376,41 @@ if "channels_adapters.voice.context.provide" not in THROUGHLINE_CONTEXT_PROVIDER
         "channels_adapters.voice.context.provide",
     ]
 # ---- end Voice / Twilio
+
+# ---- Engagement
+# docs/engagement.md. Rules propose, the arbiter decides; sweeps run every minute.
+if "engagement.hooks.on_event" not in THROUGHLINE_EVENT_REACTIONS:  # off the request path
+    THROUGHLINE_EVENT_REACTIONS = [*THROUGHLINE_EVENT_REACTIONS, "engagement.hooks.on_event"]
+if "engagement.merges.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
+    THROUGHLINE_MERGE_HOOKS = [*THROUGHLINE_MERGE_HOOKS, "engagement.merges.move_to_survivor"]
+# Dotted paths to gate(customer, *, topic, channel, now) -> reason or None, asked for every
+# channel a nudge could take, after the arbiter's own checks. The environment's list comes
+# first; gates other blocks added (privacy's preferences) are kept after it.
+_ENGAGEMENT_GATES_ENV = env.list("ENGAGEMENT_GATES", default=[])
+ENGAGEMENT_GATES = [
+    *_ENGAGEMENT_GATES_ENV,
+    *[g for g in globals().get("ENGAGEMENT_GATES", []) if g not in _ENGAGEMENT_GATES_ENV],
+]
+# Proactive messages go out only within this window of the customer's own clock; one due
+# outside it waits for the next start ("HH:MM-HH:MM", start before end).
+ENGAGEMENT_SEND_WINDOW = env("ENGAGEMENT_SEND_WINDOW", default="08:00-21:00")
+# The clock of customers whose profile, phone number and store say nothing.
+ENGAGEMENT_DEFAULT_TIME_ZONE = env("ENGAGEMENT_DEFAULT_TIME_ZONE", default="America/New_York")
+# Frequency caps per customer, all of them apply: "<count>/<hours>h" or "<count>/<days>d".
+ENGAGEMENT_FREQUENCY_CAPS = env.list("ENGAGEMENT_FREQUENCY_CAPS", default=["1/24h", "3/7d"])
+# Topics whose SMS need consent on record (Identity.consented_at), not only "no STOP".
+ENGAGEMENT_CONSENT_TOPICS = env.list(
+    "ENGAGEMENT_CONSENT_TOPICS", default=["cart_reminders", "offers"]
+)
+# An agent's message within this many minutes means they are talking: nothing automatic.
+ENGAGEMENT_AGENT_ACTIVE_MINUTES = env.int("ENGAGEMENT_AGENT_ACTIVE_MINUTES", default=30)
+# A reply, an order or an opt-out within this many days of a nudge is attributed to it.
+ENGAGEMENT_ATTRIBUTION_DAYS = env.int("ENGAGEMENT_ATTRIBUTION_DAYS", default=7)
+# The shop's name, for message templates ({{ shop_name }}).
+ENGAGEMENT_SHOP_NAME = env("ENGAGEMENT_SHOP_NAME", default="")
+# https://crontab.guru/every-minute
+CELERY_BEAT_SCHEDULE["engagement-sweep"] = {
+    "task": "engagement.sweep",
+    "schedule": 60.0,  # every minute: the shortest delay of a rule is counted in minutes
+}
+# ---- end Engagement

@@ -3,8 +3,9 @@
 `record_if_missed` records a `missed_call` event (the voice context provider reads them as
 a frustration signal). When the customer has missed VOICE_HOT_MISSED_CALLS calls within
 VOICE_HOT_WINDOW_MINUTES, on any of their numbers (they are all one conversation), the
-case becomes hot and a call-back offer is proposed by SMS through the outbox, whose
-consent rules apply: a refusal is recorded in the timeline, never sent to Twilio.
+case becomes hot and a call-back offer is proposed to the engagement arbiter (the
+`missed_call` rule): it decides, with consent, and records its decision in the timeline;
+a refused offer is never sent to Twilio.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import cases, journal, outbox
+from conversations import cases, journal
 from conversations.calls import annotate_call
 from conversations.models import Case, Event
-
-CALL_BACK_OFFER = "call_back_offer"
+from engagement.rules import missed_call
 
 
 def record_if_missed(call: Event) -> Event | None:
@@ -64,21 +64,5 @@ def _escalate(missed: Event, count: int, *, phone: str) -> None:
         is None
     ):
         return  # no case, or hot already: the offer went out (or was refused) then
-    customer = missed.conversation.customer
-    try:
-        outbox.send(
-            customer=customer,
-            channel=Event.Channel.SMS,
-            body=settings.VOICE_CALL_BACK_OFFER,
-            to=phone or None,
-            data={"proposal": CALL_BACK_OFFER, "missed_call": missed.pk},
-        )
-    except outbox.Refused as exc:
-        journal.record(
-            customer=customer,
-            channel=Event.Channel.SYSTEM,
-            kind="nudge",
-            direction=Event.Direction.INTERNAL,
-            body=f"Call-back offer not sent: {exc}",
-            data={"proposal": CALL_BACK_OFFER, "sent": False, "reason": str(exc)},
-        )
+    # one voice: the arbiter, not this adapter, decides whether and where the offer goes
+    missed_call.offer_call_back(missed, phone=phone)

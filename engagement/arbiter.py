@@ -1,0 +1,381 @@
+"""The arbiter: rules propose, one function decides (docs/engagement.md, "The arbiter").
+
+`propose` stores a rule's message as a `Nudge` (one per `dedupe_key`: one message per rule
+step per cart, call or order). `decide` is the one place where anything proactive is
+sent: under the customer's conversation lock, in one transaction, it takes every nudge of
+the customer that is due, best priority first, and for each one:
+
+1. picks the first of its channels that may carry it: the identity has not said STOP, SMS
+   on a marketing topic (ENGAGEMENT_CONSENT_TOPICS) needs consent on record, the web needs
+   a widget visitor, and every gate of ENGAGEMENT_GATES agrees; none: suppressed;
+2. quiet hours on the customer's clock (local_time.py): it waits for the next allowed time;
+3. a hot case, an agent talking with the customer, a frequency cap: suppressed;
+4. otherwise sent: `outbox.send` for SMS (its row commits with this decision), or
+   `reply_on_web` for the widget (live if she is online, at her next visit otherwise);
+   and once one is sent, the others due with it are suppressed ("outranked").
+
+Nudges that answer the customer's own contact (a missed call, a message after hours) are
+`responsive`: quiet hours, caps and a hot case do not hold them back. Every decision
+(sent, waiting, suppressed, and why) is an internal `nudge` event in the timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from channels_adapters.webchat.outbound import reply_on_web
+from conversations import journal, outbox
+from conversations.identities import live_customer
+from conversations.locks import conversation_for_update
+from conversations.models import Case, Conversation, Customer, Event, Identity
+
+from . import local_time
+from .models import Nudge
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = ("sms", "web")  # never voice: nobody wants a robot calling about a cart
+AGENT_LOOKBACK_EVENTS = 50  # "is an agent talking?" reads at most this many recent events
+
+# Reasons, as recorded (insights groups by the part before the colon).
+OPTED_OUT = "opted out"
+NO_CONSENT = "no consent on record"
+QUIET_HOURS = "quiet hours"
+HOT_CASE = "hot case"
+AGENT_ACTIVE = "agent active"
+CAP = "frequency cap"
+OUTRANKED = "outranked"
+DUPLICATE = "duplicate"
+
+
+# ---------------------------------------------------------------------------- proposing
+
+
+def propose(
+    customer: Customer,
+    *,
+    rule: str,
+    step: int,
+    dedupe_key: str,
+    topic: str,
+    body: str,
+    priority: int = 0,
+    due_at: datetime | None = None,
+    channels: tuple[str, ...] | list[str] = CHANNELS,
+    data: dict | None = None,
+) -> Nudge:
+    """Store a rule's proposal; return its nudge (the existing one for a known dedupe key).
+
+    `due_at=None` means now: it is decided at once, in the caller's transaction. A later
+    `due_at` (or an explicit one, as the sweeps give) leaves it for `decide` to pick up.
+    `data["to"]` names the phone to text; `data["responsive"]` marks an answer to the
+    customer's own contact. A repeated dedupe key writes no new nudge, and that decision
+    ("duplicate") is recorded in the timeline too.
+    """
+    now = timezone.now()
+    customer = live_customer(customer)
+    # no savepoint of its own: the insert's savepoint is the only one a repeat needs
+    with transaction.atomic(savepoint=False):
+        try:
+            with transaction.atomic():
+                nudge = Nudge.objects.create(
+                    customer=customer,
+                    rule=rule,
+                    step=step,
+                    dedupe_key=dedupe_key,
+                    topic=topic,
+                    channels=list(channels),
+                    priority=priority,
+                    body=body,
+                    data=data or {},
+                    proposed_at=now,
+                    due_at=due_at or now,
+                    next_action_at=due_at or now,
+                )
+        except IntegrityError:  # the unique dedupe key: proposed before, or just now
+            existing = Nudge.objects.get(dedupe_key=dedupe_key)
+            _record(
+                existing,
+                customer=customer,
+                sent=False,
+                reason=f"{DUPLICATE}: nudge #{existing.pk} ({existing.status}) has this key",
+                status=Nudge.Status.SUPPRESSED,
+            )
+            return existing
+        if due_at is None:
+            for decided in decide(customer, now=now):
+                if decided.pk == nudge.pk:
+                    return decided
+            nudge.refresh_from_db()  # another transaction held it (SKIP LOCKED): as it is
+    return nudge
+
+
+# ---------------------------------------------------------------------------- deciding
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    to: str = ""  # the phone for SMS
+
+
+def decide(customer: Customer, *, now: datetime | None = None) -> list[Nudge]:
+    """Decide every due nudge of this customer, in one transaction; return them decided
+    (or waiting again, postponed by quiet hours). Nudges another transaction holds are
+    left to it (SKIP LOCKED)."""
+    now = now or timezone.now()
+    # savepoint=False: inside a sweep's per-customer savepoint, or alone, it is all or nothing
+    with transaction.atomic(savepoint=False):
+        # One decider per customer at a time: the conversation lock serialises them with
+        # each other and with the journal, so two rules can never both get through.
+        conversation = conversation_for_update(customer)
+        if conversation.customer_id != customer.pk:
+            customer = conversation.customer  # merged meanwhile: the survivor decides
+        due = list(
+            Nudge.objects.select_for_update(no_key=True, skip_locked=True)
+            .filter(customer=customer, status=Nudge.Status.WAITING, next_action_at__lte=now)
+            .order_by("-priority", "proposed_at", "pk")
+        )
+        winner: Nudge | None = None
+        for nudge in due:
+            if winner is not None:
+                _suppress(nudge, customer, f"{OUTRANKED}: {winner.rule} was sent instead", now=now)
+            elif _decide_one(nudge, customer, conversation, now) == Nudge.Status.SENT:
+                winner = nudge
+    return due
+
+
+def withdraw(customer: Customer, *, reason: str, rules: tuple[str, ...] | None = None) -> int:
+    """Suppress the customer's waiting nudges (of these rules, or all) for `reason`: a
+    sequence stops at once when the customer replies, orders or says stop. Returns how
+    many; each is recorded like any other decision."""
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = Nudge.objects.filter(customer=customer, status=Nudge.Status.WAITING)
+        if rules is not None:
+            waiting = waiting.filter(rule__in=rules)
+        if not waiting.exists():
+            return 0  # the common case costs one indexed query and no lock
+        conversation = conversation_for_update(customer)
+        nudges = list(waiting.select_for_update(no_key=True, skip_locked=True))
+        for nudge in nudges:
+            _suppress(nudge, conversation.customer, reason, now=now)
+    return len(nudges)
+
+
+def _decide_one(nudge: Nudge, customer: Customer, conversation: Conversation, now) -> str:
+    responsive = bool(nudge.data.get("responsive"))
+    route, refusals = None, []
+    for channel in nudge.channels:
+        found, refusal = _route(customer, nudge, channel, now)
+        if found is not None:
+            route = found
+            break
+        refusals.append(f"{channel}: {refusal}")
+    if route is None:
+        return _suppress(nudge, customer, "; ".join(refusals) or "no channel", now=now)
+    if not responsive:
+        tz = local_time.customer_zone(customer, phone=route.to)
+        later = local_time.next_allowed(now, tz)
+        if later is not None:
+            return _postpone(nudge, customer, later, tz, now=now)
+        if conversation.priority >= Case.Priority.HOT:
+            return _suppress(
+                nudge, customer, f"{HOT_CASE}: an agent handles this customer now", now=now
+            )
+    if _agent_active(conversation, now):
+        return _suppress(
+            nudge, customer, f"{AGENT_ACTIVE}: an agent wrote to the customer lately", now=now
+        )
+    if not responsive and (cap := _cap_reached(customer, now)):
+        return _suppress(nudge, customer, cap, now=now)
+    return _send(nudge, customer, route, now=now)
+
+
+def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route | None, str]:
+    """Whether `channel` may carry this nudge: (a route, "") or (None, the reason)."""
+    if channel == "sms":
+        phones = customer.identities.filter(kind=Identity.Kind.PHONE)
+        if to := nudge.data.get("to"):
+            phones = phones.filter(value=to)
+        phones = list(phones.order_by("-created_at", "-pk"))
+        if not phones:
+            return None, "no phone number"
+        reachable = [p for p in phones if p.opted_out_at is None]
+        if not reachable:
+            return None, f"{OPTED_OUT} ({phones[0].consent_source or 'STOP'})"
+        if nudge.topic in settings.ENGAGEMENT_CONSENT_TOPICS:
+            reachable = [p for p in reachable if p.consented_at is not None]
+            if not reachable:
+                return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by SMS"
+        route = Route("sms", reachable[0].value)
+    elif channel == "web":
+        if not customer.identities.filter(kind=Identity.Kind.VISITOR).exists():
+            return None, "no widget visitor"
+        route = Route("web")
+    else:
+        return None, f"never by {channel}"
+    for gate in _gates():
+        if reason := gate(customer, topic=nudge.topic, channel=channel, now=now):
+            return None, str(reason)
+    return route, ""
+
+
+@cache
+def _gate(path: str):
+    return import_string(path)
+
+
+def _gates() -> list:
+    # read each time, imported once: tests and the privacy helper's settings may change it
+    return [_gate(path) for path in settings.ENGAGEMENT_GATES]
+
+
+def _agent_active(conversation: Conversation, now: datetime) -> bool:
+    """An agent wrote to the customer within ENGAGEMENT_AGENT_ACTIVE_MINUTES."""
+    since = now - timedelta(minutes=settings.ENGAGEMENT_AGENT_ACTIVE_MINUTES)
+    if conversation.last_outbound_at is None or conversation.last_outbound_at < since:
+        return False  # the summary row answers most calls without reading events
+    recent = conversation.events.order_by("-seq").values_list(
+        "direction", "author_id", "occurred_at"
+    )[:AGENT_LOOKBACK_EVENTS]
+    return any(
+        direction == Event.Direction.OUT and author and at >= since
+        for direction, author, at in recent
+    )
+
+
+_CAP = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([hd])\s*$")
+
+
+def caps() -> list[tuple[int, timedelta]]:
+    """ENGAGEMENT_FREQUENCY_CAPS, e.g. "1/24h,3/7d": at most 1 per 24 hours, 3 per 7 days."""
+    parsed = []
+    for text in settings.ENGAGEMENT_FREQUENCY_CAPS:
+        match = _CAP.match(text)
+        if not match:
+            raise ValueError(f"ENGAGEMENT_FREQUENCY_CAPS: {text!r} is not like 1/24h or 3/7d")
+        count, amount, unit = int(match[1]), int(match[2]), match[3]
+        parsed.append((count, timedelta(hours=amount) if unit == "h" else timedelta(days=amount)))
+    return parsed
+
+
+def _cap_reached(customer: Customer, now: datetime) -> str:
+    limits = caps()
+    if not limits:
+        return ""
+    longest = max(window for _, window in limits)
+    sent = list(
+        Nudge.objects.filter(
+            customer=customer, status=Nudge.Status.SENT, decided_at__gt=now - longest
+        ).values_list("decided_at", flat=True)
+    )
+    for count, window in limits:
+        # strictly within: a message a day may go exactly 24 hours after the last one
+        if sum(at > now - window for at in sent) >= count:
+            return f"{CAP}: {count} per {_span(window)}"
+    return ""
+
+
+def _span(window: timedelta) -> str:
+    hours = int(window.total_seconds() // 3600)
+    return f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else f"{hours} h"
+
+
+# ---------------------------------------------------------------------------- outcomes
+
+
+def _send(nudge: Nudge, customer: Customer, route: Route, *, now) -> str:
+    data = {k: v for k, v in nudge.data.items() if k not in ("to", "responsive")}
+    data.update({"nudge": nudge.pk, "rule": nudge.rule, "step": nudge.step})
+    if route.channel == "sms":
+        try:
+            message = outbox.send(
+                customer=customer, channel="sms", body=nudge.body, to=route.to, data=data
+            )
+        except outbox.Refused as exc:  # e.g. too long, or a STOP that raced us
+            return _suppress(nudge, customer, str(exc), now=now)
+        nudge.outbox = message.outbox
+    else:
+        message = reply_on_web(customer=customer, author=None, body=nudge.body)
+    nudge.message = message
+    nudge.channel = route.channel
+    nudge.status = Nudge.Status.SENT
+    nudge.reason = ""
+    return _decided(nudge, customer, now=now, sent=True)
+
+
+def _suppress(nudge: Nudge, customer: Customer, reason: str, *, now) -> str:
+    nudge.status = Nudge.Status.SUPPRESSED
+    nudge.reason = reason[:300]
+    return _decided(nudge, customer, now=now, sent=False)
+
+
+def _decided(nudge: Nudge, customer: Customer, *, now, sent: bool) -> str:
+    nudge.decided_at = now
+    nudge.next_action_at = None
+    nudge.event = _record(nudge, customer=customer, sent=sent, reason=nudge.reason)
+    nudge.save(
+        update_fields=[
+            "status", "reason", "channel", "decided_at", "next_action_at", "outbox",
+            "message", "event",
+        ]
+    )  # fmt: skip
+    return nudge.status
+
+
+def _postpone(nudge: Nudge, customer: Customer, later: datetime, tz, *, now) -> str:
+    nudge.reason = f"{QUIET_HOURS}: waits until {later:%a %H:%M} ({tz.key})"
+    nudge.next_action_at = later
+    nudge.event = _record(nudge, customer=customer, sent=False, reason=nudge.reason, waiting=True)
+    nudge.save(update_fields=["reason", "next_action_at", "event"])
+    return Nudge.Status.WAITING
+
+
+def label(rule: str) -> str:
+    return rule.replace("_", " ").capitalize()
+
+
+def _record(
+    nudge: Nudge,
+    *,
+    customer: Customer,
+    sent: bool,
+    reason: str,
+    waiting: bool = False,
+    status: str | None = None,
+) -> Event:
+    """The decision as an internal `nudge` event: what agents and insights read."""
+    if sent:
+        body = f"{label(nudge.rule)} (step {nudge.step}) sent by {nudge.channel.upper()}"
+    elif waiting:
+        body = f"{label(nudge.rule)} (step {nudge.step}) waits: {reason}"
+    else:
+        body = f"{label(nudge.rule)} (step {nudge.step}) not sent: {reason}"
+    return journal.record(
+        customer=customer,
+        channel=Event.Channel.SYSTEM,
+        kind="nudge",
+        direction=Event.Direction.INTERNAL,
+        body=body,
+        data={
+            "nudge": nudge.pk,
+            "rule": nudge.rule,
+            "step": nudge.step,
+            "topic": nudge.topic,
+            "status": status or (Nudge.Status.WAITING if waiting else nudge.status),
+            "sent": sent,
+            "channel": nudge.channel,
+            "reason": reason,
+            **({"proposal": nudge.data["proposal"]} if "proposal" in nudge.data else {}),
+        },
+    )

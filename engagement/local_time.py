@@ -1,0 +1,88 @@
+"""The customer's own clock: their time zone, quiet hours, and the store they belong to.
+
+The time zone comes, in order, from the customer's profile (`Customer.time_zone`), their
+phone number (phonenumbers' geographic data, when it names exactly one zone), the store
+they last scanned a code in, and finally ENGAGEMENT_DEFAULT_TIME_ZONE. Messages go out
+only inside ENGAGEMENT_SEND_WINDOW ("08:00-21:00") of that clock; `next_allowed` says
+when a message due outside it may go.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, time, timedelta
+from functools import cache
+
+import phonenumbers
+from django.conf import settings
+from phonenumbers import timezone as phone_zones
+
+from conversations.models import Customer, Identity
+from instore.models import Scan, Store
+
+
+def zone(name: str) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@cache
+def zone_of_number(number: str) -> str:
+    """The one time zone of a phone number's area, or "" when it has none or several."""
+    try:
+        zones = phone_zones.time_zones_for_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return ""
+    return zones[0] if len(zones) == 1 and zone(zones[0]) else ""
+
+
+def customer_store(customer: Customer) -> Store | None:
+    """The store the customer last scanned a code in (their visitor ids), if any."""
+    visitors = customer.identities.filter(kind=Identity.Kind.VISITOR).values("value")
+    scan = (
+        Scan.objects.filter(visitor_id__in=visitors)
+        .select_related("store")
+        .order_by("-scanned_at")
+        .first()
+    )
+    return scan.store if scan else None
+
+
+def customer_zone(customer: Customer, *, phone: str = "") -> zoneinfo.ZoneInfo:
+    """The customer's time zone (see the module docstring); `phone` is the number written
+    to, when known, else their newest phone."""
+    if found := zone(customer.time_zone):
+        return found
+    if not phone:
+        phone = (
+            customer.identities.filter(kind=Identity.Kind.PHONE)
+            .order_by("-created_at")
+            .values_list("value", flat=True)
+            .first()
+            or ""
+        )
+    if phone and (found := zone(zone_of_number(phone))):
+        return found
+    store = customer_store(customer)
+    if store and (found := zone(store.time_zone)):
+        return found
+    return zone(settings.ENGAGEMENT_DEFAULT_TIME_ZONE) or zoneinfo.ZoneInfo("UTC")
+
+
+def send_window() -> tuple[time, time]:
+    start, end = settings.ENGAGEMENT_SEND_WINDOW.split("-")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def next_allowed(now: datetime, tz: zoneinfo.ZoneInfo) -> datetime | None:
+    """None when `now` is inside the send window on the customer's clock; otherwise the
+    start of the next window (today's if it has not begun, else tomorrow's), in UTC terms."""
+    start, end = send_window()
+    local = now.astimezone(tz)
+    if start <= local.time() < end:
+        return None
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    # A wall-clock time built in the zone: DST is the zone's business, not ours.
+    return datetime.combine(day, start, tzinfo=tz)
