@@ -363,11 +363,6 @@ VOICE_VOICEMAIL_MAX_SECONDS = env.int("VOICE_VOICEMAIL_MAX_SECONDS", default=120
 # This many missed calls within this many minutes make the case hot and offer a call back.
 VOICE_HOT_MISSED_CALLS = env.int("VOICE_HOT_MISSED_CALLS", default=2)
 VOICE_HOT_WINDOW_MINUTES = env.int("VOICE_HOT_WINDOW_MINUTES", default=30)
-VOICE_CALL_BACK_OFFER = env(
-    "VOICE_CALL_BACK_OFFER",
-    default="Sorry we missed your calls. We'll call you back shortly; reply here with a "
-    "better time if you prefer.",
-)
 # Missed calls within this many hours are a frustration signal in the customer context.
 VOICE_FRUSTRATION_HOURS = env.int("VOICE_FRUSTRATION_HOURS", default=24)
 if "channels_adapters.voice.context.provide" not in THROUGHLINE_CONTEXT_PROVIDERS:
