@@ -63,6 +63,7 @@ _GIVEN = {
         "recorded_at",
         "source_id",
         "delivery_status",
+        "author_id",
     ],
 }
 
@@ -167,6 +168,7 @@ def append(event: Event, *, identity: tuple[str, str], opens_case: bool):
                 "recorded_at": now,
                 "source_id": event.source_id,
                 "delivery_status": event.delivery_status,
+                "author_id": event.author_id,
             },
         ),
     }

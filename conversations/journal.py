@@ -138,7 +138,7 @@ WITH conversation AS (
     INSERT INTO conversations_event (conversation_id, seq, case_id, channel, direction, kind,
         body, data, occurred_at, recorded_at, source_id, delivery_status, author_id)
     SELECT id, last_seq, current_case_id, %(channel)s, %(direction)s, %(kind)s, %(body)s,
-        %(data)s, %(at)s, %(recorded_at)s, %(source_id)s, %(delivery_status)s, NULL
+        %(data)s, %(at)s, %(recorded_at)s, %(source_id)s, %(delivery_status)s, %(author)s
     FROM conversation
     RETURNING id
 )
@@ -180,6 +180,7 @@ def _append_in_one_statement(
         "data": Event._meta.get_field("data").get_db_prep_save(event.data, connection),
         "source_id": event.source_id,
         "delivery_status": event.delivery_status,
+        "author": event.author_id,  # a note's or a case change's, say
     }
     try:
         # Alone, the statement is its own transaction; inside a caller's, a savepoint keeps

@@ -229,3 +229,19 @@ def test_an_identity_of_a_merged_customer_lands_on_the_survivor():
 def test_record_takes_a_customer_or_an_identity():
     with pytest.raises(TypeError):
         journal.record(channel="sms", kind="message", direction="in")
+
+
+def test_an_internal_event_keeps_its_author_on_the_one_statement_path(agent):
+    customer = CustomerFactory()
+    say(customer)  # opens the case: the note below takes the one-statement path
+
+    note = journal.record(
+        customer=customer,
+        channel=Event.Channel.SYSTEM,
+        kind="note",
+        direction=Event.Direction.INTERNAL,
+        body="Prefers calls after 5pm",
+        author=agent,
+    )
+
+    assert Event.objects.get(pk=note.pk).author_id == agent.pk
