@@ -1,47 +1,40 @@
-"""The agent console, first version: customers, conversations and the timeline.
+"""The agent console in the Django admin (docs/console.md): the inbox, the conversation
+page (timeline, context panel, reply box) and the model pages behind them.
 
-The conversation page is the timeline itself, read by keyset pages of
-TIMELINE_PAGE_SIZE events, so a 10,000-event history opens as fast as a short one, and
-kept live by `/ws/agent/`.
+The pages and actions live in console.py; this module registers the models and wires the
+console's URLs under the conversation admin. Access follows Django's model permissions,
+held by the groups "Agents" and "Managers" (conversations/roles.py): a staff user without
+them gets 403 on every console page, action and the agent socket.
 """
 
-import contextlib
-
-from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.module_loading import import_string
+from django.urls import path
 from django.views.decorators.http import require_POST
 
-from .access import access_conversation
-from .context import build_context
-from .identities import InvalidIdentity, normalize_phone
-from .models import AgentProfile, Case, Conversation, Customer, Event, Identity, Outbox
-from .outbox import Refused
-from .queries import timeline_page
+from . import console
+from .access import is_agent
+from .models import (
+    AgentProfile,
+    CannedResponse,
+    Case,
+    Conversation,
+    Customer,
+    Event,
+    Identity,
+    Outbox,
+    Team,
+)
 
 
 def _matching_identity(queryset, term: str, customer_path: str):
     """Let agents find a customer by a phone typed any way, or by any identity value."""
-    values = {term.strip().lower(), term.strip()}
-    with contextlib.suppress(InvalidIdentity):
-        values.add(normalize_phone(term))
-    identities = Identity.objects.filter(customer=OuterRef(customer_path), value__in=values)
+    identities = Identity.objects.filter(
+        customer=OuterRef(customer_path), value__in=console.identity_values(term)
+    )
     return queryset.filter(Exists(identities))
-
-
-class AgentReadable:
-    """Every active staff member is an agent and may read the console (as access_conversation
-    says); changing things still needs Django's model permissions."""
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
 
 
 class IdentityInline(admin.TabularInline):
@@ -56,7 +49,7 @@ class IdentityInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AgentReadable, admin.ModelAdmin):
+class CustomerAdmin(admin.ModelAdmin):
     list_display = ["__str__", "identity_list", "created_at", "merged_into"]
     search_fields = ["display_name"]
     readonly_fields = ["merged_into", "created_at"]
@@ -75,9 +68,15 @@ class CustomerAdmin(AgentReadable, admin.ModelAdmin):
     def identity_list(self, customer):
         return ", ".join(str(i) for i in customer.identities.all())
 
+    def has_add_permission(self, request):
+        return False  # customers come from their identities (resolve_customer)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the journal is append-only
+
 
 @admin.register(Conversation)
-class ConversationAdmin(AgentReadable, admin.ModelAdmin):
+class ConversationAdmin(admin.ModelAdmin):
     list_display = [
         "customer",
         "status",
@@ -100,24 +99,46 @@ class ConversationAdmin(AgentReadable, admin.ModelAdmin):
         return results, duplicates
 
     def get_urls(self):
-        call_back = self.admin_site.admin_view(require_POST(self.call_back_view))
+        site = self.admin_site
+
+        def action(view):
+            return site.admin_view(require_POST(view))
+
         return [
-            path("<path:object_id>/call-back/", call_back, name="conversations_call_back"),
+            path("inbox/", site.admin_view(self.inbox_view), name="conversations_inbox"),
+            path("<path:object_id>/reply/", action(console.reply), name="conversations_reply"),
+            path("<path:object_id>/note/", action(console.note), name="conversations_note"),
+            path("<path:object_id>/assign/", action(console.assign), name="conversations_assign"),
+            path(
+                "<path:object_id>/resolve/", action(console.resolve), name="conversations_resolve"
+            ),
+            path("<path:object_id>/snooze/", action(console.snooze), name="conversations_snooze"),
+            path(
+                "<path:object_id>/call-back/",
+                action(console.call_back),
+                name="conversations_call_back",
+            ),
+            path(
+                "<path:object_id>/schedule-call-back/",
+                action(console.schedule_call_back),
+                name="conversations_schedule_call_back",
+            ),
+            path(
+                "<path:object_id>/merge/",
+                site.admin_view(self.merge_view),
+                name="conversations_merge",
+            ),
             *super().get_urls(),
         ]
 
-    def call_back_view(self, request, object_id):
-        """The timeline's "Call back" button: ring the agent, then the customer."""
-        conversation = access_conversation(request.user, object_id)
-        try:
-            import_string(settings.THROUGHLINE_CALL_BACK)(
-                customer=conversation.customer, agent=request.user
-            )
-        except Refused as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "Calling you now; the customer is dialled when you answer.")
-        return redirect(reverse("admin:conversations_conversation_change", args=[conversation.pk]))
+    def inbox_view(self, request):
+        return console.inbox(request, self.admin_site)
+
+    def merge_view(self, request, object_id):
+        return console.merge(request, self.admin_site, object_id)
+
+    def has_module_permission(self, request):
+        return is_agent(request.user)
 
     def has_add_permission(self, request):
         return False  # conversations are born with their customer
@@ -126,28 +147,7 @@ class ConversationAdmin(AgentReadable, admin.ModelAdmin):
         return False  # the journal is append-only
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        conversation = access_conversation(request.user, object_id)
-        if conversation.status == Conversation.Status.MERGED:
-            survivor = conversation.customer.merged_into.conversation
-            return redirect(reverse("admin:conversations_conversation_change", args=[survivor.pk]))
-        before = request.GET.get("before")
-        before_seq = int(before) if before and before.isdigit() else None
-        events = timeline_page(
-            conversation, before_seq=before_seq, size=settings.TIMELINE_PAGE_SIZE
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": str(conversation.customer),
-            "conversation": conversation,
-            "events": events,
-            "older_seq": events[0].seq if events and events[0].seq > 1 else None,
-            "is_latest": before_seq is None,
-            "context": build_context(conversation.customer),
-            "websocket_url": _websocket_url(request),
-            "can_call_back": bool(getattr(settings, "THROUGHLINE_CALL_BACK", "")),
-        }
-        return TemplateResponse(request, "admin/conversations/conversation/timeline.html", context)
+        return console.conversation_page(request, self.admin_site, object_id)
 
 
 def _matching_transcript(queryset, term: str):
@@ -158,27 +158,20 @@ def _matching_transcript(queryset, term: str):
     return queryset.filter(Exists(calls))
 
 
-def _websocket_url(request) -> str:
-    base = settings.WEBSOCKET_BASE_URL
-    if not base:
-        scheme = "wss" if request.is_secure() else "ws"
-        base = f"{scheme}://{request.get_host()}"
-    return f"{base}/ws/agent/"
-
-
 @admin.register(Case)
-class CaseAdmin(AgentReadable, admin.ModelAdmin):
+class CaseAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",
         "conversation",
         "status",
         "priority",
         "intent",
+        "team",
         "assignee",
         "opened_at",
     ]
-    list_filter = ["status", "priority"]
-    list_select_related = ["conversation__customer", "assignee"]
+    list_filter = ["status", "priority", "team"]
+    list_select_related = ["conversation__customer", "assignee", "team"]
     readonly_fields = [
         "conversation",
         "opened_at",
@@ -187,9 +180,15 @@ class CaseAdmin(AgentReadable, admin.ModelAdmin):
         "resolution",
     ]
 
+    def has_add_permission(self, request):
+        return False  # cases open with an inbound need (journal.record)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Outbox)
-class OutboxAdmin(AgentReadable, admin.ModelAdmin):
+class OutboxAdmin(admin.ModelAdmin):
     """Read-only: what went out, what failed and why, and what waits for reconciliation.
 
     Rows in `reconcile` may or may not have reached the customer; check the provider's
@@ -229,10 +228,51 @@ class OutboxAdmin(AgentReadable, admin.ModelAdmin):
 
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
-    """Where calls ring (E.164) and whether they may (docs/twilio.md, "Voice")."""
+    """Who takes what: teams, skills, capacity, on call, and where calls ring (E.164)."""
 
-    list_display = ["user", "phone", "available", "last_routed_at"]
+    list_display = ["user", "phone", "available", "on_call", "capacity", "last_routed_at"]
     list_editable = ["available"]
+    list_filter = ["available", "on_call", "teams"]
     list_select_related = ["user"]
+    filter_horizontal = ["teams"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     readonly_fields = ["last_routed_at"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "response_target"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    """Saved replies; the body may use {first_name}, {name}, {agent}, {cart_value},
+    {product} and {store} (conversations/canned.py)."""
+
+    list_display = ["shortcut", "title"]
+    search_fields = ["shortcut", "title", "body"]
+
+
+class AgentProfileInline(admin.StackedInline):
+    model = AgentProfile
+    can_delete = False
+    filter_horizontal = ["teams"]
+    readonly_fields = ["last_routed_at"]
+    verbose_name_plural = "agent profile"
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class AgentUserAdmin(UserAdmin):
+    """Django's user page with the agent's profile on it: one place to add an agent
+    (staff, the "Agents" group, teams, skills, capacity, phone)."""
+
+    inlines = [AgentProfileInline]
+    list_display = [*UserAdmin.list_display, "is_active"]
+    list_filter = [*UserAdmin.list_filter, "agent_profile__available"]

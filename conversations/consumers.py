@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 
-from .access import access_conversation
+from .access import access_conversation, is_agent
 from .broadcast import INBOX_GROUP, conversation_group, event_payload
 from .queries import events_after
 
@@ -21,8 +21,9 @@ REPLAY_LIMIT = 500
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        # The same permission as the console's pages (conversations.access): a staff user
+        # without it is turned away with 4403, the socket's 403.
+        if not await database_sync_to_async(is_agent)(self.scope.get("user")):
             await self.close(code=4403)
             return
         self.sent_seq: dict[int, int] = {}  # conversation -> highest seq sent, to drop repeats

@@ -122,6 +122,8 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Snoozed cases leave the inbox until then; a sweep wakes them (never a countdown).
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # When it was snoozed: a customer message after it brings the case back at once.
+    snoozed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(
         max_length=32, blank=True
@@ -312,3 +314,23 @@ class AgentProfile(models.Model):
                     raise ValidationError({"phone": "Write the number in E.164 (+14155550100)."})
             except InvalidIdentity as exc:
                 raise ValidationError({"phone": str(exc)}) from None
+
+
+class CannedResponse(models.Model):
+    """A saved reply agents insert from the reply box (docs/console.md, "Canned responses").
+
+    The body may name context variables in braces, filled in for the customer at hand:
+    {first_name}, {name}, {agent}, {cart_value}, {product}, {store}. An unknown name stays
+    as written, so a typo shows rather than vanishing.
+    """
+
+    shortcut = models.SlugField(max_length=40, unique=True, help_text="Type /shortcut to insert")
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shortcut"]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}: {self.title}"

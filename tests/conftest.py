@@ -35,14 +35,25 @@ def pytest_unconfigure(config):
             )
 
 
+def in_group(user, name: str):
+    """Put a user in one of the console's roles ("Agents", "Managers"; migration 0006)."""
+    from conversations.roles import ensure_roles
+
+    # ensure_roles, not a lookup: a transactional test's flush drops the migration's groups
+    user.groups.add(ensure_roles()[name])
+    return user
+
+
 @pytest.fixture
 def agent(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw-alice", is_staff=True)
+    user = django_user_model.objects.create_user("alice", password="pw-alice", is_staff=True)
+    return in_group(user, "Agents")
 
 
 @pytest.fixture
 def teammate(django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw-bob", is_staff=True)
+    user = django_user_model.objects.create_user("bob", password="pw-bob", is_staff=True)
+    return in_group(user, "Agents")
 
 
 @pytest.fixture
