@@ -159,7 +159,11 @@ class Event(models.Model):
         OUT = "out"
         INTERNAL = "internal"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events")
+    # No index of its own: the unique (conversation, seq) below serves every lookup by
+    # conversation, and each index an append writes costs every webhook.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     seq = models.PositiveIntegerField()
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
@@ -176,10 +180,22 @@ class Event(models.Model):
     source_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     delivery_status = models.CharField(max_length=32, blank=True)  # outbound messages
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # the partial index below: most events have no author
     )
 
     class Meta:
+        indexes = [
+            # Deleting a user nulls their events' author; inbound events (most of them)
+            # have none and stay out of the index.
+            models.Index(
+                fields=["author"], condition=Q(author__isnull=False), name="event_author_idx"
+            ),
+        ]
         constraints = [
             # Deferred so a merge can renumber a whole timeline in one UPDATE; it also serves
             # as the timeline index (conversation, seq).
