@@ -5,8 +5,8 @@ The new index is built CONCURRENTLY, so a live journal keeps taking appends mean
 """
 
 import django.db.models.deletion
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.conf import settings
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
