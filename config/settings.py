@@ -114,6 +114,11 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool below replaces persistent connections
 DATABASES["default"].setdefault("OPTIONS", {})
+# The hot paths' fixed statements are prepared once per connection (conversations/
+# statements.py; the ORM's queries never are). Off for PgBouncer in transaction mode
+# before 1.21, which cannot keep a connection's prepared statements.
+if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 if env.bool("DATABASE_POOL", default=not TESTING):
     # psycopg 3's pool through Django: one pool per process, sized for gunicorn sync workers.
     DATABASES["default"]["OPTIONS"]["pool"] = {

@@ -30,10 +30,10 @@ from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Max
 from django.utils.module_loading import import_string
 
+from . import statements
 from .identities import live_customer
 from .models import Case, Customer, Event
 
@@ -172,7 +172,7 @@ def headline_for(kind: str, value: str) -> Headline | None:
     for part in parts:
         params.update(part.params())
     sql = _HEADLINE_SQL.format(parts="".join(f", ({part.sql})" for part in parts))
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:  # prepared: planning it costs more than running it
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import first_contact, reactions
+from . import first_contact, reactions, statements
 from .broadcast import (
     broadcast_on_commit,
 )
@@ -186,7 +186,7 @@ def _append_in_one_statement(
         # Alone, the statement is its own transaction; inside a caller's, a savepoint keeps
         # a source-id collision from spoiling it.
         savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with savepoint, connection.cursor() as cursor:
+        with savepoint, statements.cursor() as cursor:  # prepared, planned once
             cursor.execute(sql, params)
             row = cursor.fetchone()
     except IntegrityError:
