@@ -35,6 +35,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.routing import routing_added_cost
 from conversations.models import Case, Conversation, Customer, Event, Identity
 from conversations.roles import ensure_roles
 
@@ -239,7 +240,11 @@ def bench_inbox(setup: Setup) -> list[str]:
 
 
 # Each takes the Setup and returns its verdict lines; run in this order.
-FIGURES: list[Callable[[Setup], list[str]]] = [bench_conversation_page, bench_inbox]
+FIGURES: list[Callable[[Setup], list[str]]] = [
+    bench_conversation_page,
+    bench_inbox,
+    routing_added_cost,  # bench/routing.py: routing one inbound event against record() alone
+]
 
 
 def main() -> None:

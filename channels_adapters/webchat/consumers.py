@@ -8,6 +8,7 @@ client -> server
     {"type": "message", "id": "<client message id>", "body": "..."}   -> "ack" (idempotent)
     {"type": "typing", "typing": true}
     {"type": "delivered" | "read", "seq": 12}    our web messages up to seq were shown
+    {"type": "offer_answer", "offer": 7, "choice": "call_now" | "schedule"}
 server -> client
     {"type": "ready", "cursor": 40}              after the replay of what was missed
     {"type": "message", "message": {...}, "cursor": 41}
@@ -16,6 +17,8 @@ server -> client
     {"type": "status", "seq": 12, "delivery_status": "read"}
     {"type": "reset"}                            histories merged: drop what you show, a
                                                  replay from the start follows
+    {"type": "offer", "offer": {"id": 7, "body": "...", "actions": [...]}}   a pop-up (offers.py)
+    {"type": "offer_result", "offer": 7, "ok": true, "message": "..."}
     {"type": "error", "code": "...", "error": "..."}
 
 Resume without loss or repeats: the `cursor` is the highest seq up to which every event
@@ -36,7 +39,7 @@ from django.db import IntegrityError
 from conversations.broadcast import conversation_group
 from conversations.visitors import InvalidVisitorToken, read_visitor_token
 
-from . import history, inbound, outbound
+from . import history, inbound, offers, outbound
 from .models import Site
 from .origins import origin_allowed
 from .throttle import TokenBucket
@@ -97,6 +100,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self.throttled = False
         await self.accept()
         await self._join(after_seq)
+        # after joining, so an offer this triggers arrives on this socket
+        await database_sync_to_async(offers.announce_presence)(self.conversation_id)
 
     async def _join(self, after_seq: int, *, reset: bool = False):
         """Join the group, then replay from the database: an event committed in between
@@ -173,8 +178,29 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(outbound.mark_web_messages)(
                 conversation_id=self.conversation_id, up_to_seq=seq, status=kind
             )
+        elif kind == "offer_answer":
+            await self._offer_answer(content)
         else:
             await self._error("malformed", "Unknown type; use message, typing, delivered or read.")
+
+    async def _offer_answer(self, content):
+        offer, choice = content.get("offer"), content.get("choice")
+        if not isinstance(offer, int) or isinstance(offer, bool) or choice not in offers.CHOICES:
+            await self._error(
+                "malformed", "offer_answer needs an offer id and a choice: call_now or schedule."
+            )
+            return
+        result = await database_sync_to_async(offers.answer)(
+            conversation_id=self.conversation_id, offer=offer, choice=choice
+        )
+        await self.send_json(
+            {
+                "type": "offer_result",
+                "offer": offer,
+                "ok": bool(result.get("ok")),
+                "message": str(result.get("message", "")),
+            }
+        )
 
     async def _message(self, content):
         client_id, body = content.get("id"), content.get("body")
@@ -238,6 +264,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self._advance_to(self.cursor)
         if history.is_visible(event):
             await self._send_message(event)
+        elif offers.is_offer(event):
+            await self.send_json({"type": "offer", "offer": offers.offer_frame(event)})
 
     async def event_status(self, message):
         event = message["event"]

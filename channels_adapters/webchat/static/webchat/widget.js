@@ -3,6 +3,9 @@
  *
  *   <script src="https://YOUR-THROUGHLINE-HOST/widget.js" data-site="PUBLIC_KEY" async></script>
  *
+ * Offers: an `offer` frame (an in-the-moment offer, docs/routing.md) shows a small pop-up
+ * above the launcher; its choices go back as `offer_answer` frames.
+ *
  * API: Throughline.open(), Throughline.close(),
  *      Throughline.identify({userId, email, phone, hash | jwt}) -> Promise,
  *      Throughline.track(type, props) -> Promise.
@@ -105,6 +108,18 @@
     ".sms label { width: 100%; font-size: 13px; color: #374151; }",
     ".sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }",
     "button:focus-visible, textarea:focus-visible, input:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }",
+    ".offer { position: fixed; right: 20px; bottom: 92px; z-index: 2147483001; width: 340px; max-width: calc(100vw - 28px);",
+    "  padding: 16px; background: #fff; border-radius: 14px; box-shadow: 0 10px 40px rgba(0,0,0,.3); }",
+    ".offer[hidden] { display: none; }",
+    ".offer p { margin: 0 0 12px; font-weight: 600; padding-right: 28px; }",
+    ".offer .choices { display: flex; flex-wrap: wrap; gap: 8px; }",
+    ".offer .primary, .offer .secondary { flex: 1 1 140px; display: inline-flex; align-items: center; justify-content: center; text-decoration: none; }",
+    ".offer .secondary { font: inherit; font-weight: 600; min-height: 44px; padding: 0 12px; border-radius: 10px;",
+    "  border: 1px solid #1d4ed8; color: #1d4ed8; background: #fff; }",
+    ".offer .dismiss { position: absolute; top: 4px; right: 4px; width: 44px; height: 44px; border: 0; background: none;",
+    "  font-size: 22px; cursor: pointer; color: #4b5563; border-radius: 8px; }",
+    ".offer .result { margin: 10px 0 0; font-size: 14px; font-weight: 400; color: #374151; }",
+    ".offer .result:empty { display: none; }",
     "@media (max-width: 480px) {",
     "  .panel { inset: 0; width: 100%; height: 100%; height: 100dvh; border-radius: 0; }",
     "  .launcher { right: 14px; bottom: 14px; }",
@@ -143,6 +158,11 @@
     '<input id="tl-code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required>' +
     '<button class="primary" type="submit">Verify</button></form>' +
     "</div></div>" +
+    "</section>" +
+    '<section class="offer" role="dialog" aria-modal="false" aria-labelledby="tl-offer-text" hidden>' +
+    '<button class="dismiss" type="button" aria-label="Not now">&times;</button>' +
+    '<p id="tl-offer-text"></p><div class="choices"></div>' +
+    '<p class="result" role="status"></p>' +
     "</section></div>";
 
   function $(selector) {
@@ -165,7 +185,13 @@
     phone: $("#tl-phone"),
     codeForm: $(".sms-code"),
     code: $("#tl-code"),
+    offer: $(".offer"),
+    offerText: $("#tl-offer-text"),
+    offerChoices: $(".offer .choices"),
+    offerResult: $(".offer .result"),
+    offerDismiss: $(".offer .dismiss"),
   };
+  var shownOffer = null; // the id of the offer on screen
   var greetingEl = null;
 
   function attach() {
@@ -410,6 +436,12 @@
       case "typing":
         showAgentTyping(frame.typing);
         break;
+      case "offer":
+        showOffer(frame.offer);
+        break;
+      case "offer_result":
+        if (frame.offer === shownOffer) ui.offerResult.textContent = frame.message;
+        break;
       case "error":
         if (frame.id && state.pending[frame.id] && frame.code !== "retry") {
           state.pending[frame.id].el.querySelector(".meta").textContent = "Not sent: " + frame.error;
@@ -520,6 +552,44 @@
   });
   document.addEventListener("visibilitychange", function () {
     if (state.open && document.visibilityState === "visible") markRead();
+  });
+
+  // ------------------------------------------------------------------ offers
+
+  // An in-the-moment offer: its text and choices, built as text (never as HTML).
+  function showOffer(offer) {
+    if (!offer || !offer.body) return;
+    shownOffer = offer.id;
+    ui.offerText.textContent = offer.body;
+    ui.offerResult.textContent = "";
+    ui.offerChoices.textContent = "";
+    (offer.actions || []).forEach(function (action) {
+      var el;
+      if (action.url) {
+        el = document.createElement("a");
+        el.className = "secondary";
+        el.href = action.url;
+        el.target = "_blank";
+        el.rel = "noopener";
+      } else {
+        el = document.createElement("button");
+        el.type = "button";
+        el.className = "primary";
+      }
+      el.textContent = action.label;
+      el.addEventListener("click", function () {
+        if (el.tagName === "BUTTON") el.disabled = true;
+        sendFrame({ type: "offer_answer", offer: offer.id, choice: action.id });
+      });
+      ui.offerChoices.appendChild(el);
+    });
+    ui.offer.hidden = false;
+  }
+
+  ui.offerDismiss.addEventListener("click", function () {
+    ui.offer.hidden = true;
+    shownOffer = null;
+    ui.launcher.focus();
   });
 
   // ------------------------------------------------------------------ continue by SMS

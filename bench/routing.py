@@ -1,0 +1,146 @@
+"""Routing of one inbound event against a plain `record()` of it: `python -m bench.routing`.
+
+The figure (issue 9, "Benchmark"): an inbound SMS on a case routing already handled (its
+intent, team and agent set; rules, teams and agents configured): `record()` followed by
+routing's reaction to the event (`routing.hooks.on_event`, what a `manage.py react`
+process runs for it), against the very same `record()` alone, with no hook or reaction
+configured. Floor and routed appends alternate in short rounds; the figure is the median
+over rounds of (routed - floor) / floor, target <= 1.
+
+Printed too, with no target: the first event of a new case (intent from the commerce
+context, assignment under the agent locks) against its plain `record()`.
+
+`routing_added_cost(setup=None)` returns the verdict lines, so bench/console.py can list it
+among its FIGURES (it needs Django set up and a database; the argument is ignored).
+
+Runs on a scratch database, `throughline_bench_routing`, made and dropped here.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bench import median, scratch_database, setup_django, verdict
+
+DATABASE = "throughline_bench_routing"
+ROUNDS = 15
+PER_ROUND = 40  # appends per mode per round
+WARMUP = 30
+NEW_CASES = 60  # first events of new cases, per mode
+BODY = "Hi! Is the T900 treadmill quiet enough for a flat? I'd like it before Friday."
+
+
+_routing = {"on": False}
+
+
+def _hooks(on: bool) -> None:
+    """Route (or not) what `_append` records; nothing else reacts either way."""
+    from django.conf import settings
+
+    from conversations import journal
+
+    settings.THROUGHLINE_EVENT_HOOKS = []
+    settings.THROUGHLINE_EVENT_REACTIONS = []
+    journal._event_hooks.cache_clear()
+    _routing["on"] = on
+
+
+def _configure():
+    """Teams, agents, rules, and a customer whose case routing has handled."""
+    from django.contrib.auth import get_user_model
+
+    from conversations.identities import resolve_customer
+    from conversations.models import AgentProfile, Case, Team
+    from routing import rules
+    from routing.models import HotRule, IntentRule
+
+    sales = Team.objects.get_or_create(slug="sales", defaults={"name": "Sales"})[0]
+    support = Team.objects.get_or_create(slug="support", defaults={"name": "Support"})[0]
+    for n in range(6):
+        user = get_user_model().objects.create_user(f"bench-agent-{n}", is_staff=True)
+        profile = AgentProfile.objects.create(
+            user=user,
+            available=True,
+            capacity=10_000,
+            phone=f"+1415555{n:04d}",
+            skills=["treadmills"] if n % 2 else ["returns"],
+        )
+        profile.teams.set([sales if n % 2 else support])
+    IntentRule.objects.create(
+        name="Orders", phrases=["where is my order", "tracking"], intent="order", team=support
+    )
+    IntentRule.objects.create(name="Treadmills", phrases=["t900"], intent="treadmill", team=sales)
+    HotRule.objects.create(name="Escalation", keywords=["cancel", "refund", "lawyer", "broken"])
+    rules.forget()
+    customer = resolve_customer("phone", "+14155550999", display_name="Bench Shopper")
+    _hooks(True)
+    _append(customer)
+    case = Case.objects.get(conversation__customer=customer)
+    assert case.intent and case.assignee_id, "the first event was not routed"
+    return customer
+
+
+def _append(customer) -> float:
+    from conversations import journal
+    from routing.hooks import on_event
+
+    started = time.perf_counter()
+    event = journal.record(
+        customer=customer, channel="sms", kind="message", direction="in", body=BODY
+    )
+    if _routing["on"]:
+        on_event(event)
+    return time.perf_counter() - started
+
+
+def _follow_up_cost(customer) -> float:
+    ratios = []
+    for on in (False, True):
+        _hooks(on)
+        for _ in range(WARMUP):
+            _append(customer)
+    for _ in range(ROUNDS):
+        times = {}
+        for on in (False, True):
+            _hooks(on)
+            times[on] = median([_append(customer) for _ in range(PER_ROUND)])
+        ratios.append((times[True] - times[False]) / times[False])
+    return median(ratios)
+
+
+def _first_event_cost() -> tuple[float, float]:
+    """Median ms of the first event of a new case: plain, and routed."""
+    from conversations.identities import resolve_customer
+
+    result = {}
+    for on in (False, True):
+        _hooks(on)
+        customers = [resolve_customer("phone", f"+1415666{on:d}{n:03d}") for n in range(NEW_CASES)]
+        result[on] = median([_append(c) for c in customers]) * 1000
+    return result[False], result[True]
+
+
+def routing_added_cost(setup=None) -> list[str]:
+    customer = _configure()
+    try:
+        added = _follow_up_cost(customer)
+        plain_ms, routed_ms = _first_event_cost()
+    finally:
+        _hooks(False)
+    print(
+        f"first event of a new case: record {plain_ms:.2f} ms, with routing {routed_ms:.2f} ms "
+        f"(added {(routed_ms - plain_ms) / plain_ms:.2f}x; no target)",
+        flush=True,
+    )
+    return [verdict("console.routing_added_cost", added, at_most=1)]
+
+
+def main() -> None:
+    with scratch_database(DATABASE):
+        lines = routing_added_cost()
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    setup_django()
+    main()

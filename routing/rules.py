@@ -1,0 +1,194 @@
+"""The routing rules, each a small pure function over text and context (docs/routing.md).
+
+`current()` loads the active rules once per ROUTING_RULES_CACHE_SECONDS per process (the
+admin calls `forget()` on save), so routing an event reads no rule table. The functions
+below take what they need and return a decision with its reason, so each is testable on
+its own:
+
+- `intent_from_text`: the first `IntentRule` with a phrase in the message;
+- `intent_from_context`: commerce and in-store context — a cart, a product being
+  evaluated or a scan means "product evaluation" (sales); a recent order, "order support";
+- `hot_from_text`: a `HotRule` keyword or pattern in the message;
+- `hot_from_cart`: an open cart worth a `HotRule`'s minimum.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from conversations.models import Team
+from instore.models import Store
+
+from .models import ContextualAction, HotRule, IntentRule
+
+
+@dataclass(frozen=True)
+class Intent:
+    intent: str
+    team: Team | None
+    skill: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CompiledHotRule:
+    name: str
+    words: re.Pattern | None
+    pattern: re.Pattern | None
+    min_cart_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class Rules:
+    intents: list[tuple[IntentRule, re.Pattern]] = field(default_factory=list)
+    hot: list[CompiledHotRule] = field(default_factory=list)
+    actions: list[ContextualAction] = field(default_factory=list)
+    teams: dict[str, Team] = field(default_factory=dict)
+    stores: list[Store] = field(default_factory=list)  # with business hours, main store first
+
+
+def words_pattern(words: list[str]) -> re.Pattern | None:
+    """Whole words or phrases, any case, any run of spaces between a phrase's words."""
+    parts = [r"\s+".join(map(re.escape, w.split())) for w in words if w.strip()]
+    if not parts:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+_cache: dict = {"rules": None, "at": 0.0}
+
+
+def forget() -> None:
+    """Drop the cached rules (after an edit); the next event reloads them."""
+    _cache["rules"] = None
+
+
+def current() -> Rules:
+    rules, at = _cache["rules"], _cache["at"]
+    if rules is None or time.monotonic() - at > settings.ROUTING_RULES_CACHE_SECONDS:
+        rules = _load()
+        _cache["rules"], _cache["at"] = rules, time.monotonic()
+    return rules
+
+
+def _load() -> Rules:
+    intents = []
+    for rule in IntentRule.objects.filter(active=True).select_related("team"):
+        pattern = words_pattern(rule.phrases if isinstance(rule.phrases, list) else [])
+        if pattern is not None:
+            intents.append((rule, pattern))
+    hot = [
+        CompiledHotRule(
+            name=rule.name,
+            words=words_pattern(rule.keywords if isinstance(rule.keywords, list) else []),
+            pattern=re.compile(rule.pattern, re.IGNORECASE) if rule.pattern else None,
+            min_cart_value=rule.min_cart_value,
+        )
+        for rule in HotRule.objects.filter(active=True)
+    ]
+    actions = list(
+        ContextualAction.objects.filter(active=True).select_related("team").order_by("-priority")
+    )
+    return Rules(
+        intents=intents,
+        hot=hot,
+        actions=actions,
+        teams={t.slug: t for t in Team.objects.all()},
+        stores=list(Store.objects.exclude(business_hours={}).order_by("pk")),
+    )
+
+
+# ---------------------------------------------------------------------------- intent
+
+
+def intent_from_text(text: str, rules: Rules) -> Intent | None:
+    if not text:
+        return None
+    for rule, pattern in rules.intents:
+        found = pattern.search(text)
+        if found:
+            return Intent(
+                intent=rule.intent,
+                team=rule.team,
+                skill=rule.skill,
+                reason=f'rule "{rule.name}": the message says "{found.group(0)}"',
+            )
+    return None
+
+
+def intent_from_context(extra: dict, rules: Rules) -> Intent | None:
+    """Commerce and in-store context: evaluating a product beats an old order."""
+    in_store = extra.get("in_store")
+    current_intent = extra.get("current_intent") or {}
+    evaluation = None
+    if in_store:
+        evaluation = f"scanned the {in_store['product']['name']} in {in_store['store']['name']}"
+    elif current_intent.get("kind") in ("cart", "checkout"):
+        evaluation = f"an open cart of {current_intent.get('item_count', '?')} item(s)"
+    elif current_intent.get("kind") == "evaluating":
+        evaluation = f"viewing the {current_intent.get('name', 'product')}"
+    if evaluation:
+        return Intent(
+            intent=settings.ROUTING_EVALUATION_INTENT,
+            team=rules.teams.get(settings.ROUTING_EVALUATION_TEAM),
+            skill="",
+            reason=f"context: {evaluation}",
+        )
+    order = extra.get("last_order")
+    if order:
+        placed = parse_datetime(order.get("placed_at") or "")
+        window = timedelta(days=settings.ROUTING_ORDER_SUPPORT_DAYS)
+        if placed is not None and placed >= timezone.now() - window:
+            return Intent(
+                intent=settings.ROUTING_ORDER_INTENT,
+                team=rules.teams.get(settings.ROUTING_ORDER_TEAM),
+                skill="",
+                reason=f"context: order {order.get('order_id', '')} placed {placed:%Y-%m-%d}",
+            )
+    return None
+
+
+def default_intent(rules: Rules) -> Intent:
+    return Intent(
+        intent=settings.ROUTING_DEFAULT_INTENT,
+        team=rules.teams.get(settings.ROUTING_DEFAULT_TEAM),
+        skill="",
+        reason="no rule matched",
+    )
+
+
+# ---------------------------------------------------------------------------- hot
+
+
+def hot_from_text(text: str, rules: Rules) -> str | None:
+    if not text:
+        return None
+    for rule in rules.hot:
+        for pattern in (rule.words, rule.pattern):
+            found = pattern.search(text) if pattern is not None else None
+            if found:
+                return f'rule "{rule.name}": the message says "{found.group(0)}"'
+    return None
+
+
+def hot_from_cart(cart_value: str | None, rules: Rules) -> str | None:
+    if cart_value in (None, ""):
+        return None
+    try:
+        value = Decimal(str(cart_value))
+    except InvalidOperation:
+        return None
+    for rule in rules.hot:
+        if rule.min_cart_value is not None and value >= rule.min_cart_value:
+            return (
+                f'rule "{rule.name}": an open cart worth {value} (at least {rule.min_cart_value})'
+            )
+    return None

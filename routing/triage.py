@@ -1,0 +1,244 @@
+"""Routing of one inbound event: `route` (docs/routing.md). Called by routing's reaction
+(hooks.py, off the request path) for every inbound need: a message, a call, a voicemail,
+a missed call. Each step is a rule of rules.py; each decision is a `routing` event with its reason:
+
+1. intent and team, once per case (text rules, then the commerce context, then the
+   default) — and again from the text while the case still has the default intent;
+2. hot: a hot rule's words, a frustrated customer (missed calls, repeated contacts across
+   channels within hours), an open cart worth a hot rule's minimum; a hot case jumps the
+   queue and the team's on-call agents are paged (paging.py, on the `hot` event);
+3. after hours: the engagement acknowledgement (with the call-back link) and the case
+   waits for the opening (the waiting-cases sweep assigns it then);
+4. assignment (assignment.py).
+
+A follow-up message on a routed, assigned case costs one statement (`facts_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from conversations import cases, journal
+from conversations.context import build_context
+from conversations.journal import NEED_KINDS
+from conversations.locks import conversation_for_update
+from conversations.models import Case, Event
+
+from . import assignment, hours, rules
+from .optional import optional
+from .rules import Intent
+
+ROUTED_KINDS = NEED_KINDS | {"missed_call"}
+
+
+def skill_for(intent: str, snapshot: rules.Rules) -> str:
+    for rule, _pattern in snapshot.intents:
+        if rule.intent == intent and rule.skill:
+            return rule.skill
+    return ""
+
+
+def set_intent(case: Case, intent: Intent, *, record: bool = True) -> Event | None:
+    """Set the case's intent and team; record why (unless `record` is off: the default
+    intent, when no rule matched, is no decision worth a line in the timeline). None when
+    nothing was recorded."""
+    with transaction.atomic():
+        conversation = conversation_for_update(case.conversation.customer)
+        team_id = intent.team.pk if intent.team else None
+        changed = (
+            Case.objects.filter(pk=case.pk)
+            .exclude(status=Case.Status.RESOLVED)
+            .exclude(intent=intent.intent, team_id=team_id)
+            .update(intent=intent.intent, team_id=team_id)
+        )
+        if not changed:
+            return None
+        case.intent, case.team = intent.intent, intent.team
+        if not record:
+            return None
+        team = f", team {intent.team}" if intent.team else ""
+        return journal.record(
+            customer=conversation.customer,
+            channel=Event.Channel.SYSTEM,
+            kind="routing",
+            direction=Event.Direction.INTERNAL,
+            body=f"Intent: {intent.intent}{team} ({intent.reason})",
+            data={
+                "action": "intent",
+                "case": case.pk,
+                "intent": intent.intent,
+                "team": intent.team.slug if intent.team else None,
+                "reason": intent.reason,
+            },
+        )
+
+
+def first_intent(case: Case, body: str, context, snapshot: rules.Rules) -> str:
+    """Give a case its first intent and team: from the text, else the context, else the
+    default (set without a timeline line: no rule matched, nothing was decided)."""
+    intent = rules.intent_from_text(body, snapshot) or rules.intent_from_context(
+        context.extra, snapshot
+    )
+    if intent is not None:
+        set_intent(case, intent)
+    else:
+        intent = rules.default_intent(snapshot)
+        set_intent(case, intent, record=False)
+    return intent.intent
+
+
+# What routing needs to know of the event's case, in one statement: its state, whether its
+# agent is available, and the customer's recent inbound events (needs, the channels they
+# came on, missed calls), bounded by seq (the timeline index) so a long history costs
+# nothing more.
+_FACTS_SQL = """
+SELECT c.status, c.priority, c.intent, c.assignee_id, p.available,
+    r.contacts, r.channels, r.missed
+FROM conversations_case c
+LEFT JOIN conversations_agentprofile p ON p.user_id = c.assignee_id
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE kind = ANY(%(needs)s)) AS contacts,
+        count(DISTINCT channel) FILTER (WHERE kind = ANY(%(needs)s)) AS channels,
+        count(*) FILTER (WHERE kind = 'missed_call') AS missed
+    FROM conversations_event
+    WHERE conversation_id = %(conversation)s AND seq > %(seq)s - %(depth)s
+        AND seq <= %(seq)s AND direction = 'in' AND occurred_at >= %(since)s
+) r
+WHERE c.id = %(case)s
+"""
+RECENT_DEPTH = 50  # events looked back at most: enough to see a few contacts within hours
+
+
+@dataclass(frozen=True)
+class Facts:
+    status: str
+    priority: int
+    intent: str
+    assignee_id: int | None
+    agent_available: bool | None  # None: no agent, or no agent profile
+    contacts: int  # inbound needs within ROUTING_REPEAT_HOURS
+    channels: int  # the channels they came on
+    missed: int  # missed calls within ROUTING_REPEAT_HOURS
+
+
+def facts_of(event: Event) -> Facts | None:
+    since = timezone.now() - timedelta(hours=settings.ROUTING_REPEAT_HOURS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FACTS_SQL,
+            {
+                "needs": sorted(NEED_KINDS),
+                "conversation": event.conversation_id,
+                "seq": event.seq,
+                "depth": RECENT_DEPTH,
+                "since": since,
+                "case": event.case_id,
+            },
+        )
+        row = cursor.fetchone()
+    return Facts(*row) if row is not None else None
+
+
+def frustration(facts: Facts) -> str | None:
+    """Missed calls, or repeated contacts across channels, within ROUTING_REPEAT_HOURS."""
+    hours_ = settings.ROUTING_REPEAT_HOURS
+    if facts.missed >= settings.ROUTING_HOT_MISSED_CALLS:
+        return f"frustration: {facts.missed} missed calls within {hours_} hours"
+    if facts.contacts >= settings.ROUTING_REPEAT_CONTACTS and facts.channels >= 2:
+        return (
+            f"frustration: {facts.contacts} contacts on {facts.channels} channels "
+            f"within {hours_} hours"
+        )
+    return None
+
+
+def route(event: Event) -> None:
+    if (
+        event.direction != Event.Direction.IN
+        or event.kind not in ROUTED_KINDS
+        or event.case_id is None
+    ):
+        return
+    facts = facts_of(event)
+    if facts is None or facts.status == Case.Status.RESOLVED:
+        return
+    snapshot = rules.current()
+    loaded: list[Case] = []
+
+    def the_case() -> Case:
+        # The case itself is read only when a verb needs it: a follow-up on a routed,
+        # assigned case costs the one statement above.
+        if not loaded:
+            loaded.append(
+                Case.objects.select_related("team", "assignee", "conversation__customer").get(
+                    pk=event.case_id
+                )
+            )
+        return loaded[0]
+
+    first = not facts.intent
+    intent_now = facts.intent
+    context = None
+    # 1. intent and team
+    if first:
+        context = build_context(the_case().conversation.customer)
+        intent_now = first_intent(the_case(), event.body, context, snapshot)
+    elif facts.intent == settings.ROUTING_DEFAULT_INTENT:
+        intent = rules.intent_from_text(event.body, snapshot)
+        if intent is not None:
+            set_intent(the_case(), intent)
+            intent_now = intent.intent
+    # 2. hot
+    if facts.priority < Case.Priority.HOT:
+        reason = (
+            rules.hot_from_text(event.body, snapshot)
+            or (context and rules.hot_from_cart(context.extra.get("cart_value"), snapshot))
+            or frustration(facts)
+        )
+        if reason:
+            cases.mark_hot(the_case(), reason=reason, data={"event": event.pk})
+    # 3. after hours
+    store = hours.store_for(snapshot.stores, event.data.get("to", ""))
+    if not hours.is_open(store):
+        if first:
+            wait_after_hours(the_case(), event, store)
+        return
+    # 4. assignment: a new case, or one whose agent went away
+    if facts.assignee_id is None or not facts.agent_available:
+        away = facts.assignee_id is not None
+        case = the_case()
+        assignment.assign(
+            case,
+            reason=(f"{case.assignee} is away" if away else f"new case, intent {intent_now}"),
+            skill=skill_for(intent_now, snapshot),
+            record_waiting=first or away,
+        )
+
+
+def wait_after_hours(case: Case, event: Event, store) -> None:
+    """Closed: acknowledge (engagement) and let the case wait for the opening time."""
+    opening = hours.next_opening(store)
+    when = f"{opening:%a %H:%M} ({store.time_zone if store else 'UTC'})" if opening else "later"
+    journal.record(
+        customer=case.conversation.customer,
+        channel=Event.Channel.SYSTEM,
+        kind="routing",
+        direction=Event.Direction.INTERNAL,
+        body=f"After hours: case #{case.pk} waits for the opening, {when}",
+        data={
+            "action": "after_hours",
+            "case": case.pk,
+            "opens_at": opening.isoformat() if opening else None,
+            "store": store.pk if store else None,
+        },
+    )
+    if event.data.get("call_back"):
+        return  # the customer just booked a call back: nothing to acknowledge
+    acknowledge = optional(settings.ROUTING_AFTER_HOURS_ACKNOWLEDGE)
+    if acknowledge is not None:
+        acknowledge(event)
