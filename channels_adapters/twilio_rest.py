@@ -12,6 +12,7 @@ from functools import lru_cache
 import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -44,6 +45,16 @@ class TwilioRestBackend:
     def __init__(self, *, account_sid: str, auth_token: str, base_url: str, timeout: float):
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
         self.client.api.base_url = base_url  # Twilio itself, or a local fake in tests
+
+    def _delete(self, resource) -> bool:
+        """DELETE a Twilio resource (erasure, docs/privacy.md): True when deleted, False when
+        Twilio no longer has it; other refusals raise TwilioRestException."""
+        try:
+            return bool(resource.delete())
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return False
+            raise
 
 
 def never_left(exc: requests.RequestException) -> bool:

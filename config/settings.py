@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "commerce",
     "instore",
     "api",
+    "privacy",
+    "insights",
+    "routing",
     "engagement",
 ]
 
@@ -377,6 +380,123 @@ if "channels_adapters.voice.context.provide" not in THROUGHLINE_CONTEXT_PROVIDER
     ]
 # ---- end Voice / Twilio
 
+# ---- Console
+# docs/console.md. The agent console in the admin: inbox, conversation page, reply box.
+# Conversations per inbox page.
+INBOX_PAGE_SIZE = env.int("INBOX_PAGE_SIZE", default=50)
+# The channels the reply box answers on, each with its send verb (conversations never
+# imports an adapter): SMS through the outbox, the web through the widget's verb.
+THROUGHLINE_REPLY_VERBS = {
+    "sms": "conversations.outbox.send",
+    "web": "channels_adapters.webchat.outbound.reply_on_web",
+}
+# Dotted paths to rank(customer, context, suggestions) -> suggestions, applied in turn to
+# the context panel's suggested next actions (insights adds its ranker here).
+THROUGHLINE_SUGGESTION_RANKERS = env.list("THROUGHLINE_SUGGESTION_RANKERS", default=[])
+# Permissions of other apps ("app_label.codename") the Managers role holds besides the
+# console's (conversations/roles.py); the Insights and Privacy blocks add theirs.
+THROUGHLINE_MANAGER_PERMISSIONS: list[str] = []
+# Login protection: this many failed logins for one username from one IP address within
+# LOGIN_FAILURE_WINDOW seconds lock that pair out for the rest of the window (counted in
+# Redis, conversations/login_guard.py). 0 switches it off.
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+LOGIN_GUARD_PREFIX = env("LOGIN_GUARD_PREFIX", default="throughline:login")
+AUTHENTICATION_BACKENDS = ["conversations.login_guard.GuardedModelBackend"]
+# What the console's "Schedule a call back" calls with (customer, slot, time_zone); empty
+# hides the button. Routing books the slot and raises it in an agent's inbox when due.
+THROUGHLINE_SCHEDULE_CALL_BACK = env(
+    "THROUGHLINE_SCHEDULE_CALL_BACK",
+    default="routing.callbacks.schedule_call_back" if "routing" in INSTALLED_APPS else "",
+)
+# ---- end Console
+
+# ---- Privacy
+# docs/privacy.md. The customer's preferences (per topic and channel) are honoured by the
+# engagement arbiter through this gate; added to whatever gates are set before this block.
+ENGAGEMENT_GATES = [*globals().get("ENGAGEMENT_GATES", []), "privacy.gates.gate"]
+if "privacy.preferences.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
+    THROUGHLINE_MERGE_HOOKS = [*THROUGHLINE_MERGE_HOOKS, "privacy.preferences.move_to_survivor"]
+# Days message bodies, media references, recordings and transcripts are kept; an hourly
+# sweep redacts older ones (the events stay, so the figures do). 0 keeps them for ever.
+PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=365)
+# Dotted paths called inside an erasure with (customer, counts): apps holding more personal
+# data erase theirs and add their counts.
+PRIVACY_ERASURE_HOOKS = env.list("PRIVACY_ERASURE_HOOKS", default=[])
+# Export and erasure are for managers (conversations/roles.py).
+THROUGHLINE_MANAGER_PERMISSIONS = [
+    *THROUGHLINE_MANAGER_PERMISSIONS,
+    "privacy.export_customer",
+    "privacy.erase_customer",
+]
+CELERY_BEAT_SCHEDULE["privacy-redact-expired"] = {
+    "task": "privacy.redact_expired",
+    "schedule": 60.0 * 60,  # hourly: each run redacts at most 20,000 events (retention.py)
+}
+# ---- end Privacy
+
+# ---- Routing
+# docs/routing.md. Every inbound event is routed after commit (intent, hot, after hours,
+# assignment); sweeps raise due call backs, reassign waiting cases, flag unanswered ones.
+if "routing.hooks.on_event" not in THROUGHLINE_EVENT_REACTIONS:  # off the request path
+    THROUGHLINE_EVENT_REACTIONS = [*THROUGHLINE_EVENT_REACTIONS, "routing.hooks.on_event"]
+# Call backs and offers follow merges; an erased customer's call backs are cancelled.
+if "routing.customers.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
+    THROUGHLINE_MERGE_HOOKS = [*THROUGHLINE_MERGE_HOOKS, "routing.customers.move_to_survivor"]
+if "routing.customers.erase" not in PRIVACY_ERASURE_HOOKS:
+    PRIVACY_ERASURE_HOOKS = [*PRIVACY_ERASURE_HOOKS, "routing.customers.erase"]
+# Seconds a process reuses the routing rules it read (the admin's edits reach every
+# process within this long; the process that saved sees them at once). Tests read them
+# afresh: each test's rows are rolled back, and a cache would carry them into the next.
+ROUTING_RULES_CACHE_SECONDS = env.int("ROUTING_RULES_CACHE_SECONDS", default=0 if TESTING else 10)
+# Intents (and team slugs) the commerce context gives: a cart, a product being evaluated
+# or a scan; an order placed within ROUTING_ORDER_SUPPORT_DAYS; and when nothing matches.
+ROUTING_EVALUATION_INTENT = env("ROUTING_EVALUATION_INTENT", default="product evaluation")
+ROUTING_EVALUATION_TEAM = env("ROUTING_EVALUATION_TEAM", default="sales")
+ROUTING_ORDER_INTENT = env("ROUTING_ORDER_INTENT", default="order support")
+ROUTING_ORDER_TEAM = env("ROUTING_ORDER_TEAM", default="support")
+ROUTING_ORDER_SUPPORT_DAYS = env.int("ROUTING_ORDER_SUPPORT_DAYS", default=60)
+ROUTING_DEFAULT_INTENT = env("ROUTING_DEFAULT_INTENT", default="general")
+ROUTING_DEFAULT_TEAM = env("ROUTING_DEFAULT_TEAM", default="")  # a team slug; blank: none
+# Frustration: this many missed calls, or this many contacts on two channels or more,
+# within ROUTING_REPEAT_HOURS make the case hot.
+ROUTING_HOT_MISSED_CALLS = env.int("ROUTING_HOT_MISSED_CALLS", default=2)
+ROUTING_REPEAT_CONTACTS = env.int("ROUTING_REPEAT_CONTACTS", default=3)
+ROUTING_REPEAT_HOURS = env.int("ROUTING_REPEAT_HOURS", default=4)
+# A case waiting this many minutes for its agent's first answer goes to another agent.
+ROUTING_REASSIGN_AFTER_MINUTES = env.int("ROUTING_REASSIGN_AFTER_MINUTES", default=30)
+# The response target of cases without a team (teams have their own, in the admin).
+ROUTING_DEFAULT_RESPONSE_MINUTES = env.int("ROUTING_DEFAULT_RESPONSE_MINUTES", default=15)
+# Called with the inbound event when it arrives after hours (blank: no acknowledgement).
+ROUTING_AFTER_HOURS_ACKNOWLEDGE = env(
+    "ROUTING_AFTER_HOURS_ACKNOWLEDGE", default="engagement.rules.after_hours.acknowledge"
+)
+# The engagement arbiter in-the-moment offers go through (blank or missing: none).
+ROUTING_ARBITER = env("ROUTING_ARBITER", default="engagement.arbiter.propose")
+# The call-back page: slots of this many minutes, from this many minutes ahead, over
+# this many days, within the store's business hours.
+ROUTING_CALLBACK_SLOT_MINUTES = env.int("ROUTING_CALLBACK_SLOT_MINUTES", default=30)
+ROUTING_CALLBACK_LEAD_MINUTES = env.int("ROUTING_CALLBACK_LEAD_MINUTES", default=30)
+ROUTING_CALLBACK_DAYS = env.int("ROUTING_CALLBACK_DAYS", default=7)
+# The widget tells routing when a shopper opens it, and hands it the shopper's answer to
+# an offer (channels_adapters never import routing: dotted paths).
+WIDGET_PRESENCE_HOOKS = env.list("WIDGET_PRESENCE_HOOKS", default=["routing.moments.on_presence"])
+WIDGET_OFFER_HANDLER = env("WIDGET_OFFER_HANDLER", default="routing.moments.answer_offer")
+# Sweeps: https://crontab.guru/every-minute
+CELERY_BEAT_SCHEDULE["routing-call-backs-due"] = {
+    "task": "routing.sweep_call_backs",
+    "schedule": 60.0,  # every minute: a call back lands within a minute of its slot
+}
+CELERY_BEAT_SCHEDULE["routing-waiting-cases"] = {
+    "task": "routing.sweep_waiting_cases",
+    "schedule": 60.0,  # every minute: agents going away, cases waiting too long, openings
+}
+CELERY_BEAT_SCHEDULE["routing-unanswered"] = {
+    "task": "routing.sweep_unanswered",
+    "schedule": 60.0,  # every minute: response targets are counted in minutes
+}
+# ---- end Routing
+
 # ---- Engagement
 # docs/engagement.md. Rules propose, the arbiter decides; sweeps run every minute.
 if "engagement.hooks.on_event" not in THROUGHLINE_EVENT_REACTIONS:  # off the request path
@@ -414,3 +534,29 @@ CELERY_BEAT_SCHEDULE["engagement-sweep"] = {
     "schedule": 60.0,  # every minute: the shortest delay of a rule is counted in minutes
 }
 # ---- end Engagement
+
+# ---- Insights
+# docs/insights.md. The figures are at /admin/insights/ (permission insights.view_insights).
+# The context gains `personas`; suggestions are ranked by what worked for the persona;
+# each event updates the figures' facts and the outcomes of recent suggestions.
+if "insights.context.provide" not in THROUGHLINE_CONTEXT_PROVIDERS:
+    THROUGHLINE_CONTEXT_PROVIDERS = [*THROUGHLINE_CONTEXT_PROVIDERS, "insights.context.provide"]
+if "insights.ranker.rank" not in THROUGHLINE_SUGGESTION_RANKERS:
+    THROUGHLINE_SUGGESTION_RANKERS = [*THROUGHLINE_SUGGESTION_RANKERS, "insights.ranker.rank"]
+for _reaction in ["insights.facts.on_event", "insights.outcomes.on_event"]:
+    if _reaction not in THROUGHLINE_EVENT_REACTIONS:  # off the request path
+        THROUGHLINE_EVENT_REACTIONS = [*THROUGHLINE_EVENT_REACTIONS, _reaction]
+if "insights.facts.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
+    THROUGHLINE_MERGE_HOOKS = [*THROUGHLINE_MERGE_HOOKS, "insights.facts.move_to_survivor"]
+# The figures are for managers (conversations/roles.py).
+THROUGHLINE_MANAGER_PERMISSIONS = [
+    *THROUGHLINE_MANAGER_PERMISSIONS,
+    "insights.view_insights",
+]
+# Memory PostgreSQL may give each figure's sorts and hashes (its work_mem, per statement).
+INSIGHTS_WORK_MEM = env("INSIGHTS_WORK_MEM", default="64MB")
+CELERY_BEAT_SCHEDULE["insights-refresh-personas"] = {
+    "task": "insights.refresh_personas",
+    "schedule": 60.0 * 60,  # hourly: who matches a persona changes slowly
+}
+# ---- end Insights

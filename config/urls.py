@@ -6,11 +6,14 @@ from django.urls import include, path
 from conversations import health
 
 urlpatterns = [
+    path("admin/insights/", include("insights.urls")),  # managers' figures, before the admin
     path("admin/", admin.site.urls),
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
     path("hooks/twilio/voice/", include("channels_adapters.voice.urls")),
     path("api/", include("api.urls")),
     path("s/", include("instore.urls")),  # in-store QR labels: /s/<code>/, its QR images
+    path("c/", include("routing.urls")),  # the customer's call-back page: /c/<token>/callback/
+    path("c/", include("privacy.urls")),  # the customer's preferences: /c/<token>/preferences/
     path("", include("channels_adapters.webchat.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

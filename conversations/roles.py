@@ -2,12 +2,17 @@
 
 Migration 0006 creates them (with its own frozen copy of these lists); `ensure_roles`
 re-creates what is missing on a database that lost them (a flushed test database, a
-hand-edited production one). docs/console.md, "Roles", says what each permission allows.
+hand-edited production one), and runs after every `migrate` (apps.py), so managers also
+get the permissions other apps name in THROUGHLINE_MANAGER_PERMISSIONS ("app.codename":
+insights, export and erasure) once those apps' permissions exist. docs/console.md,
+"Roles", says what each permission allows.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 AGENTS = [
     "view_customer",
@@ -43,10 +48,11 @@ def ensure_roles() -> dict[str, Group]:
     groups = {}
     for name, codenames in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="conversations", codename__in=codenames
-            )
-        )
+        wanted = Q(content_type__app_label="conversations", codename__in=codenames)
+        if name == "Managers":
+            for dotted in settings.THROUGHLINE_MANAGER_PERMISSIONS:
+                app_label, _, codename = dotted.partition(".")
+                wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*Permission.objects.filter(wanted))
         groups[name] = group
     return groups

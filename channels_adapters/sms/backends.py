@@ -83,6 +83,14 @@ class TwilioBackend(TwilioRestBackend):
             ) from None
         return Receipt(provider_id=created.sid, status=created.status or "queued")
 
+    def delete_message(self, sid: str) -> bool:
+        """Ask Twilio to delete a message it holds (erasure); False when already gone."""
+        return self._delete(self.client.messages(sid))
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        """Ask Twilio to delete one media file of a message (erasure); False when gone."""
+        return self._delete(self.client.messages(message_sid).media(media_sid))
+
 
 def _error_from_twilio(exc: TwilioRestException) -> SendError:
     if exc.status == 429 or exc.status >= 500:
@@ -111,14 +119,34 @@ class ConsoleBackend:
         stream.flush()
         return Receipt(provider_id=sid, status="sent")
 
+    def delete_message(self, sid: str) -> bool:
+        (self.stream or sys.stdout).write(f"--- delete SMS {sid} (console backend) ---\n")
+        return True
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        (self.stream or sys.stdout).write(f"--- delete media {media_sid} (console backend) ---\n")
+        return True
+
 
 class LocmemBackend:
-    """Keeps each message in `LocmemBackend.sent` (tests read it, and clear it)."""
+    """Keeps each message in `LocmemBackend.sent` (tests read it, and clear it), and each
+    deletion asked for in `LocmemBackend.deleted` as ("message", sid) or ("media", sid)."""
 
     sent: list[SmsMessage] = []
+    deleted: list[tuple[str, str]] = []
     _lock = threading.Lock()
 
     def send(self, message: SmsMessage) -> Receipt:
         with self._lock:
             self.sent.append(message)
         return Receipt(provider_id=f"SM{uuid.uuid4().hex}", status="queued")
+
+    def delete_message(self, sid: str) -> bool:
+        with self._lock:
+            self.deleted.append(("message", sid))
+        return True
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        with self._lock:
+            self.deleted.append(("media", media_sid))
+        return True

@@ -3,9 +3,9 @@
 `receive_sms` (the view) checks the request, parses Twilio's form into an `InboundSms`
 and hands it to `record_inbound_sms`, which resolves the customer by the sending number
 and records one event: a `message`, or a `consent` event for STOP / START. The answer is
-TwiML: empty, or the help text for HELP. Twilio may deliver one message more than once
-(retries, a fallback URL): the `MessageSid` is the event's source id, so a repeat writes
-nothing and gets the same answer.
+TwiML: empty, or the help text (with the preference page's link) for HELP. Twilio may
+deliver one message more than once (retries, a fallback URL): the `MessageSid` is the
+event's source id, so a repeat writes nothing and gets the same answer.
 
 Media (MMS) stay at Twilio: the event keeps each `MediaUrl` and content type. They are
 served by api.twilio.com to the account's credentials only (docs/twilio.md).
@@ -16,14 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import consent, journal
 from conversations.identities import InvalidIdentity, normalize_phone, resolve_customer
-from conversations.models import Event, Identity
+from conversations.models import Customer, Event, Identity
 
 from . import keywords
 
@@ -93,7 +92,8 @@ def parse_inbound_sms(form) -> InboundSms:
 
 
 def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
-    """Record one inbound text in the sender's conversation; return (event, keyword).
+    """Record one inbound text in the sender's conversation; return (event, the answer to
+    send back in the TwiML: the help text for HELP, else "").
 
     STOP / START change the phone identity's consent and are themselves the `consent`
     event; everything else, HELP included, is a `message` (which opens a case).
@@ -116,7 +116,7 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
             body=message.body,
             source_id=message.sid,
         )
-        return event, keyword
+        return event, ""
     data: dict = {"from": message.from_number, "to": message.to}
     if message.media:
         data["media"] = message.media
@@ -133,25 +133,29 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
         data=data,
         source_id=message.sid,
     )
-    if keyword == keywords.HELP and settings.SMS_HELP_TEXT:
+    answer = ""
+    if keyword == keywords.HELP:
+        # with the link to their preference page (a link needs only the customer's id)
+        answer = keywords.help_reply(Customer(pk=event.conversation.customer_id))
+    if answer:
         # The answer goes back in the TwiML; the timeline shows what the customer was told.
         journal.record(
             identity=(Identity.Kind.PHONE, message.from_number),
             channel=Event.Channel.SMS,
             kind="message",
             direction=Event.Direction.OUT,
-            body=settings.SMS_HELP_TEXT,
+            body=answer,
             data={"auto_reply": "help", "in_reply_to": event.pk},
             source_id=f"{message.sid}:help",
             delivery_status="queued",
         )
-    return event, keyword
+    return event, answer
 
 
-def twiml_reply(keyword: str) -> HttpResponse:
-    if keyword == keywords.HELP and settings.SMS_HELP_TEXT:
+def twiml_reply(answer: str) -> HttpResponse:
+    if answer:
         reply = MessagingResponse()
-        reply.message(settings.SMS_HELP_TEXT)
+        reply.message(answer)
         return HttpResponse(str(reply), content_type="text/xml")
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
@@ -162,5 +166,5 @@ def receive_sms(request: HttpRequest) -> HttpResponse:
         message = parse_inbound_sms(request.POST)
     except BadMessage as exc:
         return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
-    _, keyword = record_inbound_sms(message)
-    return twiml_reply(keyword)
+    _, answer = record_inbound_sms(message)
+    return twiml_reply(answer)

@@ -41,6 +41,18 @@ def classify(body: str, opt_out_type: str = "") -> str:
     return ""
 
 
+def help_reply(customer) -> str:
+    """The answer to HELP: SMS_HELP_TEXT and the link to the customer's preference page,
+    where they choose what we text them (docs/privacy.md); "" when there is no help text."""
+    from django.conf import settings
+
+    from conversations.links import url_for
+
+    if not settings.SMS_HELP_TEXT:
+        return ""
+    return f"{settings.SMS_HELP_TEXT} Choose what we send you: {url_for(customer, 'preferences')}"
+
+
 def spoken_word(body: str) -> str:
     """The message as a keyword candidate: "  Stop. " -> "STOP"."""
     return body.strip().strip(string.punctuation + " ").upper()

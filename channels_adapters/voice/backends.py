@@ -74,6 +74,10 @@ class TwilioBackend(TwilioRestBackend):
             ) from None
         return Receipt(provider_id=created.sid, status=created.status or "queued")
 
+    def delete_recording(self, sid: str) -> bool:
+        """Ask Twilio to delete a recording (and its transcription); False when gone."""
+        return self._delete(self.client.recordings(sid))
+
 
 class ConsoleBackend:
     """Prints each call it would start (the quick start): nothing leaves the machine."""
@@ -90,12 +94,23 @@ class ConsoleBackend:
         stream.flush()
         return Receipt(provider_id=sid, status="queued")
 
+    def delete_recording(self, sid: str) -> bool:
+        (self.stream or sys.stdout).write(f"--- delete recording {sid} (console backend) ---\n")
+        return True
+
 
 class LocmemBackend:
-    """Keeps each call in `LocmemBackend.calls` (tests read it, and clear it)."""
+    """Keeps each call in `LocmemBackend.calls` (tests read it, and clear it), and each
+    recording deletion asked for in `LocmemBackend.deleted_recordings`."""
 
     calls: list[VoiceCall] = []
+    deleted_recordings: list[str] = []
     _lock = threading.Lock()
+
+    def delete_recording(self, sid: str) -> bool:
+        with self._lock:
+            self.deleted_recordings.append(sid)
+        return True
 
     def start_call(self, call: VoiceCall) -> Receipt:
         with self._lock:

@@ -321,3 +321,16 @@ def test_a_web_reply_to_someone_who_never_used_the_widget_is_refused(client, age
 
     assert "never used the web chat" in response.content.decode()
     assert not Event.objects.filter(conversation=conversation, direction="out").exists()
+
+
+def test_the_panel_names_the_customers_personas(client, agent):
+    from insights.models import Persona
+
+    for name, channel in [("Texters", "sms"), ("Callers", "voice")]:
+        rule = {"field": "channel_used", "op": "is", "value": channel}
+        Persona.objects.create(name=name, slug=name.lower(), rules=[rule])
+    client.force_login(agent)
+
+    page = client.get(page_url(texting())).content.decode()
+
+    assert "<dt>Personas</dt><dd>Texters</dd>" in page

@@ -167,3 +167,18 @@ def test_an_admin_edits_an_agent_and_their_profile_on_one_page(client, agent, dj
 
     assert response.status_code == 200
     assert "agent_profile-0-phone" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_managers_see_insights_and_may_export_and_erase_and_agents_may_not(
+    agent, django_user_model
+):
+    manager = in_group(django_user_model.objects.create_user("carol", is_staff=True), "Managers")
+
+    for permission in [
+        "insights.view_insights",
+        "privacy.export_customer",
+        "privacy.erase_customer",
+    ]:
+        assert django_user_model.objects.get(pk=manager.pk).has_perm(permission)
+        assert not django_user_model.objects.get(pk=agent.pk).has_perm(permission)

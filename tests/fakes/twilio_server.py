@@ -2,7 +2,9 @@
 
 It accepts `POST /2010-04-01/Accounts/<sid>/Messages.json` and `.../Calls.json`, answers
 201 with the JSON Twilio returns (a fresh `SM...` or `CA...` sid, status `queued`), and
-records every request it received. Tell it how to answer the next requests with `fail_next(...)`:
+records every request it received. `DELETE` of a message, media or recording (erasure)
+answers 204 and is recorded too (`deleted`). Tell it how to answer the next requests with
+`fail_next(...)`:
 
     server.fail_next(status=429)                 # Too Many Requests (Twilio code 20429)
     server.fail_next(status=500)                 # a server error
@@ -83,6 +85,11 @@ class FakeTwilio:
         ]
 
     @property
+    def deleted(self) -> list[RecordedRequest]:
+        """DELETE requests (erasure): messages, media, recordings."""
+        return [r for r in self.requests if r.method == "DELETE"]
+
+    @property
     def calls(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Calls.json")]
 
@@ -96,6 +103,22 @@ class FakeTwilio:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format, *args):  # keep test output quiet
                 pass
+
+            def do_DELETE(self):
+                fake.requests.append(
+                    RecordedRequest("DELETE", self.path, {}, self.headers.get("Authorization", ""))
+                )
+                fake.received.set()
+                plan = fake._next_plan()
+                status = plan.get("status") or 204
+                if status == 204:
+                    try:
+                        self.send_response(204)
+                        self.end_headers()
+                    except OSError:
+                        pass
+                    return
+                self._answer(status, _error(status, plan.get("code")))
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

@@ -1,3 +1,5 @@
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from channels_adapters.sms import keywords
@@ -94,17 +96,21 @@ def test_stop_does_not_open_a_case(twilio):
     assert not Case.objects.exists()
 
 
-def test_help_gets_the_configured_help_text_and_the_timeline_shows_it(twilio, settings):
+def test_help_gets_the_help_text_and_the_preferences_link_and_the_timeline_shows_it(
+    twilio, settings, client
+):
     settings.SMS_HELP_TEXT = "Acme Bikes: reply STOP to opt out. Call 415-555-0100."
 
     response = twilio.sms("help", sid=sid(1))
 
-    assert "<Message>Acme Bikes: reply STOP to opt out. Call 415-555-0100.</Message>" in (
-        response.content.decode()
-    )
+    said = ET.fromstring(response.content).find("Message").text  # noqa: S314 (our own answer)
+    text, link = said.split(" Choose what we send you: ")
+    assert text == settings.SMS_HELP_TEXT
     inbound, reply = Event.objects.order_by("seq")
     assert (inbound.kind, inbound.direction, inbound.data["keyword"]) == ("message", "in", "HELP")
-    assert (reply.direction, reply.body) == ("out", settings.SMS_HELP_TEXT)
+    assert (reply.direction, reply.body) == ("out", said)
+    page = client.get(link.removeprefix(settings.PUBLIC_BASE_URL))
+    assert page.status_code == 200  # the customer's own preference page
     twilio.sms("help", sid=sid(1))  # a retry answers again but records nothing new
     assert Event.objects.count() == 2
 
