@@ -22,6 +22,7 @@ from functools import cache
 
 from django.db import IntegrityError, connection, models, transaction
 
+from . import statements
 from .models import Case, Conversation, Customer, Event, Identity
 
 # Columns set from the `ids` row (the new rows' ids), per model.
@@ -176,7 +177,7 @@ def append(event: Event, *, identity: tuple[str, str], opens_case: bool):
         # Alone, the statement is its own transaction; in a caller's, a savepoint keeps a
         # failure from spoiling it.
         savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with savepoint, connection.cursor() as cursor:
+        with savepoint, statements.cursor() as cursor:  # prepared, planned once
             cursor.execute(_statement(), params)
             return cursor.fetchone()
     except IntegrityError:

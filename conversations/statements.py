@@ -1,4 +1,5 @@
-"""Prepared statements for the hot paths' fixed SQL (the append, the greeting's headline).
+"""Prepared statements for the hot paths' fixed SQL: the append, a first contact, the
+greeting's headline.
 
 Django binds parameters on the client, so PostgreSQL parses and plans every query anew.
 For the few big statements every webhook runs, planning costs several times what
