@@ -44,6 +44,7 @@ def record(
     occurred_at: datetime | None = None,
     author=None,
     delivery_status: str = "",
+    unknown_sender: bool = False,
 ) -> Event:
     """Append one event to the customer's conversation and return it.
 
@@ -53,6 +54,8 @@ def record(
     Give the `customer`, or for inbound traffic the sender's normalised `identity`
     (`("phone", "+14155550132")`): then a known sender costs no separate lookup (it runs
     inside the append), and a new one is created as `resolve_customer` does.
+    `unknown_sender=True` says the caller has just found nobody with that identity (the
+    voice greeting looked): the first-contact statement is then tried first.
     """
     if (customer is None) == (identity is None):
         raise TypeError("record() takes a customer or an identity, not both or neither.")
@@ -71,19 +74,24 @@ def record(
         author=author,
     )
     if author is None or direction != Event.Direction.OUT:
+        if identity is not None and unknown_sender and (row := _first_contact(event, identity)):
+            return _appended(event, row)
         appended = _append_in_one_statement(event, customer=customer, identity=identity)
         if appended is not None:
             return appended
-        if identity is not None:  # perhaps a new sender: everything in one statement too
-            opens_case = direction == Event.Direction.IN and kind in NEED_KINDS
-            if row := first_contact.append(event, identity=identity, opens_case=opens_case):
-                return _appended(event, row)
+        if identity is not None and not unknown_sender and (row := _first_contact(event, identity)):
+            return _appended(event, row)  # a new sender after all: one statement too
     if customer is None:
         # identities imports this module (merges record events): import at call time
         from .identities import resolve_customer
 
         customer = resolve_customer(*identity)
     return _append_under_lock(customer, event)
+
+
+def _first_contact(event: Event, identity: tuple[str, str]):
+    opens_case = event.direction == Event.Direction.IN and event.kind in NEED_KINDS
+    return first_contact.append(event, identity=identity, opens_case=opens_case)
 
 
 def _append_under_lock(customer: Customer, event: Event) -> Event:

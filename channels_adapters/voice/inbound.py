@@ -92,6 +92,7 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse:
         data={"from": call.from_number, "to": call.to, "status": call.status},
         source_id=call.sid,
         delivery_status=call.status,
+        unknown_sender=context is None,  # nobody has this number: create them at once
     )
     if context is None:  # a first call: nothing known to greet them with yet
         context = Headline(customer_id=event.conversation.customer_id, name="")

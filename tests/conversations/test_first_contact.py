@@ -120,3 +120,17 @@ def test_the_same_first_text_delivered_ten_times_at_once_is_one_event(concurrent
     assert len({e.pk for e in events}) == 1
     assert Customer.objects.count() == 1 and Event.objects.count() == 1
     assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_caller_who_knows_the_sender_is_new_saves_the_first_round_trip():
+    with CaptureQueriesContext(connection) as captured:
+        event = text(identity=("phone", PHONE), unknown_sender=True)
+
+    statements = [q for q in captured if not (q["sql"] or "").startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 1
+    assert event.seq == 1 and Customer.objects.count() == 1
+    # wrong about it (a first contact got in meanwhile): the usual path takes over
+    again = text(identity=("phone", PHONE), unknown_sender=True)
+    assert (again.seq, again.conversation.customer_id) == (2, event.conversation.customer_id)
+    assert Customer.objects.count() == 1
