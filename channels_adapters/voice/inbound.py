@@ -69,7 +69,7 @@ def parse_inbound_call(form) -> InboundCall:
     )
 
 
-def answer_call(call: InboundCall) -> twiml.VoiceResponse:
+def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
     """Record the call in the caller's conversation and say what they hear first."""
     hours = routing.business_hours(call.to)
     if not call.from_number:
@@ -104,7 +104,7 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse:
     if repeat and case and case.pk == event.case_id and case.opened_at >= event.recorded_at:
         # a repeated webhook: the case is this very call's, so greet as the first time
         context = replace(context, open_case=None)
-    return twiml.answer(twiml.greeting(context))
+    return twiml.answer_xml(twiml.greeting(context))
 
 
 @twilio_webhook

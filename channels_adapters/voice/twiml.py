@@ -8,6 +8,8 @@ signature against that same address.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
@@ -38,7 +40,7 @@ def url(name: str, **query: object) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}" + (f"?{params}" if params else "")
 
 
-def respond(twiml: VoiceResponse) -> HttpResponse:
+def respond(twiml: VoiceResponse | str) -> HttpResponse:
     return HttpResponse(str(twiml), content_type="text/xml")
 
 
@@ -77,6 +79,18 @@ def _about(context: CustomerContext | Headline) -> str:
     if context.open_case is not None:
         return "your open request with us"
     return ""
+
+
+def answer_xml(greeting_text: str) -> str:
+    """`answer` as TwiML text, kept per greeting: building it costs more than half a
+    millisecond, every call needs one, and callers hear the same few greetings (the
+    default for new numbers, and each known caller's own)."""
+    return _answer_xml(greeting_text, url("gather"))
+
+
+@lru_cache(maxsize=2048)
+def _answer_xml(greeting_text: str, gather_url: str) -> str:
+    return str(answer(greeting_text))
 
 
 def answer(greeting_text: str) -> VoiceResponse:
