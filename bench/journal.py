@@ -334,7 +334,7 @@ def _record(customer: Customer) -> Event:
 @contextmanager
 def _no_broadcast():
     queue_broadcast = journal.broadcast_on_commit
-    journal.broadcast_on_commit = lambda event, conversation: None
+    journal.broadcast_on_commit = lambda event, conversation, **handover: None
     try:
         yield
     finally:
