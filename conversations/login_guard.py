@@ -13,34 +13,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import threading
 
 import redis
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
+from . import counters
+
 logger = logging.getLogger(__name__)
-
-
-class _Client:
-    """One Redis client per process, made on first use."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._client: redis.Redis | None = None
-
-    def get(self) -> redis.Redis:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = redis.Redis.from_url(
-                        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-                    )
-        return self._client
-
-
-client = _Client()
 
 
 def _key(username: str, ip: str) -> str:
@@ -57,7 +38,7 @@ def is_locked_out(username: str, ip: str) -> bool:
     if settings.LOGIN_MAX_FAILURES <= 0:
         return False
     try:
-        count = client.get().get(_key(username, ip))
+        count = counters.client().get(_key(username, ip))
     except redis.RedisError:
         logger.warning("login guard unavailable (Redis error); login not guarded")
         return False
@@ -70,7 +51,7 @@ def record_failure(username: str, ip: str) -> int:
         return 0
     key = _key(username, ip)
     try:
-        pipeline = client.get().pipeline(transaction=False)
+        pipeline = counters.client().pipeline(transaction=False)
         pipeline.set(key, 0, ex=settings.LOGIN_FAILURE_WINDOW, nx=True)
         pipeline.incr(key)
         _, count = pipeline.execute()
@@ -83,7 +64,7 @@ def record_failure(username: str, ip: str) -> int:
 
 def clear_failures(username: str, ip: str) -> None:
     with contextlib.suppress(redis.RedisError):
-        client.get().delete(_key(username, ip))
+        counters.client().delete(_key(username, ip))
 
 
 class GuardedModelBackend(ModelBackend):
