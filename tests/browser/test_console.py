@@ -127,3 +127,32 @@ def deliver_queued_sms(timeout: float = 20) -> None:
             time.sleep(0.1)
     connections.close_all()
     assert Outbox.objects.get().status == "sent"
+
+
+def test_a_scheduled_call_back_lands_in_the_agents_hot_inbox_at_its_time(
+    live_server_url, browser_page, agent
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import AgentProfile
+    from routing.callbacks import raise_due_call_backs, schedule_call_back
+
+    page = browser_page
+    AgentProfile.objects.create(user=agent, phone="+14155550171", available=True)
+    dana = resolve_customer("phone", PHONE, display_name="Dana Scully")
+    slot = timezone.now() + timedelta(hours=2)
+    schedule_call_back(customer=dana, slot=slot, time_zone="UTC", by_customer=True)
+    log_in(page, live_server_url, agent)
+    page.goto(f"{live_server_url}{INBOX}?view=all&hot=1")
+    expect(page.locator("#console-inbox[data-connected='1']")).to_be_attached()
+    inbox = page.locator("#inbox-rows")
+    expect(inbox.get_by_role("link", name="Dana Scully")).to_have_count(0)  # not due yet
+
+    assert raise_due_call_backs(now=slot - timedelta(minutes=1)) == 0
+    assert raise_due_call_backs(now=slot) == 1  # the minute sweep, at the slot's time
+
+    expect(inbox.get_by_role("link", name="Dana Scully")).to_be_visible(timeout=15_000)
+    inbox.get_by_role("link", name="Dana Scully").click()
+    expect(page.locator("#timeline")).to_contain_text("Scheduled call back due")
