@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_GET
 
+from conversations import links
 from conversations.context import build_context
 from conversations.models import Customer
 from conversations.visitors import (
@@ -181,6 +182,8 @@ def _state(request, call: WidgetRequest, visitor_id: str, *, after_seq: int = 0)
         "greeting": greeting_for(call.site, customer),
         "socket_url": socket_url(request),
         "site": {"name": call.site.name},
+        # the shopper's preference page (docs/privacy.md): a signed link, no personal data
+        "preferences_url": links.url_for(customer, "preferences"),
     }
 
 

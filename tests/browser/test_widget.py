@@ -42,6 +42,9 @@ def test_a_shopper_chats_with_an_agent_from_the_demo_shop(live_server_url, brows
     expect(dialog).to_be_visible()
     expect(dialog.get_by_text(re.compile(r"T900"))).to_be_visible()
     expect(page.get_by_label("Message")).to_be_focused()
+    expect(dialog.get_by_role("link", name="What we send you")).to_have_attribute(
+        "href", re.compile(r"/c/[^/]+/preferences/$")
+    )
 
     visitor_id = read_visitor_token(page.evaluate(f"localStorage.getItem('{TOKEN_KEY}')"))
     customer = inbound.visitor_customer(visitor_id)

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from channels_adapters.webchat import inbound, outbound
+from conversations import links
 from conversations.visitors import read_visitor_token
 
 from .conftest import SHOP_ORIGIN, post
@@ -122,3 +123,14 @@ def test_the_demo_shop_is_off_unless_enabled(client, settings):
     settings.WIDGET_DEMO = False
 
     assert client.get("/widget/demo/").status_code == 404
+
+
+def test_the_session_links_the_shoppers_own_preference_page(site, settings):
+    data = post(Client(), "/widget/session", {"site": site.public_key}).json()
+
+    link = data["preferences_url"]
+    customer = inbound.visitor_customer(read_visitor_token(data["token"]))
+    assert link.startswith(f"{settings.PUBLIC_BASE_URL}/c/") and link.endswith("/preferences/")
+    token = link.removeprefix(f"{settings.PUBLIC_BASE_URL}/c/").removesuffix("/preferences/")
+    assert links.customer_from(token, "preferences") == customer
+    assert Client().get(link.removeprefix(settings.PUBLIC_BASE_URL)).status_code == 200

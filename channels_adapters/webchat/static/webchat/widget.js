@@ -104,6 +104,8 @@
     ".link { font: inherit; font-size: 13px; background: none; border: 0; color: #1d4ed8; text-decoration: underline;",
     "  cursor: pointer; padding: 8px 14px; text-align: left; }",
     ".sms { border-top: 1px solid #e5e7eb; }",
+    "a.link { display: block; }",
+    "a.link[hidden] { display: none; }",
     ".sms form { border-top: 0; flex-wrap: wrap; }",
     ".sms label { width: 100%; font-size: 13px; color: #374151; }",
     ".sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }",
@@ -158,6 +160,7 @@
     '<input id="tl-code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required>' +
     '<button class="primary" type="submit">Verify</button></form>' +
     "</div></div>" +
+    '<a class="link prefs" target="_blank" rel="noopener" hidden>What we send you</a>' +
     "</section>" +
     '<section class="offer" role="dialog" aria-modal="false" aria-labelledby="tl-offer-text" hidden>' +
     '<button class="dismiss" type="button" aria-label="Not now">&times;</button>' +
@@ -185,6 +188,7 @@
     phone: $("#tl-phone"),
     codeForm: $(".sms-code"),
     code: $("#tl-code"),
+    prefs: $(".prefs"),
     offer: $(".offer"),
     offerText: $("#tl-offer-text"),
     offerChoices: $(".offer .choices"),
@@ -326,6 +330,11 @@
     data.messages.forEach(show);
     state.cursor = data.cursor;
     setGreeting(data.greeting);
+    if (data.preferences_url) {
+      // the shopper's own page: what we may send them, by topic and channel
+      ui.prefs.href = data.preferences_url;
+      ui.prefs.hidden = false;
+    }
     if (state.open) markRead();
   }
 
