@@ -76,9 +76,13 @@ def run(event: Event) -> None:
             logger.exception("reaction %s failed for event %s", reaction.__qualname__, event.pk)
 
 
+# The `react` loop blocks on the stream for up to BLOCK_MS: the socket must wait longer.
+BLOCK_MS = 1000
+
+
 @cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
 
 
 def _stream() -> str:

@@ -106,3 +106,24 @@ def test_a_batch_hands_every_event_over(stream_mode):
 
     assert reactions.drain() >= 3
     assert set(probes()) == {f"probe:{e.pk}" for e in [first, *events]}
+
+
+def test_the_react_loop_waits_out_a_redis_outage_and_stops_cleanly_on_sigterm():
+    import signal
+    import time
+
+    env = subprocess_env(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "react"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(6)  # Django starting, then a few failed rounds
+    assert process.poll() is None  # still running: an outage is not a crash
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+
+    assert process.returncode == 0, err
+    assert "Redis unavailable, retrying" in err

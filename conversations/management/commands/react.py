@@ -6,11 +6,16 @@ consumer of the group). SIGTERM or Ctrl-C stops it after the batch in hand.
 
 from __future__ import annotations
 
+import logging
 import signal
+import time
 
+import redis
 from django.core.management.base import BaseCommand
 
 from conversations import reactions
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -27,6 +32,16 @@ class Command(BaseCommand):
         consumer = reactions.consumer_name()
         self.stdout.write(f"reactions: consuming as {consumer}")
         while not stopping:
-            done = reactions.drain(consumer=consumer, block_ms=None if once else 2000)
+            try:
+                done = reactions.drain(
+                    consumer=consumer, block_ms=None if once else reactions.BLOCK_MS
+                )
+            except redis.RedisError:
+                if once:
+                    raise
+                # Redis restarting or unreachable: what waits on the stream stays there.
+                logger.warning("reactions: Redis unavailable, retrying in a second")
+                time.sleep(1)
+                continue
             if once and not done:
                 break
