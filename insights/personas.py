@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conversations.identities import live_customer
 from conversations.models import Customer
 
 from .models import FIELDS, OPERATORS, Persona
@@ -129,7 +128,8 @@ def refresh_all() -> dict[str, int]:
 
 
 def personas_of(customer: Customer) -> list[Persona]:
-    """The personas the customer matches now, in one query."""
+    """The personas the (live) customer matches now, in one query after reading the
+    personas: the context providers and the ranker are handed the live customer."""
     personas = list(Persona.objects.all())
     if not personas:
         return []
@@ -137,7 +137,7 @@ def personas_of(customer: Customer) -> list[Persona]:
     cases = []
     for persona in personas:
         cases.append(f"CASE WHEN {predicate(persona.rules, params)} THEN {int(persona.pk)} END")
-    params.append(live_customer(customer).pk)
+    params.append(customer.pk)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT array_remove(ARRAY[{', '.join(cases)}]::bigint[], NULL)"  # noqa: S608
