@@ -1,4 +1,5 @@
-"""The journal's after-commit hook (THROUGHLINE_EVENT_HOOKS): what engagement reacts to.
+"""Engagement's reaction to recorded events (THROUGHLINE_EVENT_REACTIONS, run by
+`manage.py react` off the request path): what engagement reacts to.
 
 - an inbound message or call: attribution (a reply), the cart and evaluation sequences
   stop, and the after-hours rule may acknowledge it;
@@ -7,7 +8,7 @@
 - an order: attribution, the cart sequence stops, post purchase may watch the order;
 - an opt-out: attribution, and every sequence of the customer stops.
 
-Anything else returns at once: this runs after every event the journal records.
+Anything else returns at once: this runs for every event the journal records.
 """
 
 from __future__ import annotations
