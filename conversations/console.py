@@ -27,6 +27,7 @@ from . import assignment, canned, replies
 from .access import access_conversation, can_act, is_agent
 from .broadcast import event_payload
 from .context import build_context
+from .edges import ascii_int
 from .identities import InvalidIdentity, merge_customers, normalize_phone
 from .inbox import InboxFilters, inbox_page
 from .models import Case, Conversation, Customer, Event, Identity, Team
@@ -106,7 +107,7 @@ def conversation_page(request, admin_site, object_id):
     if conversation.status == Conversation.Status.MERGED:
         return redirect(conversation_url(conversation.customer.merged_into.conversation.pk))
     before = request.GET.get("before")
-    before_seq = int(before) if before and before.isdigit() else None
+    before_seq = ascii_int(before)
     events = timeline_page(conversation, before_seq=before_seq, size=settings.TIMELINE_PAGE_SIZE)
     if before_seq is None:
         assignment.mark_read(conversation)
@@ -197,9 +198,9 @@ def assign(request, object_id):
         assignee = request.user
     elif value in ("", "none"):
         assignee = None
-    elif value.isdigit():
+    elif (agent_id := ascii_int(value)) is not None:
         assignee = (
-            get_user_model().objects.filter(pk=int(value), is_active=True, is_staff=True).first()
+            get_user_model().objects.filter(pk=agent_id, is_active=True, is_staff=True).first()
         )
         if assignee is None:
             return HttpResponseBadRequest("No such agent.")
@@ -341,8 +342,8 @@ def _other_customer(term: str) -> Customer | None:
     term = term.strip().lstrip("#")
     if not term:
         return None
-    if term.isdigit() and len(term) < 10:
-        customer = Customer.objects.filter(pk=int(term)).first()
+    if (customer_id := ascii_int(term, high=2**31 - 1)) is not None:
+        customer = Customer.objects.filter(pk=customer_id).first()
     else:
         identity = (
             Identity.objects.filter(value__in=identity_values(term))

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from .edges import ascii_int
 from .models import Case, Conversation, Event
 
 STATUSES = ("open", "pending", "snoozed", "all")
@@ -42,7 +43,7 @@ class InboxFilters:
     def from_query(cls, query) -> InboxFilters:
         def number(name):
             value = query.get(name, "")
-            return int(value) if value.isdigit() else None
+            return ascii_int(value)
 
         view = query.get("view", "all")
         status = query.get("status", "open")

@@ -18,6 +18,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from conversations.edges import ascii_int
+
 from . import qr
 from .models import Placement, Store
 from .queries import RECENT_DAYS, label_sheets, with_scan_stats
@@ -142,7 +144,7 @@ class StoreAdmin(ScanStats, admin.ModelAdmin):
             raise PermissionDenied
         paper = request.GET.get("paper") if request.GET.get("paper") in PAPERS else "a4"
         chosen = {
-            key: [int(v) for v in request.GET.getlist(key) if v.isdigit()]
+            key: [n for v in request.GET.getlist(key) if (n := ascii_int(v)) is not None]
             for key in ("store", "placement")
         }
         sheets = label_sheets(store_ids=chosen["store"], placement_ids=chosen["placement"])

@@ -32,6 +32,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from conversations.edges import ascii_int
 from quickstart import servers
 from quickstart.demo_admin import USERNAME, read_password
 from quickstart.supervisor import Child, say, stop_all
@@ -311,9 +312,10 @@ def _port(variable: str, default: int) -> int:
     value = os.environ.get(variable, "")
     if not value:
         return default
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    port = ascii_int(value, low=1, high=65535)
+    if port is None:
         raise SystemExit(f"make run: {variable} must be a port number, not {value!r}.")
-    return int(value)
+    return port
 
 
 def _shown(path: Path) -> str:

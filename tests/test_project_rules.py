@@ -17,6 +17,10 @@ APP_DIRS = [
     "api",
     "instore",
     "quickstart",
+    "engagement",
+    "routing",
+    "insights",
+    "privacy",
 ]
 
 RULES = {
@@ -38,6 +42,12 @@ RULES = {
         set(),
         "Conversation.objects.select_for_update().get(pk=1)",
         "Conversation.objects.select_for_update(no_key=True).get(pk=1)",
+    ),
+    "numbers are read as ASCII digits (str.isdigit() takes '²')": (
+        re.compile(r"\.isdigit\(\)"),
+        {"conversations/edges.py"},
+        "if value.isdigit():",
+        "if (number := ascii_int(value)) is not None:",
     ),
     "no naive datetimes": (
         re.compile(r"datetime\.(now|utcnow)\(\)"),

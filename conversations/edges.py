@@ -1,0 +1,40 @@
+"""Reading untrusted text at the edges: integers of ASCII digits, strings PostgreSQL can store.
+
+Every edge (the API, the Twilio webhooks, the widget, the customer's pages) reads numbers and
+text through these, so a class of bad input is refused in one place:
+
+- `str.isdigit()` accepts "²" and "३", which `int()` then rejects or misreads; only the ten
+  ASCII digits make a number here.
+- PostgreSQL's text cannot hold NUL, and UTF-8 cannot hold a lone surrogate (JSON's
+  "\\ud800" decodes to one); either would fail inside the database, after other rows of the
+  same request were written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ASCII_INT = re.compile(r"[0-9]{1,18}")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def ascii_int(value: object, *, low: int = 0, high: int = 2**63 - 1) -> int | None:
+    """`value` as an int when it is 1-18 ASCII digits within [low, high], else None."""
+    if not isinstance(value, str) or not _ASCII_INT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored (a NUL or a lone surrogate), or None when it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return "contains a NUL character" if found.group() == "\x00" else "contains a lone surrogate"
+
+
+def clean_text(text: str) -> str:
+    """`text` in Unicode NFC, the form PostgreSQL compares and indexes consistently."""
+    return unicodedata.normalize("NFC", text)
