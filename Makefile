@@ -22,6 +22,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# no migration may lock the journal, the outbox or the facts (docs/operations.md)
+	DEBUG=true $(BIN)/python tools/lint_migrations.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

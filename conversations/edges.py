@@ -8,15 +8,25 @@ text through these, so a class of bad input is refused in one place:
 - PostgreSQL's text cannot hold NUL, and UTF-8 cannot hold a lone surrogate (JSON's
   "\\ud800" decodes to one); either would fail inside the database, after other rows of the
   same request were written.
+- Times: a date-time the sender says something happened at must fall within
+  [EARLIEST_TIME, now + MAX_CLOCK_SKEW]. PostgreSQL stores years Python cannot read (a
+  stamp of 0001-01-01T00:00+14:00 is year 0 in UTC): one such row made every page that
+  read it fail. conversations/repair.py applies the same window to rows already stored.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime, timedelta
 
 _ASCII_INT = re.compile(r"[0-9]{1,18}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# Nothing Throughline records happened before this (the shop's history starts later).
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+# Clocks drift; a time further ahead of ours than this is a bug on the sender's side.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def ascii_int(value: object, *, low: int = 0, high: int = 2**63 - 1) -> int | None:
@@ -38,3 +48,12 @@ def unstorable(text: str) -> str | None:
 def clean_text(text: str) -> str:
     """`text` in Unicode NFC, the form PostgreSQL compares and indexes consistently."""
     return unicodedata.normalize("NFC", text)
+
+
+def time_problem(when: datetime, *, now: datetime) -> str | None:
+    """Why an aware `when` is outside [EARLIEST_TIME, now + MAX_CLOCK_SKEW], or None."""
+    if when < EARLIEST_TIME:
+        return f"is before {EARLIEST_TIME:%Y-%m-%d}."
+    if when > now + MAX_CLOCK_SKEW:
+        return "is in the future."
+    return None

@@ -14,3 +14,20 @@ def remember(event: Event) -> None:
         direction=Event.Direction.INTERNAL,
         source_id=f"probe:{event.pk}",
     )
+
+
+def refuse_poison(event: Event) -> None:
+    """Fails on a message that says "poison" until its customer has the antidote trait;
+    then answers it with a `digested` event."""
+    if event.kind != "message" or "poison" not in event.body:
+        return
+    customer = event.conversation.customer
+    if not customer.traits.get("antidote"):
+        raise ValueError("cannot digest this message")
+    journal.record(
+        customer=customer,
+        channel=Event.Channel.SYSTEM,
+        kind="digested",
+        direction=Event.Direction.INTERNAL,
+        source_id=f"digested:{event.pk}",
+    )

@@ -2,6 +2,10 @@
 
 A long-running consumer of the reactions stream, as many as the load needs (each is one
 consumer of the group). SIGTERM or Ctrl-C stops it after the batch in hand.
+
+It never exits on an event's error: a reaction that fails is retried, then parked
+(`ParkedReaction`), and the loop goes on. Redis or PostgreSQL being unreachable is waited
+out; what waits on the stream stays there.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 
 import redis
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
 
 from conversations import reactions
 
@@ -41,6 +46,15 @@ class Command(BaseCommand):
                     raise
                 # Redis restarting or unreachable: what waits on the stream stays there.
                 logger.warning("reactions: Redis unavailable, retrying in a second")
+                time.sleep(1)
+                continue
+            except DatabaseError:
+                if once:
+                    raise
+                # PostgreSQL restarting or unreachable: unacknowledged entries stay pending
+                # and come back (XAUTOCLAIM) once it answers.
+                logger.exception("reactions: database unavailable, retrying in a second")
+                close_old_connections()
                 time.sleep(1)
                 continue
             if once and not done:
