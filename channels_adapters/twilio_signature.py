@@ -1,11 +1,13 @@
-"""The gate in front of every Twilio webhook (SMS now, voice next): `twilio_webhook`.
+"""The gate in front of every Twilio webhook (SMS and voice): `twilio_webhook`.
 
 Twilio signs each request with the account's auth token over the URL it called and the
 form fields it posted (`X-Twilio-Signature`). We check it against `PUBLIC_BASE_URL` plus
 the path, never the Host header or scheme this process sees, so TLS ending at a proxy
 cannot break it and a forged Host cannot pass it. Before that, plain sanity: POST only, a
 form body of bounded size, valid UTF-8. Every refusal is a 4xx with a reason and runs
-nothing; none of them logs a field value.
+nothing; none of them logs a field value. Past the gate, the view reads the form through
+`twilio_form.TwilioForm`; a field that is not what Twilio sends raises `BadForm`, which
+the gate answers 400 with its reason (the views parse before they write).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from django.http import (
 )
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
+
+from conversations.edges import ascii_int
+
+from .twilio_form import BadForm
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +63,8 @@ def _problem(request: HttpRequest) -> HttpResponse | None:
         response = HttpResponseNotAllowed(["POST"], "Twilio webhooks are POST requests.\n")
         response["Content-Type"] = "text/plain"
         return response
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
+    length = ascii_int(request.META.get("CONTENT_LENGTH") or "0")
+    if length is None:
         return HttpResponseBadRequest(
             "Content-Length is not a number.\n", content_type="text/plain"
         )
@@ -105,11 +110,17 @@ def _too_large() -> HttpResponse:
 
 
 def twilio_webhook(view):
-    """Let a view run only for a well-formed POST that Twilio signed."""
+    """Let a view run only for a well-formed POST that Twilio signed; a form field the
+    view finds unreadable (`BadForm`) is a 400 with the reason."""
 
     @csrf_exempt
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return _problem(request) or view(request, *args, **kwargs)
+        if problem := _problem(request):
+            return problem
+        try:
+            return view(request, *args, **kwargs)
+        except BadForm as exc:
+            return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
 
     return checked

@@ -7,14 +7,14 @@ held by the groups "Agents" and "Managers" (conversations/roles.py): a staff use
 them gets 403 on every console page, action and the agent socket.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from . import console
+from . import console, reactions
 from .access import is_agent
 from .models import (
     AgentProfile,
@@ -25,6 +25,7 @@ from .models import (
     Event,
     Identity,
     Outbox,
+    ParkedReaction,
     Team,
 )
 
@@ -276,3 +277,33 @@ class AgentUserAdmin(UserAdmin):
     inlines = [AgentProfileInline]
     list_display = [*UserAdmin.list_display, "is_active"]
     list_filter = [*UserAdmin.list_filter, "agent_profile__available"]
+
+
+@admin.register(ParkedReaction)
+class ParkedReactionAdmin(admin.ModelAdmin):
+    """Reactions that failed on an event (docs/subsystems/reactions.md): those still being
+    retried, and those parked for a person. Fix the cause, then replay; delete a row to
+    give up on it."""
+
+    list_display = [
+        "__str__",
+        "status",
+        "attempts",
+        "error",
+        "last_failed_at",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "reaction"]
+    search_fields = ["=event_id", "reaction"]
+    ordering = ["-last_failed_at"]
+    readonly_fields = [f.name for f in ParkedReaction._meta.fields]
+    actions = ["replay"]
+
+    @admin.action(description="Replay the selected reactions now", permissions=["change"])
+    def replay(self, request, queryset):
+        worked, failed = reactions.replay_all(queryset.order_by("pk"))
+        level = messages.SUCCESS if not failed else messages.WARNING
+        self.message_user(request, f"{worked} worked, {failed} failed again.", level)
+
+    def has_add_permission(self, request):
+        return False  # rows are written by the reactions that fail

@@ -66,7 +66,7 @@ class CustomerContext:
     extra: dict = field(default_factory=dict)
 
 
-_CONSENT_CHANNEL = {"phone": "sms", "email": "email"}
+_CONSENT_CHANNEL = {"phone": "sms", "short_code": "sms", "email": "email", "whatsapp": "whatsapp"}
 
 
 def build_context(customer: Customer) -> CustomerContext:

@@ -6,6 +6,7 @@ concurrency; docs/subsystems/identities.md explains the locking.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -65,9 +66,55 @@ def normalize_email(raw: str) -> str:
     return value
 
 
+# Short codes are 3-8 digits by country (5-6 in the US and Canada); alphanumeric sender
+# ids are 1-11 letters, digits, spaces and a few signs, with at least one letter (carriers'
+# and Twilio's rule). Both are ASCII only: anything else is not such a sender.
+_SHORT_CODE = re.compile(r"[0-9]{3,8}")
+_ALPHANUMERIC = re.compile(r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9 +\-_&.]{1,11}")
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+def normalize_whatsapp(raw: str) -> str:
+    """The E.164 number of a WhatsApp account, written `whatsapp:+14155550123` or plainly."""
+    text = str(raw).strip()
+    if text[: len(WHATSAPP_PREFIX)].lower() == WHATSAPP_PREFIX:
+        text = text[len(WHATSAPP_PREFIX) :]
+    return normalize_phone(text)
+
+
+def normalize_short_code(raw: str) -> str:
+    text = str(raw).strip()
+    if not _SHORT_CODE.fullmatch(text):
+        raise InvalidIdentity("Not a short code: use 3 to 8 digits.")
+    return text
+
+
+def normalize_alphanumeric(raw: str) -> str:
+    text = str(raw).strip()
+    if not _ALPHANUMERIC.fullmatch(text):
+        raise InvalidIdentity(
+            "Not an alphanumeric sender id: 1 to 11 ASCII letters, digits, spaces or + - _ & ., "
+            "with at least one letter."
+        )
+    return text
+
+
+def sms_address_kind(address: str) -> str:
+    """The identity kind of an address SMS is sent to: a phone (E.164) or a short code."""
+    return Identity.Kind.SHORT_CODE if _SHORT_CODE.fullmatch(address) else Identity.Kind.PHONE
+
+
+_NORMALIZERS = {
+    Identity.Kind.PHONE: normalize_phone,
+    Identity.Kind.WHATSAPP: normalize_whatsapp,
+    Identity.Kind.SHORT_CODE: normalize_short_code,
+    Identity.Kind.ALPHANUMERIC: normalize_alphanumeric,
+}
+
+
 def normalize_identity(kind: str, value: str) -> tuple[str, str]:
-    if kind == Identity.Kind.PHONE:
-        return kind, normalize_phone(value)
+    if kind in _NORMALIZERS:
+        return kind, _NORMALIZERS[kind](value)
     if kind == Identity.Kind.EMAIL:
         return kind, normalize_email(value)
     if kind in (Identity.Kind.VISITOR, Identity.Kind.EXTERNAL):
@@ -174,6 +221,36 @@ def link_identity(customer: Customer, kind: str, value: str, *, verified: bool =
         if owner.pk == customer.pk:
             return customer
         return merge_customers(customer, owner, reason=f"{kind} linked")
+
+
+# A number's phone and its WhatsApp account are one person: each is an identity of its own
+# (its own consent: STOP on WhatsApp is not STOP by SMS) of the same customer.
+_SIBLING = {
+    Identity.Kind.PHONE: Identity.Kind.WHATSAPP,
+    Identity.Kind.WHATSAPP: Identity.Kind.PHONE,
+}
+
+
+def join_sibling(customer_id: int, kind: str, value: str) -> Customer | None:
+    """After a first contact by phone or WhatsApp: if the same number is known on the other
+    channel under another customer, make them one (link_identity merges); return the
+    customer holding both, or None when there was nothing to join.
+
+    Called only when an inbound event is the first of its conversation, so the common
+    message from a known sender pays nothing for it.
+    """
+    sibling = _SIBLING.get(kind)
+    if sibling is None:
+        return None
+    other = Identity.objects.filter(kind=sibling, value=value).values_list("customer_id", flat=True)
+    other_id = other.first()
+    if other_id is None:
+        return None
+    owner = _follow_merges(Customer.objects.get(pk=other_id))
+    mine = _follow_merges(Customer.objects.get(pk=customer_id))
+    if owner.pk == mine.pk:
+        return None
+    return link_identity(owner, kind, value)
 
 
 def _lock_live_pair(a: Customer, b: Customer) -> tuple[Customer, Customer] | Customer:

@@ -35,6 +35,9 @@ class Identity(models.Model):
         EMAIL = "email"  # trimmed, lower-cased
         VISITOR = "visitor"  # the widget's visitor id
         EXTERNAL = "external"  # the shop's own customer id
+        WHATSAPP = "whatsapp", "WhatsApp"  # E.164, the number's WhatsApp account (its own consent)
+        SHORT_CODE = "short_code", "Short code"  # 3-8 ASCII digits: answered by SMS
+        ALPHANUMERIC = "alphanumeric"  # a sender id such as "MyBank": cannot receive replies
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="identities")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -148,6 +151,7 @@ class Event(models.Model):
     class Channel(models.TextChoices):
         WEB = "web"
         SMS = "sms"
+        WHATSAPP = "whatsapp", "WhatsApp"  # recorded; not sent on (docs/twilio.md)
         VOICE = "voice"
         INSTORE = "instore"
         API = "api"
@@ -350,3 +354,45 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut}: {self.title}"
+
+
+class ParkedReaction(models.Model):
+    """A reaction that failed on one event (conversations/reactions.py): retried with
+    backoff by the `react` processes, then parked here for a person, with its error.
+
+    The stream entry is acknowledged at the first failure, so one event never holds up
+    the others; this row is what remains to do. Replay it from the admin or with
+    `manage.py replay_parked` once the cause is fixed (docs/subsystems/reactions.md).
+    """
+
+    class Status(models.TextChoices):
+        RETRYING = "retrying"  # a `react` process tries again at next_attempt_at
+        PARKED = "parked"  # out of attempts: waits for a person to replay it
+
+    # Not a foreign key: the event may be erased, or be the very row that cannot be read.
+    event_id = models.BigIntegerField()
+    reaction = models.CharField(max_length=200)  # its dotted path in THROUGHLINE_EVENT_REACTIONS
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RETRYING)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField()  # the last exception's class and message; the traceback is logged
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    last_failed_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # null once parked
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "reaction"], name="parked_reaction_event_reaction_unique"
+            ),
+        ]
+        indexes = [
+            # The retry sweep's one question: which retries are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="retrying"),
+                name="parked_reaction_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} on event #{self.event_id} ({self.status})"

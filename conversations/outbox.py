@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from . import consent, delivery, journal
-from .identities import InvalidIdentity, live_customer, normalize_identity
+from .identities import InvalidIdentity, live_customer, normalize_identity, sms_address_kind
 from .models import Customer, Event, Identity, Outbox
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,16 @@ ADDRESS_KIND = {
     "sms": Identity.Kind.PHONE,
     "voice": Identity.Kind.PHONE,
     "email": Identity.Kind.EMAIL,
+}
+# Other identity kinds a channel reaches: a short code is answered by SMS.
+ALSO_REACHES = {"sms": (Identity.Kind.SHORT_CODE,)}
+# Channels recorded faithfully that we do not send on, and why (said to the agent).
+NOT_SENT_ON = {
+    "whatsapp": (
+        "WhatsApp messages are recorded but Throughline does not send on WhatsApp: "
+        "WhatsApp takes free text only within 24 hours of the customer's last message and "
+        "from an approved sender. Answer by SMS or web chat instead."
+    ),
 }
 # Twilio's limit for one message body (it splits it into segments up to this length).
 MAX_BODY_CHARS = 1600
@@ -122,6 +132,8 @@ def send(
     purpose: a caller deciding to send (the engagement arbiter) writes its decision and
     this row in one transaction.
     """
+    if channel in NOT_SENT_ON:
+        raise Refused(NOT_SENT_ON[channel])
     if channel not in settings.THROUGHLINE_SENDERS:
         raise Refused(f"Throughline cannot send on {channel!r} (no sender in THROUGHLINE_SENDERS).")
     body = plain_text(body)
@@ -173,13 +185,20 @@ def _recipient(customer: Customer, channel: str, to: str | None) -> Identity:
     kind = ADDRESS_KIND.get(channel)
     if kind is None:
         raise Refused(f"No address kind is known for channel {channel!r}.")
-    identities = customer.identities.filter(kind=kind)
+    kinds = (kind, *ALSO_REACHES.get(channel, ()))
+    identities = customer.identities.filter(kind__in=kinds)
     if to is not None:
-        try:
-            identities = identities.filter(value=normalize_identity(kind, to)[1])
-        except InvalidIdentity as exc:
-            raise Refused(str(exc)) from None
+        identities = identities.filter(value=_address(kinds, to))
     candidates = list(identities.order_by("-created_at", "-pk"))
+    if (
+        not candidates
+        and channel == "sms"
+        and (sender_id := customer.identities.filter(kind=Identity.Kind.ALPHANUMERIC).first())
+    ):
+        raise Refused(
+            f"This customer texted from the sender id {sender_id.value!r}, which cannot "
+            "receive replies, and has no phone number to text."
+        )
     if not candidates:
         raise Refused(
             f"This customer has no {kind} to send {channel} to"
@@ -193,6 +212,21 @@ def _recipient(customer: Customer, channel: str, to: str | None) -> Identity:
         f"The customer opted out of {channel} ({latest.consent_source or 'opt-out'}, "
         f"{latest.opted_out_at:%Y-%m-%d %H:%M} UTC); nothing was sent."
     )
+
+
+def _address(kinds: tuple[str, ...], to: str) -> str:
+    """`to` normalised as the first of `kinds` it is (a phone, else a short code)."""
+    for kind in kinds:
+        try:
+            return normalize_identity(kind, to)[1]
+        except InvalidIdentity as exc:
+            problem = exc
+    raise Refused(str(problem)) from None
+
+
+def _address_kind(channel: str, address: str) -> str | None:
+    """The identity kind of an address a row is sent to (SMS: a phone or a short code)."""
+    return sms_address_kind(address) if channel == "sms" else ADDRESS_KIND.get(channel)
 
 
 def enqueue_delivery_on_commit(outbox_id: int) -> None:
@@ -232,7 +266,7 @@ def deliver(outbox_id: int) -> str:
     if not claimed:
         return Outbox.objects.filter(pk=outbox_id).values_list("status", flat=True).first() or ""
     item = Outbox.objects.select_related("event").get(pk=outbox_id)
-    kind = ADDRESS_KIND.get(item.channel)
+    kind = _address_kind(item.channel, item.to_address)
     if kind and consent.is_opted_out(kind, item.to_address):
         return _fail(
             item, SendError("The recipient opted out before it was sent.", code="opted_out")
@@ -279,10 +313,16 @@ def _handle_error(item: Outbox, error: SendError) -> str:
 def _opt_out_recipient(item: Outbox, code: str) -> None:
     """The provider says the recipient said stop: make our records agree."""
     identity = Identity.objects.filter(
-        kind=ADDRESS_KIND.get(item.channel), value=item.to_address
+        kind=_address_kind(item.channel, item.to_address), value=item.to_address
     ).first()
     if identity is not None and identity.opted_out_at is None:
-        consent.opt_out(identity, source=f"{item.channel}:provider {code or 'opt-out'}")
+        # The provider refused the send we claimed then: the stop is at least that old, so
+        # a START the customer sent since (the callback may come late) still stands.
+        consent.opt_out(
+            identity,
+            source=f"{item.channel}:provider {code or 'opt-out'}",
+            occurred_at=item.claimed_at,
+        )
 
 
 # The outcome may land after the sweep gave up on a slow worker (reconcile) or after a

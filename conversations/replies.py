@@ -17,9 +17,9 @@ from django.utils.module_loading import import_string
 
 from .context import CustomerContext
 from .models import Event
-from .outbox import Refused
+from .outbox import NOT_SENT_ON, Refused
 
-LABELS = {"sms": "SMS", "web": "Web chat"}
+LABELS = {"sms": "SMS", "web": "Web chat", "whatsapp": "WhatsApp"}
 # Where the customer started or answered lately: the last this many inbound events.
 PREFERENCE_WINDOW = 50
 
@@ -42,8 +42,13 @@ def reply_channels(context: CustomerContext) -> list[ReplyChannel]:
 
 
 def _reachable(context: CustomerContext, channel: str) -> tuple[bool, str]:
+    if channel in NOT_SENT_ON:
+        return False, NOT_SENT_ON[channel]
     if channel == "sms":
-        phones = [i for i in context.identities if i.kind == "phone"]
+        # a short code is answered by SMS; an alphanumeric sender id cannot be
+        phones = [i for i in context.identities if i.kind in ("phone", "short_code")]
+        if not phones and any(i.kind == "alphanumeric" for i in context.identities):
+            return False, "The customer's sender id cannot receive replies, and no phone is known."
         if not phones:
             return False, "No phone number is known for this customer."
         if all(i.opted_out for i in phones):
@@ -88,6 +93,8 @@ def default_channel(channels: list[ReplyChannel], *, last: str, preferred: str) 
 
 def reply(*, customer, channel: str, body: str, author) -> Event:
     """Send the agent's answer on `channel`; raise Refused with a reason when it may not go."""
+    if channel in NOT_SENT_ON:
+        raise Refused(NOT_SENT_ON[channel])
     path = settings.THROUGHLINE_REPLY_VERBS.get(channel)
     if path is None:
         raise Refused(f"The console cannot answer on {channel!r}.")

@@ -179,7 +179,12 @@ def _provider_work(conversation: Conversation) -> _ProviderWork:
         .values_list("channel", "source_id", "data")
     )
     for channel, source_id, data in rows.iterator(chunk_size=2000):
-        if channel == Event.Channel.SMS and source_id and _MESSAGE_SID.match(source_id):
+        # WhatsApp messages are Twilio messages too (SM/MM SIDs), deleted the same way
+        if (
+            channel in (Event.Channel.SMS, Event.Channel.WHATSAPP)
+            and source_id
+            and _MESSAGE_SID.match(source_id)
+        ):
             work.messages.add(source_id)
         data = data if isinstance(data, dict) else {}
         for item in data.get("media") or []:

@@ -1,8 +1,11 @@
-"""Inbound SMS and MMS: Twilio's messaging webhook `/hooks/twilio/sms/` into the journal.
+"""Inbound SMS, MMS and WhatsApp: Twilio's messaging webhook `/hooks/twilio/sms/` into the journal.
 
-`receive_sms` (the view) checks the request, parses Twilio's form into an `InboundSms`
-and hands it to `record_inbound_sms`, which resolves the customer by the sending number
-and records one event: a `message`, or a `consent` event for STOP / START. The answer is
+`receive_sms` (the view) checks the request, reads Twilio's form strictly (twilio_form.py)
+into an `InboundSms` and hands it to `record_inbound_sms`, which resolves the customer by
+the sender and records one event: a `message`, or a `consent` event for STOP / START.
+The sender is an identity of its own kind: a phone, a short code or an alphanumeric id
+(channel `sms`), or a WhatsApp account (`whatsapp:+1...`, channel `whatsapp`, the same
+customer as that phone number). The answer is
 TwiML: empty, or the help text (with the preference page's link) for HELP. Twilio may
 deliver one message more than once (retries, a fallback URL): the `MessageSid` is the
 event's source id, so a repeat writes nothing and gets the same answer.
@@ -13,81 +16,80 @@ served by api.twilio.com to the account's credentials only (docs/twilio.md).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels_adapters.twilio_form import Address, BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import consent, journal
-from conversations.identities import InvalidIdentity, normalize_phone, resolve_customer
+from conversations.identities import join_sibling, resolve_customer
 from conversations.models import Customer, Event, Identity
 
 from . import keywords
 
-# Two letters (SM, MM; SMS/MMS and the older Sms fields) and 32 hex digits.
-MESSAGE_SID = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 MAX_MEDIA = 10  # Twilio's own limit per message
 MAX_BODY_CHARS = 1600  # Twilio's limit for one (concatenated) message
+MAX_CONTENT_TYPE_CHARS = 100
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
-
-
-class BadMessage(ValueError):
-    """The form is not a Twilio inbound message; the view answers 400 with this reason."""
+# A sender's kind decides the channel: a WhatsApp account is a channel of its own, whose
+# STOP stops WhatsApp only; short codes and alphanumeric ids are senders of SMS.
+CHANNEL_OF = {
+    Identity.Kind.PHONE: Event.Channel.SMS,
+    Identity.Kind.SHORT_CODE: Event.Channel.SMS,
+    Identity.Kind.ALPHANUMERIC: Event.Channel.SMS,
+    Identity.Kind.WHATSAPP: Event.Channel.WHATSAPP,
+}
 
 
 @dataclass(frozen=True)
 class InboundSms:
     sid: str
-    from_number: str  # E.164
+    from_number: str  # E.164 for a phone or WhatsApp; else the short code or sender id
     to: str
     body: str
     media: list[dict] = field(default_factory=list)  # [{"url": ..., "content_type": ...}]
     opt_out_type: str = ""
     segments: int | None = None
+    sender_kind: str = Identity.Kind.PHONE
+
+    @property
+    def sender(self) -> Address:
+        return Address(self.sender_kind, self.from_number)
+
+    @property
+    def channel(self) -> str:
+        return CHANNEL_OF[self.sender.kind]
 
 
-def parse_inbound_sms(form) -> InboundSms:
-    """Read Twilio's inbound message fields; raise BadMessage saying what is wrong."""
-    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
-    if not MESSAGE_SID.match(sid):
-        raise BadMessage("MessageSid is missing or malformed.")
-    raw_from, to = form.get("From", ""), form.get("To", "")
-    if not raw_from or not to:
-        raise BadMessage("From and To are required.")
-    try:
-        from_number = normalize_phone(raw_from)
-    except InvalidIdentity:
-        raise BadMessage("From is not a phone number Throughline can read.") from None
-    if len(to) > 64:
-        raise BadMessage("To is too long.")
-    body = form.get("Body", "")
-    if len(body) > MAX_BODY_CHARS:
-        raise BadMessage(f"Body is longer than {MAX_BODY_CHARS} characters.")
-    try:
-        num_media = int(form.get("NumMedia") or 0)
-    except ValueError:
-        raise BadMessage("NumMedia is not a number.") from None
-    if not 0 <= num_media <= MAX_MEDIA:
-        raise BadMessage(f"NumMedia must be between 0 and {MAX_MEDIA}.")
+def parse_inbound_sms(form: TwilioForm) -> InboundSms:
+    """Read Twilio's inbound message fields; raise BadForm saying what is wrong."""
+    sid = form.sid(["MessageSid", "SmsMessageSid", "SmsSid"])
+    sender = form.address("From")
+    to = form.address("To")  # our number (or whatsapp: number, or short code)
+    body = form.text("Body", max_chars=MAX_BODY_CHARS)
+    num_media = form.integer("NumMedia", low=0, high=MAX_MEDIA) or 0
     media = []
     for n in range(num_media):
-        url = form.get(f"MediaUrl{n}", "")
-        if not url.startswith("https://") or len(url) > 1000:
-            raise BadMessage(f"MediaUrl{n} is missing or not an https URL.")
-        media.append({"url": url, "content_type": form.get(f"MediaContentType{n}", "")[:100]})
+        media.append(
+            {
+                "url": form.url(f"MediaUrl{n}", required=True),
+                "content_type": form.text(f"MediaContentType{n}", max_chars=MAX_CONTENT_TYPE_CHARS),
+            }
+        )
     if not body and not media:
-        raise BadMessage("The message has neither a body nor media.")
-    segments = form.get("NumSegments", "")
+        raise BadForm("The message has neither a body nor media.")
     return InboundSms(
         sid=sid,
-        from_number=from_number,
-        to=to,
+        from_number=sender.value,
+        sender_kind=sender.kind,
+        to=to.value,
         body=body,
         media=media,
-        opt_out_type=form.get("OptOutType", "")[:16],
-        segments=int(segments) if segments.isdigit() else None,
+        opt_out_type=form.token("OptOutType"),
+        # how Twilio billed it: detail only, so an odd value is dropped, not refused
+        segments=form.integer("NumSegments", low=1, high=100, keep=False),
     )
 
 
@@ -95,29 +97,32 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
     """Record one inbound text in the sender's conversation; return (event, the answer to
     send back in the TwiML: the help text for HELP, else "").
 
-    STOP / START change the phone identity's consent and are themselves the `consent`
-    event; everything else, HELP included, is a `message` (which opens a case).
+    STOP / START change the sending identity's consent (the WhatsApp account's for a
+    WhatsApp message, never the phone's) and are themselves the `consent` event;
+    everything else, HELP included, is a `message` (which opens a case).
     """
+    sender = (message.sender.kind, message.sender.value)
     keyword = keywords.classify(message.body, message.opt_out_type)
     if keyword in (keywords.STOP, keywords.START):
         # A repeat must not replay an old STOP over a newer START: look before acting.
-        if existing := Event.objects.filter(
-            channel=Event.Channel.SMS, source_id=message.sid
-        ).first():
+        if existing := Event.objects.filter(channel=message.channel, source_id=message.sid).first():
             return existing, keyword
-        resolve_customer(Identity.Kind.PHONE, message.from_number)  # a first text may be STOP
-        identity = Identity.objects.get(kind=Identity.Kind.PHONE, value=message.from_number)
+        resolve_customer(*sender)  # a first text may be STOP
+        identity = Identity.objects.get(kind=sender[0], value=sender[1])
         change = consent.opt_out if keyword == keywords.STOP else consent.opt_in
         event = change(
             identity,
-            source=f"sms:{keywords.spoken_word(message.body)[:20] or keyword}",
-            channel=Event.Channel.SMS,
+            source=f"{message.channel}:{keywords.spoken_word(message.body)[:20] or keyword}",
+            channel=message.channel,
             direction=Event.Direction.IN,
             body=message.body,
             source_id=message.sid,
         )
+        _join_sibling(event, sender)
         return event, ""
     data: dict = {"from": message.from_number, "to": message.to}
+    if message.sender.kind != Identity.Kind.PHONE:
+        data["sender_kind"] = message.sender.kind
     if message.media:
         data["media"] = message.media
     if message.segments:
@@ -125,23 +130,24 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
     if keyword:
         data["keyword"] = keyword
     event = journal.record(
-        identity=(Identity.Kind.PHONE, message.from_number),  # known senders: one statement
-        channel=Event.Channel.SMS,
+        identity=sender,  # known senders: one statement
+        channel=message.channel,
         kind="message",
         direction=Event.Direction.IN,
         body=message.body,
         data=data,
         source_id=message.sid,
     )
+    _join_sibling(event, sender)
     answer = ""
-    if keyword == keywords.HELP:
+    if keyword == keywords.HELP and message.sender.kind != Identity.Kind.ALPHANUMERIC:
         # with the link to their preference page (a link needs only the customer's id)
         answer = keywords.help_reply(Customer(pk=event.conversation.customer_id))
     if answer:
         # The answer goes back in the TwiML; the timeline shows what the customer was told.
         journal.record(
-            identity=(Identity.Kind.PHONE, message.from_number),
-            channel=Event.Channel.SMS,
+            identity=sender,
+            channel=message.channel,
             kind="message",
             direction=Event.Direction.OUT,
             body=answer,
@@ -150,6 +156,13 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
             delivery_status="queued",
         )
     return event, answer
+
+
+def _join_sibling(event: Event, sender: tuple[str, str]) -> None:
+    """A first contact by phone or WhatsApp joins the customer who has the same number on
+    the other channel (only a conversation's first event can be such a contact)."""
+    if event.seq == 1:
+        join_sibling(event.conversation.customer_id, *sender)
 
 
 def twiml_reply(answer: str) -> HttpResponse:
@@ -162,9 +175,6 @@ def twiml_reply(answer: str) -> HttpResponse:
 
 @twilio_webhook
 def receive_sms(request: HttpRequest) -> HttpResponse:
-    try:
-        message = parse_inbound_sms(request.POST)
-    except BadMessage as exc:
-        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+    message = parse_inbound_sms(TwilioForm(request.POST))  # BadForm: 400 with the reason
     _, answer = record_inbound_sms(message)
     return twiml_reply(answer)

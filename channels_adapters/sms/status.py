@@ -10,14 +10,13 @@ Callbacks about messages we do not know get 200, so Twilio does not retry them f
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 
+from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import outbox
 from conversations.delivery import DELIVERY_STATUS_RANK
 from conversations.models import Event
-
-from .inbound import MESSAGE_SID
 
 # Twilio's delivery error codes, in words an agent can act on.
 DELIVERY_ERRORS = {
@@ -31,28 +30,26 @@ DELIVERY_ERRORS = {
 }
 # Statuses of inbound messages or of our own making: not for a provider to set.
 _IGNORED = frozenset({"", "pending", "unconfirmed", "receiving", "received"})
+MAX_ERROR_CODE = 99_999  # Twilio's error codes have five digits
 
 
 @twilio_webhook
 def receive_status(request: HttpRequest) -> HttpResponse:
-    form = request.POST
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-    if not MESSAGE_SID.match(sid) or not status:
-        return HttpResponseBadRequest(
-            "MessageSid and MessageStatus are required.\n", content_type="text/plain"
-        )
+    form = TwilioForm(request.POST, request.GET)  # BadForm: 400 with the reason
+    sid = form.sid(["MessageSid", "SmsSid"])
+    status = form.token(["MessageStatus", "SmsStatus"], required=True)
+    # An odd error code is detail, not a reason to lose the status: it is dropped.
+    code = form.integer("ErrorCode", high=MAX_ERROR_CODE, keep=False)
     if status in _IGNORED or status not in DELIVERY_STATUS_RANK:
         return HttpResponse(status=204)
-    error_code = form.get("ErrorCode", "")[:16]
-    outbox_id = request.GET.get("outbox", "")
+    error_code = str(code) if code else ""
     outbox.record_provider_status(
         channel=Event.Channel.SMS,
         provider_id=sid,
         status=status,
         error_code=error_code,
         reason=DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}." if error_code else ""),
-        outbox_id=int(outbox_id) if outbox_id.isdigit() else None,
+        outbox_id=form.query_id("outbox"),
         opted_out=error_code == "21610",
     )
     return HttpResponse(status=204)

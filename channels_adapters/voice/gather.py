@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 
+from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations.calls import annotate_call
 from conversations.models import Event
 
 from . import routing, twiml
-from .inbound import BadCall, parse_call_sid
+from .inbound import parse_call_sid
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +28,16 @@ MAX_SPEECH_CHARS = 1000
 
 @twilio_webhook
 def receive_gather(request: HttpRequest) -> HttpResponse:
-    form = request.POST
-    try:
-        sid = parse_call_sid(form)
-    except BadCall as exc:
-        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
-    speech = form.get("SpeechResult", "")[:MAX_SPEECH_CHARS]
-    digits = form.get("Digits", "")
-    if len(digits) > 32 or not (digits.isdigit() or digits.strip("*#0123456789") == ""):
-        return HttpResponseBadRequest("Digits are not keypad digits.\n", content_type="text/plain")
+    form = TwilioForm(request.POST)  # BadForm: 400 with the reason
+    sid = parse_call_sid(form)
+    digits = form.keypad("Digits")
+    # What the caller said is detail: kept when it can be stored, cut to length, else
+    # dropped; the caller is routed either way.
+    speech = form.text("SpeechResult", max_chars=100 * MAX_SPEECH_CHARS, keep=False)
+    speech = speech[:MAX_SPEECH_CHARS]
     try:
         return twiml.respond(
-            route_call(sid, speech=speech, digits=digits, caller_id=form.get("To", ""))
+            route_call(sid, speech=speech, digits=digits, caller_id=form.caller("To"))
         )
     except DatabaseError:
         logger.warning("database unreachable: call %s sent to voicemail", sid)
@@ -56,7 +55,8 @@ def route_call(sid: str, *, speech: str, digits: str, caller_id: str) -> twiml.V
     said = {key: value for key, value in [("said", speech), ("digits", digits)] if value}
     agent = routing.choose_agent(event.case)
     if agent is None:
-        annotate_call(event, routed_to=None, **said)
+        # voicemail_offered: the call's end waits for its recording (missed.py)
+        annotate_call(event, routed_to=None, voicemail_offered=True, **said)
         return twiml.voicemail(twiml.NO_ONE_FREE)
     annotate_call(event, routed_to=agent.user_id, **said)
-    return twiml.connect(phone=agent.phone, caller_id=caller_id[:32])
+    return twiml.connect(phone=agent.phone, caller_id=caller_id)

@@ -11,29 +11,24 @@ an apology and can leave a message: never Twilio's "an application error has occ
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from channels_adapters.twilio_form import BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import journal
 from conversations.calls import CALL_STATUS_RANK, annotate_call
 from conversations.context import Headline, headline_for
-from conversations.identities import InvalidIdentity, normalize_phone
 from conversations.models import Event, Identity
 
 from . import routing, twiml
 
 logger = logging.getLogger(__name__)
 
-CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
-
-
-class BadCall(ValueError):
-    """The form is not a Twilio voice request; the view answers 400 with this reason."""
+MAX_NUMBER_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -44,27 +39,23 @@ class InboundCall:
     status: str
 
 
-def parse_call_sid(form) -> str:
-    sid = form.get("CallSid", "")
-    if not CALL_SID.match(sid):
-        raise BadCall("CallSid is missing or malformed.")
-    return sid
+def parse_call_sid(form: TwilioForm) -> str:
+    return form.sid("CallSid", prefixes=["CA"])
 
 
-def parse_inbound_call(form) -> InboundCall:
+def parse_inbound_call(form: TwilioForm) -> InboundCall:
+    """Read Twilio's voice request; raise BadForm saying what is wrong."""
     sid = parse_call_sid(form)
-    raw_from, to = form.get("From", ""), form.get("To", "")
-    if not raw_from or not to or len(to) > 64 or len(raw_from) > 64:
-        raise BadCall("From and To are required (at most 64 characters).")
-    try:
-        from_number = normalize_phone(raw_from)
-    except InvalidIdentity:
-        from_number = ""  # "anonymous", "restricted": a caller we cannot know
-    status = form.get("CallStatus", "ringing").lower()
+    if not form.has("From") or not form.has("To"):
+        raise BadForm("From and To are required.")
+    status = form.token("CallStatus", keep=False)
     return InboundCall(
         sid=sid,
-        from_number=from_number,
-        to=to,
+        # "anonymous", "restricted", a SIP address: a caller we cannot know, still answered
+        from_number=form.caller("From"),
+        # our own number, for its business hours; an unreadable one is dropped, not refused,
+        # so the caller is still answered
+        to=form.text("To", max_chars=MAX_NUMBER_CHARS, keep=False),
         status=status if status in CALL_STATUS_RANK else "ringing",
     )
 
@@ -97,7 +88,7 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
     if context is None:  # a first call: nothing known to greet them with yet
         context = Headline(customer_id=event.conversation.customer_id, name="")
     if hours and not hours["open"]:
-        annotate_call(event, after_hours=True)
+        annotate_call(event, after_hours=True, voicemail_offered=True)
         return twiml.after_hours(hours["description"])
     case = context.open_case
     repeat = event.recorded_at < started
@@ -109,10 +100,7 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
 
 @twilio_webhook
 def receive_call(request: HttpRequest) -> HttpResponse:
-    try:
-        call = parse_inbound_call(request.POST)
-    except BadCall as exc:
-        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+    call = parse_inbound_call(TwilioForm(request.POST))  # BadForm: 400 with the reason
     try:
         return twiml.respond(answer_call(call))
     except DatabaseError:

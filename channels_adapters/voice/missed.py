@@ -1,16 +1,29 @@
 """Missed calls: an inbound call that ended before anyone answered or a message was left.
 
-`record_if_missed` records a `missed_call` event (the voice context provider reads them as
-a frustration signal). When the customer has missed VOICE_HOT_MISSED_CALLS calls within
+A missed call is a `missed_call` event (the voice context provider reads them as a
+frustration signal). When the customer has missed VOICE_HOT_MISSED_CALLS calls within
 VOICE_HOT_WINDOW_MINUTES, on any of their numbers (they are all one conversation), the
 case becomes hot and a call-back offer is proposed to the engagement arbiter (the
 `missed_call` rule): it decides, with consent, and records its decision in the timeline;
 a refused offer is never sent to Twilio.
+
+Twilio does not order a call's `completed` status callback and its voicemail's
+`<Record>` action: either may come first. So the decision gives the same rows in any
+order (docs/twilio.md, "Missed calls"):
+
+1. `call_ended` (the final status, call row locked): answered, or a recording already
+   there: not missed. Never offered voicemail: missed now.
+2. Offered voicemail, no recording yet: the call waits (`awaiting_voicemail_since` in its
+   data) and a task settles it after VOICEMAIL_GRACE.
+3. `settle` (a recording callback, or that task, call row locked): a recording: not
+   missed; Twilio says none was made (`RecordingStatus` absent), or the grace ran out:
+   missed, dated when the call ended. A call no longer waiting is left alone, so repeats
+   of any callback change nothing.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -21,11 +34,68 @@ from conversations.calls import annotate_call
 from conversations.models import Case, Event
 from engagement.rules import missed_call
 
+# Twilio posts the <Record> action as the call ends and the recording status within
+# seconds: a caller who left a message is known well within this.
+VOICEMAIL_GRACE = timedelta(minutes=2)
+AWAITING = "awaiting_voicemail_since"
+# RecordingStatus values that say no message will come.
+NO_RECORDING = frozenset({"absent", "failed"})
 
-def record_if_missed(call: Event) -> Event | None:
-    """Record the missed call (once per call) and apply the hot rule; None if not missed."""
-    if call.data.get("answered") or call.data.get("recording_url"):
+
+def _left_a_message_or_talked(data: dict) -> bool:
+    return bool(data.get("answered") or data.get("recording_url"))
+
+
+def call_ended(call: Event) -> Event | None:
+    """An inbound call reached a final status (its row locked by the caller): record the
+    missed call now, wait for its voicemail, or do nothing; the missed event, if any."""
+    data = call.data
+    if _left_a_message_or_talked(data):
         return None
+    now = timezone.now()
+    if data.get("voicemail_offered") and data.get("recording_status") not in NO_RECORDING:
+        annotate_call(call, **{AWAITING: now.isoformat()})
+        _settle_later_on_commit(call.pk)
+        return None
+    return _record_missed(call, ended_at=now)
+
+
+def settle(call_id: int, *, grace_over: bool = False) -> Event | None:
+    """Decide a call that waits for its voicemail; the missed event, if it was missed."""
+    with transaction.atomic():
+        call = Event.objects.select_for_update(no_key=True).filter(pk=call_id).first()
+        if call is None or AWAITING not in call.data:
+            return None  # not waiting: decided already, or not ended yet
+        data = dict(call.data)
+        if _left_a_message_or_talked(data):
+            _stop_waiting(call, data)
+            return None
+        if not grace_over and data.get("recording_status") not in NO_RECORDING:
+            return None  # a transcript, say: the recording itself may still come
+        ended_at = datetime.fromisoformat(data[AWAITING])
+        _stop_waiting(call, data)
+        return _record_missed(call, ended_at=ended_at)
+
+
+def _stop_waiting(call: Event, data: dict) -> None:
+    data.pop(AWAITING, None)
+    Event.objects.filter(pk=call.pk).update(data=data)  # under the row lock
+    call.data = data
+
+
+def _settle_later_on_commit(call_id: int) -> None:
+    from .tasks import settle_unanswered_call  # tasks imports this module
+
+    transaction.on_commit(
+        lambda: settle_unanswered_call.apply_async(
+            (call_id,), countdown=VOICEMAIL_GRACE.total_seconds()
+        ),
+        robust=True,  # a broker outage must not fail the webhook; see docs/twilio.md
+    )
+
+
+def _record_missed(call: Event, *, ended_at: datetime) -> Event:
+    """Record the missed call (once per call: its source id) and apply the hot rule."""
     with transaction.atomic():
         customer = call.conversation.customer
         missed = journal.record(
@@ -36,11 +106,16 @@ def record_if_missed(call: Event) -> Event | None:
             body="Missed call",
             data={"call": call.pk},
             source_id=f"{call.source_id}:missed",
+            occurred_at=ended_at,
         )
         annotate_call(call, missed=True)
-        since = timezone.now() - timedelta(minutes=settings.VOICE_HOT_WINDOW_MINUTES)
+        # counted back from when this call ended, so a late decision counts the same
+        since = missed.occurred_at - timedelta(minutes=settings.VOICE_HOT_WINDOW_MINUTES)
         recent = Event.objects.filter(
-            conversation_id=missed.conversation_id, kind="missed_call", occurred_at__gte=since
+            conversation_id=missed.conversation_id,
+            kind="missed_call",
+            occurred_at__gte=since,
+            occurred_at__lte=missed.occurred_at,
         ).count()
         if recent >= settings.VOICE_HOT_MISSED_CALLS:
             _escalate(missed, recent, phone=call.data.get("from", ""))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import journal
 from conversations.calls import annotate_call, update_call_status
@@ -25,7 +26,7 @@ from conversations.outbox import Refused, SendError
 
 from . import twiml
 from .backends import VoiceCall, get_backend
-from .inbound import BadCall, parse_call_sid
+from .inbound import parse_call_sid
 
 
 def call_back(*, customer: Customer, agent) -> Event:
@@ -77,21 +78,19 @@ def call_back(*, customer: Customer, agent) -> Event:
 @twilio_webhook
 def bridge(request: HttpRequest) -> HttpResponse:
     """The agent answered: tell them who, and dial the customer."""
-    try:
-        sid = parse_call_sid(request.POST)
-    except BadCall as exc:
-        return HttpResponse(f"{exc}\n", status=400, content_type="text/plain")
-    call_id = request.GET.get("call", "")
+    form = TwilioForm(request.POST, request.GET)  # BadForm: 400 with the reason
+    sid = parse_call_sid(form)
+    call_id = form.query_id("call")
     event = (
         Event.objects.filter(
-            pk=int(call_id),
+            pk=call_id,
             channel=Event.Channel.VOICE,
             kind="call",
             direction=Event.Direction.OUT,
         )
         .select_related("conversation__customer")
         .first()
-        if call_id.isdigit() and len(call_id) < 19
+        if call_id is not None
         else None
     )
     if event is None or event.source_id not in (None, sid):

@@ -3,8 +3,9 @@
 Status callbacks (`CallStatus`: ringing, in-progress, completed, busy, no-answer,
 canceled, failed, with `CallDuration` and `SequenceNumber`) arrive out of order and
 sometimes twice; `calls.update_call_status` only moves forward, and a final status never
-changes. When an inbound call ends without anyone answering, it is a missed call
-(missed.py). A `<Dial>`'s outcome (`DialCallStatus`) comes here too, as its `action`:
+changes. When an inbound call ends without anyone answering, missed.py decides whether it
+was missed or left a voicemail, the same whichever of this callback and the recording's
+comes first. A `<Dial>`'s outcome (`DialCallStatus`) comes here too, as its `action`:
 answered, the call ends; not answered, the caller gets voicemail. Callbacks about calls we
 do not know get 204, so Twilio does not retry them.
 """
@@ -14,32 +15,26 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations.calls import CALL_STATUS_RANK, annotate_call, is_final, update_call_status
 from conversations.models import Event
 
 from . import missed, twiml
-from .inbound import BadCall, parse_call_sid
+from .inbound import parse_call_sid
 
 DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
+MAX_SECONDS = 7 * 24 * 3600  # longer than any call Twilio lets last
+MAX_SEQUENCE = 10**6
 
 
-def _number(form, name: str) -> int | None:
-    value = form.get(name, "")
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 9:
-        raise BadCall(f"{name} is not a number.")
-    return int(value)
-
-
-def find_call(sid: str, call_id: str = "") -> Event | None:
+def find_call(sid: str, call_id: int | None = None) -> Event | None:
     """The call event by its CallSid or, for a call we started whose sid we may not have
     stored yet, by the event id in the callback URL (`?call=`)."""
     event = Event.objects.filter(channel=Event.Channel.VOICE, source_id=sid).first()
-    if event is None and call_id.isdigit():
+    if event is None and call_id is not None:
         event = Event.objects.filter(
-            pk=int(call_id), channel=Event.Channel.VOICE, kind="call", direction=Event.Direction.OUT
+            pk=call_id, channel=Event.Channel.VOICE, kind="call", direction=Event.Direction.OUT
         ).first()
         if event is not None and event.source_id not in (None, sid):
             return None  # the id belongs to another call
@@ -48,42 +43,46 @@ def find_call(sid: str, call_id: str = "") -> Event | None:
 
 @twilio_webhook
 def receive_status(request: HttpRequest) -> HttpResponse:
-    form = request.POST
-    try:
-        sid = parse_call_sid(form)
-        sequence = _number(form, "SequenceNumber")
-        duration = _number(form, "CallDuration")
-        talk = _number(form, "DialCallDuration")
-    except BadCall as exc:
-        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
-    call_id = request.GET.get("call", "")
-    if "DialCallStatus" in form:
-        return dial_outcome(sid, form["DialCallStatus"].lower(), talk, call_id)
-    status = form.get("CallStatus", "").lower()
-    if not status:
-        return HttpResponseBadRequest("CallStatus is required.\n", content_type="text/plain")
+    form = TwilioForm(request.POST, request.GET)  # BadForm: 400 with the reason
+    sid = parse_call_sid(form)
+    # Counters are detail: an odd one is dropped, and the status still counts.
+    sequence = form.integer("SequenceNumber", high=MAX_SEQUENCE, keep=False)
+    duration = form.integer("CallDuration", high=MAX_SECONDS, keep=False)
+    talk = form.integer("DialCallDuration", high=MAX_SECONDS, keep=False)
+    call_id = form.query_id("call")
+    if form.has("DialCallStatus"):
+        return dial_outcome(sid, form.token("DialCallStatus", keep=False), talk, call_id)
+    status = form.token("CallStatus", required=True)
     if status not in CALL_STATUS_RANK:
         return HttpResponse(status=204)
     with transaction.atomic():
         event = find_call(sid, call_id)
         if event is None:
             return HttpResponse(status=204)
+        # the row stays locked to the end of this transaction: a recording arriving at the
+        # same moment is applied before or after this, never half-way (missed.py)
         moved = update_call_status(event, status, sequence=sequence, duration=duration)
         if moved and is_final(status) and event.direction == Event.Direction.IN:
-            missed.record_if_missed(event)
+            missed.call_ended(event)
     return HttpResponse(status=204)
 
 
-def dial_outcome(sid: str, status: str, talk: int | None, call_id: str) -> HttpResponse:
+def dial_outcome(sid: str, status: str, talk: int | None, call_id: int | None) -> HttpResponse:
     if status not in DIAL_STATUSES:
-        return HttpResponseBadRequest("DialCallStatus is unknown.\n", content_type="text/plain")
+        return HttpResponseBadRequest(
+            f"DialCallStatus must be one of {', '.join(sorted(DIAL_STATUSES))}.\n",
+            content_type="text/plain",
+        )
     event = find_call(sid, call_id)
     answered = status in ("completed", "answered")
+    inbound = event is not None and event.direction == Event.Direction.IN
     if event is not None:
         annotate_call(
             event,
             dial_status=status,
             **({"answered": True, "talk_seconds": talk or 0} if answered else {}),
+            # voicemail_offered: the call's end waits for its recording (missed.py)
+            **({"voicemail_offered": True} if inbound and not answered else {}),
         )
     if answered:
         return twiml.respond(twiml.goodbye())

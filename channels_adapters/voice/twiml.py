@@ -140,6 +140,8 @@ def voicemail(prompt: str) -> VoiceResponse:
         transcribe_callback=recording,
         recording_status_callback=recording,
         recording_status_callback_method="POST",
+        # "absent" tells us at once that no message was left (missed.py settles the call)
+        recording_status_callback_event="completed absent",
     )
     response.say(NO_MESSAGE)  # Twilio comes here when nothing was recorded
     response.hangup()

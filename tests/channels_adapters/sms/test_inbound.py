@@ -141,7 +141,7 @@ def test_the_signature_is_checked_against_public_base_url_not_the_host_header(tw
         ({"MessageSid": ""}, "MessageSid"),
         ({"MessageSid": "not-a-sid"}, "MessageSid"),
         ({"From": ""}, "From"),
-        ({"From": "not a phone"}, "From"),
+        ({"From": "not a phone!"}, "From"),  # 12 characters: no sender id either
         ({"Body": "", "NumMedia": "0"}, "neither a body nor media"),
         ({"NumMedia": "eleven"}, "NumMedia"),
         ({"NumMedia": "1"}, "MediaUrl0"),
