@@ -33,7 +33,11 @@ def presented_key(request: HttpRequest) -> str:
 
 
 def authenticate(request: HttpRequest) -> ApiKey | None:
-    raw = presented_key(request)
+    return authenticate_raw(presented_key(request))
+
+
+def authenticate_raw(raw: str) -> ApiKey | None:
+    """The active key whose secret is `raw`, or None."""
     if not raw or len(raw) > 200:
         return None
     # Looked up by hash: the index never sees the secret, and equal hashes mean equal keys.

@@ -1,31 +1,19 @@
-"""Customer references: how API callers name a customer.
+"""Customer references: how API callers name a customer, and finding the customer.
 
-In a body, a `customer` object with exactly one of `external_id`, `email`, `phone` or
-`visitor_token` (and optionally `name`, used when the customer is new). In a URL, our
-numeric customer id, or `external:<id>`, `email:<address>`, `phone:<number>`.
+In a body, a `customer` object (validated and normalised by `bodies.CustomerReference`).
+In a URL, our numeric customer id, or `external:<id>`, `email:<address>`, `phone:<number>`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.identities import (
-    InvalidIdentity,
-    live_customer,
-    normalize_identity,
-)
+from conversations.edges import ascii_int, unstorable
+from conversations.identities import InvalidIdentity, live_customer, normalize_identity
 from conversations.models import Customer, Identity
-from conversations.visitors import InvalidVisitorToken, read_visitor_token
 
-from .errors import ApiError, invalid
+from .errors import ApiError
 
-# body key -> identity kind
-REFERENCE_KINDS = {
-    "external_id": Identity.Kind.EXTERNAL,
-    "email": Identity.Kind.EMAIL,
-    "phone": Identity.Kind.PHONE,
-    "visitor_token": Identity.Kind.VISITOR,
-}
 PATH_KINDS = {"external": Identity.Kind.EXTERNAL, "email": Identity.Kind.EMAIL, "phone": "phone"}
 
 
@@ -34,41 +22,6 @@ class Reference:
     kind: str
     value: str  # normalised
     name: str = ""
-
-
-def parse_reference(data, where: str = "customer") -> Reference:
-    """Check a `customer` object; raise ApiError naming the field. Creates nothing."""
-    if not isinstance(data, dict):
-        raise invalid(
-            where,
-            "must be an object with one of " + ", ".join(REFERENCE_KINDS) + ".",
-        )
-    unknown = set(data) - set(REFERENCE_KINDS) - {"name"}
-    if unknown:
-        raise invalid(f"{where}.{sorted(unknown)[0]}", "is not a customer reference field.")
-    given = [key for key in REFERENCE_KINDS if data.get(key) not in (None, "")]
-    if len(given) != 1:
-        raise invalid(
-            where,
-            "must give exactly one of " + ", ".join(REFERENCE_KINDS) + f" (got {len(given)}).",
-        )
-    key = given[0]
-    raw = data[key]
-    if not isinstance(raw, str):
-        raise invalid(f"{where}.{key}", "must be a string.")
-    name = data.get("name") or ""
-    if not isinstance(name, str) or len(name) > 200:
-        raise invalid(f"{where}.name", "must be a string of at most 200 characters.")
-    if key == "visitor_token":
-        try:
-            raw = read_visitor_token(raw)
-        except InvalidVisitorToken as exc:
-            raise invalid(f"{where}.{key}", str(exc)) from None
-    try:
-        kind, value = normalize_identity(REFERENCE_KINDS[key], raw)
-    except InvalidIdentity as exc:
-        raise invalid(f"{where}.{key}", str(exc)) from None
-    return Reference(kind, value, name.strip())
 
 
 def find(reference: Reference) -> Customer:
@@ -91,14 +44,19 @@ def _survivor(customer: Customer) -> Customer:
 
 
 def find_in_path(text: str) -> Customer:
-    """`{id}` in a URL: `123`, `external:abc`, `email:a@b.example`, `phone:+14155550123`."""
-    if text.isdigit():
-        customer = Customer.objects.select_related("conversation").filter(pk=int(text)).first()
+    """`{id}` in a URL: `123`, `external:abc`, `email:a@b.example`, `phone:+14155550123`.
+
+    What names no customer is a 404, whatever its form: a number of non-ASCII digits
+    ("³"), an identity that cannot be one (`phone:abc`), a NUL.
+    """
+    number = ascii_int(text, low=1)
+    if number is not None:
+        customer = Customer.objects.select_related("conversation").filter(pk=number).first()
         if customer is None:
-            raise ApiError(404, "not_found", f"No customer {text}.")
+            raise ApiError(404, "not_found", f"No customer {number}.")
         return _survivor(customer)  # a merged customer's id still finds the conversation
     prefix, _, value = text.partition(":")
-    if prefix not in PATH_KINDS or not value:
+    if prefix not in PATH_KINDS or not value or unstorable(value) or len(value) > 254:
         raise ApiError(
             404,
             "not_found",
@@ -106,6 +64,8 @@ def find_in_path(text: str) -> Customer:
         )
     try:
         kind, value = normalize_identity(PATH_KINDS[prefix], value)
-    except InvalidIdentity as exc:
-        raise invalid("id", str(exc)) from None
+    except InvalidIdentity:
+        raise ApiError(
+            404, "not_found", f"No customer has this {prefix} (it cannot be one)."
+        ) from None
     return find(Reference(kind, value))

@@ -1,15 +1,13 @@
-"""/api/: the REST API (v1), its OpenAPI schema and its docs page."""
+"""/api/: the REST API (v1), its OpenAPI document (generated) and its docs page."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views
+from . import docs
+from .views import api
 
 app_name = "api"
 urlpatterns = [
-    path("v1/events", views.events, name="events"),
-    path("v1/customers/<str:ref>", views.customer, name="customer"),
-    path("v1/customers/<str:ref>/timeline", views.timeline, name="timeline"),
-    path("v1/messages", views.messages, name="messages"),
-    path("schema/", views.schema, name="schema"),
-    path("docs/", views.docs, name="docs"),
+    *docs.json_405(api.urls[0]),
+    path("docs/", docs.page, name="docs"),
+    re_path(r"^", docs.not_found),  # anything else under /api/ answers in the API's shape
 ]

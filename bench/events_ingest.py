@@ -9,7 +9,9 @@ cart lines, orders, product interest), also one batch at a time, on customers of
 Floor and API alternate batch by batch; the figure is the median of the per-round ratios
 of events per second.
 
-Everything runs on a scratch database, `throughline_bench_events`, made and dropped here.
+Everything runs on a scratch database, `<the configured database>_bench_events`, made and
+dropped here (named after the configured one, so runs on different databases of one server
+cannot drop each other's).
 """
 
 # ruff: noqa: E402  (Django must be set up before the models are imported)
@@ -27,6 +29,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +39,7 @@ from commerce.models import Cart, CartItem, Order, Product, ProductInterest
 from conversations.identities import resolve_customer
 from conversations.models import Conversation, Event
 
-DATABASE = "throughline_bench_events"
+DATABASE = f"{settings.DATABASES['default']['NAME']}_bench_events"
 BATCH = 500
 CUSTOMERS = 200
 WARMUP_ROUNDS = 3

@@ -1,20 +1,40 @@
-"""Validating the shop's events: raw fields in, a `CommerceEvent` or `InvalidEvent` out.
+"""The shop's events as types: one declaration validates them and documents them.
 
-`validate_event` checks and normalises one event (decimal strings, upper-case currency);
-an `InvalidEvent` names the field (e.g. `payload.items[0].price`) for the API's 400.
-docs/api.md describes the payloads.
+The payload models below are what `POST /api/v1/events` and the widget's
+`Throughline.track` accept; the API's OpenAPI document (`/api/schema/`) is generated from
+them, so what the document says and what is accepted cannot drift apart. Every field is
+bounded by a type of `commerce/fields.py` (lengths, no NUL, NFC, money's digits and
+places, the timestamp window).
+
+`validate_event` checks one event for callers outside the API (the widget, tests) and
+returns the `CommerceEvent` that `commerce.ingest` consumes; an `InvalidEvent` names the
+field (e.g. `payload.items[0].price`). docs/api.md describes the payloads and the bounds.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, ValidationError, model_validator
+
+from .fields import (
+    MAX_CLOCK_SKEW,  # noqa: F401  (re-exported: the window is part of this module's contract)
+    MAX_MONEY,
+    OLDEST,  # noqa: F401
+    Currency,
+    Identifier,
+    Money,
+    OptionalUrl,
+    Quantity,
+    Text,
+    Timestamp,
+    Url,
+    problems,
+    refuse,
+)
 
 # type -> the journal event's kind
 KINDS = {
@@ -26,12 +46,9 @@ KINDS = {
 }
 MAX_EVENT_ID = 128  # the journal's source_id column
 MAX_ITEMS = 200  # lines in one cart or order
-MAX_TEXT = 300
-MAX_URL = 2000
-MAX_PRICE = Decimal("9999999999.99")  # MONEY: 12 digits, 2 decimals
-# Clocks drift; an event stamped further ahead than this is a bug on the sender's side.
-MAX_CLOCK_SKEW = timedelta(minutes=5)
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_TEXT = 300  # the catalogue's name column
+MAX_URL = 2000  # the catalogue's url and image columns
+MAX_CODE = 128  # sku, cart and order ids: the commerce tables' columns
 
 
 class InvalidEvent(ValueError):
@@ -57,203 +74,232 @@ class CommerceEvent:
         return KINDS[self.type]
 
 
+# ---------------------------------------------------------------------------- payloads
+
+
+class Body(BaseModel):
+    """A JSON object of a request: unknown keys are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Payload(Body):
+    """A payload's object: keys it does not know are ignored (never stored), as they always
+    were, so a shop's extra properties do not break its events."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Line(Payload):
+    """One line of a cart or an order; `price` is the unit price."""
+
+    sku: Identifier(MAX_CODE)
+    name: Text(MAX_TEXT, min_length=1)
+    quantity: Quantity = 1
+    price: Money
+
+
+class PageViewed(Payload):
+    url: Url
+    title: Text(MAX_TEXT) | None = None
+    referrer: OptionalUrl | None = None
+
+    def normalised(self) -> dict:
+        return {"url": self.url, "title": self.title or "", "referrer": self.referrer or ""}
+
+
+class ProductViewed(Payload):
+    """A product page seen; details left out are kept in the catalogue as they were."""
+
+    model_config = ConfigDict(
+        # a price means nothing without its currency
+        json_schema_extra={
+            "if": {"required": ["price"], "properties": {"price": {"not": {"type": "null"}}}},
+            "then": {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
+        }
+    )
+
+    sku: Identifier(MAX_CODE)
+    name: Text(MAX_TEXT, min_length=1)
+    price: Money | None = None
+    currency: Currency | None = None
+    url: OptionalUrl | None = None
+    image: OptionalUrl | None = None
+    needs_assembly: bool | None = Field(None, strict=True)  # None: not said, so not changed
+
+    @model_validator(mode="after")
+    def _priced_in_a_currency(self):
+        if self.price is not None and self.currency is None:
+            raise refuse("is required with a price.", at="currency")
+        return self
+
+    def normalised(self) -> dict:
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "price": _money(self.price),
+            "currency": self.currency or "",
+            "url": self.url or "",
+            "image": self.image or "",
+            "needs_assembly": self.needs_assembly,
+        }
+
+
+class CartUpdated(Payload):
+    """The whole cart as it is now (a snapshot, not a change)."""
+
+    items: Annotated[list[Line], Field(max_length=MAX_ITEMS)]
+    value: Money | None = None  # after the shop's discounts; the lines' sum when left out
+    cart_id: Identifier(MAX_CODE) | None = None
+    currency: Currency
+
+    def normalised(self) -> dict:
+        lines = _lines(self.items)
+        return {
+            "cart_id": self.cart_id or "",
+            "currency": self.currency,
+            "items": lines,
+            "item_count": sum(line["quantity"] for line in lines),
+            "value": _money(self.value) if self.value is not None else _total(lines),
+        }
+
+
+class CheckoutStarted(Payload):
+    cart_id: Identifier(MAX_CODE) | None = None
+
+    def normalised(self) -> dict:
+        return {"cart_id": self.cart_id or ""}
+
+
+class OrderPlaced(Payload):
+    items: Annotated[list[Line], Field(min_length=1, max_length=MAX_ITEMS)]
+    total: Money | None = None  # after discounts; the lines' sum when left out
+    order_id: Identifier(MAX_CODE)
+    currency: Currency
+
+    def normalised(self) -> dict:
+        lines = _lines(self.items)
+        return {
+            "order_id": self.order_id,
+            "currency": self.currency,
+            "items": lines,
+            "total": _money(self.total) if self.total is not None else _total(lines),
+        }
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _lines(items: list[Line]) -> list[dict]:
+    return [
+        {"sku": li.sku, "name": li.name, "quantity": li.quantity, "unit_price": str(li.price)}
+        for li in items
+    ]
+
+
+def _total(lines: list[dict]) -> str:
+    """The lines' sum, which must fit the MONEY columns as any amount does.
+
+    Each line is within bounds, but 200 lines of 10000 at the top price are not: that
+    is no field's fault, so it is an `InvalidEvent` after validation (the API's 422).
+    """
+    total = sum((Decimal(li["unit_price"]) * li["quantity"] for li in lines), Decimal("0.00"))
+    if total > MAX_MONEY:
+        raise InvalidEvent(
+            "payload.items", f"add up to more than {MAX_MONEY}: send the total yourself."
+        )
+    return str(total)
+
+
+# ---------------------------------------------------------------------------- events
+
+
+class EventFields(Body):
+    """What every event has, whoever sends it; each type below adds its payload."""
+
+    TYPE: ClassVar[str]
+    event_id: Identifier(
+        MAX_EVENT_ID, required="is required: a non-empty string unique to this event."
+    ) = Field(description="Unique per event: the same id again is accepted and ignored.")
+    occurred_at: Timestamp | None = None
+
+    def commerce_event(self) -> CommerceEvent:
+        return CommerceEvent(
+            event_id=self.event_id,
+            type=self.TYPE,
+            payload=self.payload.normalised(),  # type: ignore[attr-defined]  # each subclass has one
+            occurred_at=self.occurred_at,
+        )
+
+
+class PageViewedEvent(EventFields):
+    TYPE: ClassVar[str] = "page_viewed"
+    type: Literal["page_viewed"]
+    payload: PageViewed
+
+
+class ProductViewedEvent(EventFields):
+    TYPE: ClassVar[str] = "product_viewed"
+    type: Literal["product_viewed"]
+    payload: ProductViewed
+
+
+class CartUpdatedEvent(EventFields):
+    TYPE: ClassVar[str] = "cart_updated"
+    type: Literal["cart_updated"]
+    payload: CartUpdated
+
+
+class CheckoutStartedEvent(EventFields):
+    TYPE: ClassVar[str] = "checkout_started"
+    type: Literal["checkout_started"]
+    payload: CheckoutStarted | None = None
+
+    def commerce_event(self) -> CommerceEvent:
+        if self.payload is None:  # nothing to say: as if it were {}
+            return self.model_copy(update={"payload": CheckoutStarted()}).commerce_event()
+        return super().commerce_event()
+
+
+class OrderPlacedEvent(EventFields):
+    TYPE: ClassVar[str] = "order_placed"
+    type: Literal["order_placed"]
+    payload: OrderPlaced
+
+
+EVENT_TYPES = (
+    PageViewedEvent,
+    ProductViewedEvent,
+    CartUpdatedEvent,
+    CheckoutStartedEvent,
+    OrderPlacedEvent,
+)
+AnyEvent = Annotated[
+    PageViewedEvent
+    | ProductViewedEvent
+    | CartUpdatedEvent
+    | CheckoutStartedEvent
+    | OrderPlacedEvent,
+    Discriminator("type"),
+]
+
+
+class _OneEvent(BaseModel):
+    event: AnyEvent
+
+
 # ---------------------------------------------------------------------------- validating
 
 
 def validate_event(*, event_id, type, payload, occurred_at=None) -> CommerceEvent:
     """Check and normalise one event's fields; raise `InvalidEvent` on the first problem."""
-    if not isinstance(event_id, str) or not event_id.strip():
-        raise InvalidEvent("event_id", "is required: a non-empty string unique to this event.")
-    event_id = event_id.strip()
-    if len(event_id) > MAX_EVENT_ID:
-        raise InvalidEvent("event_id", f"must be at most {MAX_EVENT_ID} characters.")
-    if type not in KINDS:
-        raise InvalidEvent("type", f"must be one of {', '.join(KINDS)}; got {type!r}.")
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, dict):
-        raise InvalidEvent("payload", "must be an object.")
-    return CommerceEvent(
-        event_id=event_id,
-        type=type,
-        payload=_PAYLOADS[type](payload),
-        occurred_at=_occurred_at(occurred_at),
-    )
-
-
-def _occurred_at(value) -> datetime | None:
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else None
-    if isinstance(value, str):
-        try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
-    if parsed is None:
-        raise InvalidEvent("occurred_at", "must be an ISO 8601 date-time, e.g. 2025-05-01T12:00Z.")
-    if timezone.is_naive(parsed):
-        raise InvalidEvent("occurred_at", "must include a time zone (Z or +hh:mm).")
-    if parsed > timezone.now() + MAX_CLOCK_SKEW:
-        raise InvalidEvent("occurred_at", "is in the future.")
-    return parsed
-
-
-def _text(data: dict, key: str, where: str, *, required: bool, limit: int = MAX_TEXT) -> str:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise InvalidEvent(f"{where}{key}", "is required.")
-        return ""
-    if not isinstance(value, str):
-        raise InvalidEvent(f"{where}{key}", "must be a string.")
-    value = value.strip()
-    if required and not value:
-        raise InvalidEvent(f"{where}{key}", "is required.")
-    if len(value) > limit:
-        raise InvalidEvent(f"{where}{key}", f"must be at most {limit} characters.")
-    return value
-
-
-def _url(data: dict, key: str, where: str, *, required: bool = False) -> str:
-    value = _text(data, key, where, required=required, limit=MAX_URL)
-    if value and not value.startswith(("https://", "http://", "/")):
-        raise InvalidEvent(f"{where}{key}", "must be an http(s) URL or a path starting with /.")
-    return value
-
-
-def _price(data: dict, key: str, where: str, *, required: bool) -> str | None:
-    """A money amount as a decimal string with at most 2 decimals ("1299.00")."""
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise InvalidEvent(f"{where}{key}", "is required.")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidEvent(f"{where}{key}", 'must be a number or a decimal string ("19.99").')
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidEvent(f"{where}{key}", "must be a finite number.")
+    fields: dict[str, Any] = {"event_id": event_id, "type": type, "payload": payload}
+    if occurred_at is not None:
+        fields["occurred_at"] = occurred_at
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidEvent(
-            f"{where}{key}", 'must be a number or a decimal string ("19.99").'
-        ) from None
-    if not amount.is_finite():
-        raise InvalidEvent(f"{where}{key}", "must be a finite number.")
-    if amount < 0:
-        raise InvalidEvent(f"{where}{key}", "must not be negative.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidEvent(f"{where}{key}", "must have at most 2 decimal places.")
-    if amount > MAX_PRICE:
-        raise InvalidEvent(f"{where}{key}", f"must be at most {MAX_PRICE}.")
-    return str(amount.quantize(Decimal("0.01")))
-
-
-def _currency(data: dict, where: str, *, required: bool) -> str:
-    value = data.get("currency")
-    if value is None or value == "":
-        if required:
-            raise InvalidEvent(f"{where}currency", "is required: an ISO 4217 code such as USD.")
-        return ""
-    if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
-        raise InvalidEvent(f"{where}currency", "must be an ISO 4217 code such as USD.")
-    return value.strip().upper()
-
-
-def _quantity(data: dict, where: str) -> int:
-    value = data.get("quantity", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-        raise InvalidEvent(f"{where}quantity", "must be a whole number from 1 to 10000.")
-    return value
-
-
-def _items(payload: dict, *, required: bool) -> list[dict]:
-    items = payload.get("items")
-    if items is None:
-        if required:
-            raise InvalidEvent("payload.items", "is required: a list of lines.")
-        return []
-    if not isinstance(items, list):
-        raise InvalidEvent("payload.items", "must be a list.")
-    if len(items) > MAX_ITEMS:
-        raise InvalidEvent("payload.items", f"must have at most {MAX_ITEMS} lines.")
-    lines = []
-    for n, item in enumerate(items):
-        where = f"payload.items[{n}]."
-        if not isinstance(item, dict):
-            raise InvalidEvent(f"payload.items[{n}]", "must be an object.")
-        lines.append(
-            {
-                "sku": _text(item, "sku", where, required=True, limit=128),
-                "name": _text(item, "name", where, required=True),
-                "quantity": _quantity(item, where),
-                "unit_price": _price(item, "price", where, required=True),
-            }
-        )
-    return lines
-
-
-def _total(lines: list[dict]) -> str:
-    return str(sum((Decimal(li["unit_price"]) * li["quantity"] for li in lines), Decimal("0.00")))
-
-
-def _page_viewed(payload: dict) -> dict:
-    return {
-        "url": _url(payload, "url", "payload.", required=True),
-        "title": _text(payload, "title", "payload.", required=False),
-        "referrer": _url(payload, "referrer", "payload."),
-    }
-
-
-def _product_viewed(payload: dict) -> dict:
-    needs_assembly = payload.get("needs_assembly")  # None: not said, so not changed
-    if needs_assembly is not None and not isinstance(needs_assembly, bool):
-        raise InvalidEvent("payload.needs_assembly", "must be true or false.")
-    return {
-        "sku": _text(payload, "sku", "payload.", required=True, limit=128),
-        "name": _text(payload, "name", "payload.", required=True),
-        "price": _price(payload, "price", "payload.", required=False),
-        "currency": _currency(payload, "payload.", required=payload.get("price") is not None),
-        "url": _url(payload, "url", "payload."),
-        "image": _url(payload, "image", "payload."),
-        "needs_assembly": needs_assembly,
-    }
-
-
-def _cart_updated(payload: dict) -> dict:
-    lines = _items(payload, required=True)
-    value = _price(payload, "value", "payload.", required=False)  # after the shop's discounts
-    return {
-        "cart_id": _text(payload, "cart_id", "payload.", required=False, limit=128),
-        "currency": _currency(payload, "payload.", required=True),
-        "items": lines,
-        "item_count": sum(li["quantity"] for li in lines),
-        "value": value if value is not None else _total(lines),
-    }
-
-
-def _checkout_started(payload: dict) -> dict:
-    return {"cart_id": _text(payload, "cart_id", "payload.", required=False, limit=128)}
-
-
-def _order_placed(payload: dict) -> dict:
-    lines = _items(payload, required=True)
-    if not lines:
-        raise InvalidEvent("payload.items", "must list at least one line.")
-    total = _price(payload, "total", "payload.", required=False)
-    return {
-        "order_id": _text(payload, "order_id", "payload.", required=True, limit=128),
-        "currency": _currency(payload, "payload.", required=True),
-        "items": lines,
-        "total": total if total is not None else _total(lines),
-    }
-
-
-_PAYLOADS = {
-    "page_viewed": _page_viewed,
-    "product_viewed": _product_viewed,
-    "cart_updated": _cart_updated,
-    "checkout_started": _checkout_started,
-    "order_placed": _order_placed,
-}
+        checked = _OneEvent.model_validate({"event": fields})
+    except ValidationError as error:
+        field, message = problems(error, skip=1, noun="an event", tags=frozenset(KINDS))[0]
+        raise InvalidEvent(field, message) from None
+    return checked.event.commerce_event()  # InvalidEvent when its lines overflow

@@ -9,10 +9,10 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
+from api.docs import openapi
 from api.keys import create_api_key
-from api.schema import OPENAPI
 
-SPEC = OpenAPI.from_dict(OPENAPI)
+SPEC = OpenAPI.from_dict(openapi())
 
 
 @pytest.fixture(autouse=True)
