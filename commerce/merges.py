@@ -7,6 +7,7 @@ customers and conversations locked, so nothing here races an ingest for either c
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models.functions import Greatest
 
 from conversations.models import Customer
 
@@ -27,12 +28,15 @@ ON CONFLICT (customer_id, product_id) DO UPDATE SET
 def move_to_survivor(*, survivor: Customer, merged: Customer) -> None:
     """Move carts, orders and product interest from `merged` to `survivor`, losing nothing.
 
-    Both may have an active cart; a customer has one at most, so the one with the newer
-    snapshot stays active and the other is kept as `merged` (its items stay with it).
+    Both may have an active cart; a customer has one at most, so the one touched last
+    (snapshot or checkout, by the shop's clock) stays active and the other is kept as
+    `merged` (its items stay with it).
     """
     active = list(
         Cart.objects.filter(customer__in=[survivor, merged], status__in=Cart.ACTIVE).order_by(
-            "snapshot_at", "pk"
+            # GREATEST skips NULLs: a cart without a snapshot counts from its checkout
+            Greatest("snapshot_at", "checkout_started_at", "created_at"),
+            "pk",
         )
     )
     if len(active) == 2:

@@ -90,7 +90,7 @@ class Cart(models.Model):
     snapshot_event = models.ForeignKey(
         Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    checkout_started_at = models.DateTimeField(null=True, blank=True)
+    checkout_started_at = models.DateTimeField(null=True, blank=True)  # the latest checkout
     ordered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -46,7 +46,9 @@ UPDATE conversations_conversation c SET
     last_event_at = GREATEST(c.last_event_at, b.at),
     last_inbound_at = GREATEST(c.last_inbound_at, b.inbound_at),
     last_outbound_at = GREATEST(c.last_outbound_at, b.outbound_at),
-    last_channel = COALESCE(b.channel, c.last_channel),
+    last_channel = CASE WHEN b.channel IS NOT NULL
+        AND (c.last_inbound_at IS NULL OR b.inbound_at >= c.last_inbound_at)
+        THEN b.channel ELSE c.last_channel END,
     unread_count = c.unread_count + b.unread
 FROM unnest(%(customer)s::bigint[], %(n)s::int[], %(at)s::timestamptz[],
     %(inbound_at)s::timestamptz[], %(outbound_at)s::timestamptz[], %(channel)s::text[],
@@ -243,7 +245,9 @@ def _reserve(groups: dict[int, list[int]], events: list[Event]) -> dict[int, Con
         params["at"].append(max(e.occurred_at for e in group))
         params["inbound_at"].append(max((e.occurred_at for e in inbound), default=None))
         params["outbound_at"].append(max((e.occurred_at for e in outbound), default=None))
-        params["channel"].append(inbound[-1].channel if inbound else None)
+        # the channel of the group's latest inbound by time (max keeps the last of equals)
+        latest = max(reversed(inbound), key=lambda e: e.occurred_at, default=None)
+        params["channel"].append(latest.channel if latest else None)
         params["unread"].append(sum(e.kind == "message" for e in inbound))
         params["opens_case"].append(any(e.kind in NEED_KINDS for e in inbound))
     with connection.cursor() as cursor:

@@ -15,8 +15,10 @@ from django.db.models.expressions import CombinedExpression
 from .broadcast import broadcast_status_on_commit
 from .models import Event
 
-# How far along a message is. The statuses ranked 6 are final: nothing replaces them,
-# except `read`, which can only follow `delivered`.
+# How far along a message is, in Twilio's order: queued < sending/sent < delivered,
+# undelivered or failed, then `read` (WhatsApp). The statuses ranked 6 are final: nothing
+# replaces them, except `read`, which can only follow `delivered` (or a status before it,
+# when the `delivered` callback is late): a read receipt never undoes a failure.
 DELIVERY_STATUS_RANK = {
     "": 0,
     "pending": 1,  # written to the outbox, not yet handed to the provider
@@ -52,7 +54,7 @@ def update_delivery_status(
     rank = DELIVERY_STATUS_RANK.get(status)
     if rank is None:
         raise ValueError(f"Unknown delivery status {status!r}.")
-    below = [name for name, r in DELIVERY_STATUS_RANK.items() if r < rank]
+    below = _replaceable_by(status, rank)
     changes: dict = {"delivery_status": status}
     error = {
         key: str(value)
@@ -73,3 +75,16 @@ def update_delivery_status(
             )
             broadcast_status_on_commit(event)
     return bool(moved)
+
+
+_FINAL = 6
+
+
+def _replaceable_by(status: str, rank: int) -> list[str]:
+    """The statuses `status` may replace: those before it, but no final one save
+    `delivered` (only `read` outranks a final status)."""
+    return [
+        name
+        for name, r in DELIVERY_STATUS_RANK.items()
+        if r < rank and (r < _FINAL or name == "delivered")
+    ]

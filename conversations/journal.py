@@ -102,7 +102,11 @@ def _append_under_lock(customer: Customer, event: Event) -> Event:
             return existing  # a concurrent delivery committed while we waited for the lock
         event.conversation = conversation
         event.case_id = _case_for(
-            conversation, direction=event.direction, kind=event.kind, now=event.recorded_at
+            conversation,
+            direction=event.direction,
+            kind=event.kind,
+            occurred_at=event.occurred_at,
+            now=event.recorded_at,
         )
         event.seq = conversation.last_seq + 1
         if event.source_id is None:
@@ -136,7 +140,9 @@ WITH conversation AS (
             THEN GREATEST(last_inbound_at, %(at)s) ELSE last_inbound_at END,
         last_outbound_at = CASE WHEN %(outbound)s
             THEN GREATEST(last_outbound_at, %(at)s) ELSE last_outbound_at END,
-        last_channel = CASE WHEN %(inbound)s THEN %(channel)s ELSE last_channel END,
+        last_channel = CASE WHEN %(inbound)s
+            AND (last_inbound_at IS NULL OR %(at)s >= last_inbound_at)
+            THEN %(channel)s ELSE last_channel END,
         unread_count = unread_count + %(unread)s
     WHERE customer_id = {customer} AND status <> 'merged'
         AND (current_case_id IS NOT NULL OR NOT %(opens_case)s)
@@ -242,19 +248,51 @@ def _recorded(channel: str, source_id: str) -> Event | None:
 
 
 def _case_for(
-    conversation: Conversation, *, direction: str, kind: str, now: datetime
+    conversation: Conversation,
+    *,
+    direction: str,
+    kind: str,
+    occurred_at: datetime,
+    now: datetime,
 ) -> int | None:
-    """The id of the case this event belongs to, opening one when an inbound need finds none."""
+    """The id of the case this event belongs to, opening one when an inbound need finds none.
+
+    A late need, one that happened before a case was resolved, opens nothing: it joins the
+    resolved case of its time, which stays resolved (docs/subsystems/journal.md, "Late
+    events").
+    """
     if (
         conversation.current_case_id is None
         and direction == Event.Direction.IN
         and kind in NEED_KINDS
     ):
+        if (late := _resolved_after(conversation, occurred_at)) is not None:
+            return late
         case = Case.objects.create(conversation=conversation, opened_at=now)
         conversation.current_case = case
         conversation.status = Conversation.Status.OPEN
         conversation.priority = case.priority
     return conversation.current_case_id
+
+
+def _resolved_after(conversation: Conversation, occurred_at: datetime) -> int | None:
+    """The first case resolved after `occurred_at`, if any.
+
+    A resolution leaves an event in the conversation (assignment.resolve_case records one
+    just before, a merge just after), so an event no older than the conversation's last
+    one is not late (give or take the instant a resolution takes): live traffic costs no
+    query here.
+    """
+    if conversation.last_event_at is None or occurred_at >= conversation.last_event_at:
+        return None
+    return (
+        Case.objects.filter(
+            conversation=conversation, status=Case.Status.RESOLVED, resolved_at__gt=occurred_at
+        )
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _summarise(conversation: Conversation, event: Event) -> None:
@@ -263,8 +301,9 @@ def _summarise(conversation: Conversation, event: Event) -> None:
     conversation.last_seq = event.seq
     conversation.last_event_at = max(filter(None, [conversation.last_event_at, at]))
     if event.direction == Event.Direction.IN:
+        if conversation.last_inbound_at is None or at >= conversation.last_inbound_at:
+            conversation.last_channel = event.channel  # a late event is not the last word
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, at]))
-        conversation.last_channel = event.channel
         if event.kind == "message":
             conversation.unread_count += 1
     elif event.direction == Event.Direction.OUT:

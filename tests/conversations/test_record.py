@@ -69,7 +69,7 @@ def test_it_keeps_the_inbox_summary():
 
     conversation = Conversation.objects.get()
     assert conversation.unread_count == 2
-    assert conversation.last_channel == "voice"
+    assert conversation.last_channel == "sms"  # the old call is not where she last spoke
     assert conversation.last_inbound_at > earlier  # an old event never moves it backwards
     assert conversation.last_outbound_at == out.occurred_at
 
