@@ -47,7 +47,11 @@ def test_a_note_with_a_nul_is_refused_and_writes_nothing(client, agent):
     conversation = texting()
     before = Event.objects.count()
 
-    response = client.post(action_url("note", conversation), {"body": "VIP\x00"})
+    response = client.post(
+        action_url("note", conversation),
+        "body=VIP%00",  # a browser's form, url-encoded
+        content_type="application/x-www-form-urlencoded",
+    )
 
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
