@@ -16,19 +16,32 @@ from __future__ import annotations
 import os
 import statistics
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+
+# What a benchmark run writes to Redis, apart from a deployment's on the same server.
+CHANNEL_PREFIX = "throughline-bench"
+REACTIONS_STREAM = "throughline-bench:reactions"
 
 
 def setup_django() -> None:
     """Configure Django the way a development run does, isolated from live users.
 
     With no `DATABASE_URL` / `REDIS_URL` this starts the embedded servers (settings do it).
-    Broadcasts go to groups under a prefix of their own, so no socket of a `make run` on the
-    same Redis sees benchmark events, and no event hook runs: each app measures its own.
+    What a `record()` of a benchmark does after commit, as in production:
+
+    - the broadcast runs, to groups under a prefix of their own (CHANNEL_PREFIX), so no
+      socket of a `make run` on the same Redis sees benchmark events;
+    - the reactions are handed over (the stream XADD, in the broadcast's round trip), to
+      a stream of their own (REACTIONS_STREAM) that no `react` process reads: the
+      reactions themselves never run here (bench.reactions times each one on its own);
+    - of the event hooks, only those an app's settings block always adds: today the
+      in-store one (a text quoting a scan's reference joins the scan; one tuple compare
+      for every other event). THROUGHLINE_EVENT_HOOKS from the environment is emptied.
     """
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DEBUG"] = "true"
-    os.environ["CHANNEL_PREFIX"] = "throughline-bench"
+    os.environ["CHANNEL_PREFIX"] = CHANNEL_PREFIX
+    os.environ["THROUGHLINE_REACTIONS_STREAM"] = REACTIONS_STREAM
     os.environ["THROUGHLINE_EVENT_HOOKS"] = ""
 
     import django
@@ -56,6 +69,18 @@ def scratch_database(name: str) -> Iterator[str]:
     finally:
         release_connections()
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        _forget_stream()
+
+
+def _forget_stream() -> None:
+    """Drop the run's handed-over event ids: they name rows of a database just dropped."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    with suppress(redis.RedisError):  # a failed tidy-up is no reason to fail a run
+        client.delete(settings.THROUGHLINE_REACTIONS_STREAM)
+    client.close()
 
 
 def release_connections() -> None:

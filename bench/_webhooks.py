@@ -22,9 +22,16 @@ server, in the same run. This module is the machinery:
      floor, the median of the per-round ratios.
   2. p99 latency at half the webhook's maximum rate (open loop: requests are due at a
      constant rate and each latency counts from when it was due, so a stall cannot hide):
-     webhook / floor at the same rate, the median of the per-round ratios. The p99 of all
-     rounds together is printed too, but it is no verdict: on a shared machine one stall
-     from a neighbour (a round with a p99 of a second) decides it alone.
+     webhook / floor at the same rate, interleaved in LATENCY_ROUNDS short rounds (at
+     least five pairs; the floor goes first in even rounds, last in odd ones), and the
+     figure is the median of the per-round ratios, so background load from neighbours
+     falls on both sides alike and one bad round cannot decide it. The p99 of all rounds
+     together is printed too, but it is no verdict: on a shared machine one stall from a
+     neighbour (a round with a p99 of a second) decides it alone.
+
+  The server runs as production does, log lines included: LOG_LEVEL=INFO and
+  LOG_FORMAT=json, so each request's metrics and its JSON log line are inside the figures
+  (the request lines are left out of the log tail printed at the end).
 
   A script's `check_writes` counts failures (errors, lost writes); any makes both figures
   `short`.
@@ -97,8 +104,10 @@ OPEN_LOOP_THREADS = 16  # per process at the paced rate, so a slow answer never 
 
 WARMUP_SECONDS = 1.5  # per mode, before anything is measured: customers, pools, imports
 THROUGHPUT_ROUNDS, THROUGHPUT_SECONDS = 8, 1.5  # short rounds: neighbours change less
-LATENCY_ROUNDS, LATENCY_SECONDS = 6, 4.0
+# Short rounds, many of them: a neighbour's burst spoils one round, not the median.
+LATENCY_ROUNDS, LATENCY_SECONDS = 10, 3.0
 REQUEST_TIMEOUT = 10.0
+REQUEST_LINE = '"logger": "throughline.requests"'  # conversations/logs.py, LOG_FORMAT=json
 
 
 # ---------------------------------------------------------------------------- requests
@@ -389,7 +398,8 @@ class Server:
             "VOICE_BACKEND": "channels_adapters.voice.backends.ConsoleBackend",  # nor calls
             "SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1, as behind a TLS proxy
             "STATIC_ROOT": str(static),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",  # production's: every request is logged, as there
+            "LOG_FORMAT": "json",
             **self.extra_env,
         }
 
@@ -436,10 +446,13 @@ class Server:
             return []
 
     def tail(self, lines: int = 40) -> str:
+        """The log's last lines, but for the one line each request writes."""
         try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log.read_text(errors="replace")
         except FileNotFoundError:
             return "(no log)"
+        kept = [line for line in text.splitlines() if REQUEST_LINE not in line]
+        return "\n".join(kept[-lines:])
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

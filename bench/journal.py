@@ -1,7 +1,9 @@
 """The journal's hot paths against their floors: `python -m bench.journal` (about 1 min).
 
-1. Appends. `record()` against the cheapest way to put the same row in the same table: a
-   plain `Event.objects.create(...)` with an explicit `seq`, in autocommit. Writers are
+1. Appends. `record()` against the cheapest way to put the same row in the same table: one
+   INSERT of the event's columns with an explicit `seq`, in autocommit, prepared once per
+   connection as record()'s own statement is (conversations/statements.py; the ORM's
+   `Event.objects.create` would be a slower floor than record() itself). Writers are
    processes (gunicorn's sync workers are; threads would measure the GIL): 1 writer, and 4
    writers each on its own conversation (the target figure). Floor and `record` alternate
    in short rounds and each figure is the median of the per-round ratios. Printed too, with
@@ -45,7 +47,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations import broadcast, journal
+from conversations import broadcast, journal, statements
 from conversations.identities import resolve_customer
 from conversations.models import Conversation, Customer, Event
 from conversations.queries import timeline_page
@@ -71,6 +73,13 @@ RECORD_PAIRS = 300  # record with and without the broadcast, alternating, in thi
 
 # ---------------------------------------------------------------------------- appends
 
+# The floor: the row record() writes (the same columns), and nothing else.
+_FLOOR_INSERT = """
+INSERT INTO conversations_event (conversation_id, seq, case_id, channel, direction, kind,
+    body, data, occurred_at, recorded_at, source_id, delivery_status, author_id)
+VALUES (%s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL)
+"""
+
 
 def _appends(customer_id: int, conversation_id: int, seq_start: int, seq_step: int) -> dict:
     """Each mode's one append, as a no-argument callable (made in the writer process)."""
@@ -78,15 +87,13 @@ def _appends(customer_id: int, conversation_id: int, seq_start: int, seq_step: i
     customer = Customer.objects.get(pk=customer_id)
     source_ids = (f"bench-{customer_id}-{time.time_ns()}-{n}" for n in itertools.count())
 
+    data = Event._meta.get_field("data").get_db_prep_save({}, connection)
+
     def insert() -> None:
-        Event.objects.create(
-            conversation_id=conversation_id,
-            seq=next(seqs),
-            channel=Event.Channel.WEB,
-            direction=Event.Direction.IN,
-            kind="message",
-            body=BODY,
-        )
+        now = timezone.now()
+        with statements.cursor() as cursor:  # prepared on first use, as record()'s append
+            row = [conversation_id, next(seqs), Event.Channel.WEB, Event.Direction.IN, "message"]
+            cursor.execute(_FLOOR_INSERT, [*row, BODY, data, now, now])
 
     def record(source_id: str | None = None) -> None:
         journal.record(

@@ -7,8 +7,9 @@ process runs for it), against the very same `record()` alone, with no hook or re
 configured. Floor and routed appends alternate in short rounds; the figure is the median
 over rounds of (routed - floor) / floor, target <= 1.
 
-Printed too, with no target: the first event of a new case (intent from the commerce
-context, assignment under the agent locks) against its plain `record()`.
+The first event of a new case (intent from the commerce context, assignment under the
+agent locks), routing's expensive half, has its figure in bench/reactions.py, beside the
+other reactions' per-event costs; it uses this module's `configure` and `quiet_journal`.
 
 `routing_added_cost(setup=None)` returns the verdict lines, so bench/console.py can list it
 among its FIGURES (it needs Django set up and a database; the argument is ignored).
@@ -19,6 +20,7 @@ Runs on a scratch database, `throughline_bench_routing`, made and dropped here.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 from bench import median, scratch_database, setup_django, verdict
 
@@ -26,7 +28,6 @@ DATABASE = "throughline_bench_routing"
 ROUNDS = 15
 PER_ROUND = 40  # appends per mode per round
 WARMUP = 30
-NEW_CASES = 60  # first events of new cases, per mode
 BODY = "Hi! Is the T900 treadmill quiet enough for a flat? I'd like it before Friday."
 
 
@@ -45,7 +46,23 @@ def _hooks(on: bool) -> None:
     _routing["on"] = on
 
 
-def _configure():
+@contextmanager
+def quiet_journal():
+    """record() with no hook and no reaction configured (restored on the way out)."""
+    from django.conf import settings
+
+    from conversations import journal
+
+    saved = settings.THROUGHLINE_EVENT_HOOKS, settings.THROUGHLINE_EVENT_REACTIONS
+    _hooks(False)
+    try:
+        yield
+    finally:
+        settings.THROUGHLINE_EVENT_HOOKS, settings.THROUGHLINE_EVENT_REACTIONS = saved
+        journal._event_hooks.cache_clear()
+
+
+def configure():
     """Teams, agents, rules, and a customer whose case routing has handled."""
     from django.contrib.auth import get_user_model
 
@@ -108,28 +125,14 @@ def _follow_up_cost(customer) -> float:
     return median(ratios)
 
 
-def _first_event_cost() -> tuple[float, float]:
-    """Median ms of the first event of a new case: plain, and routed."""
-    from conversations.identities import resolve_customer
-
-    result = {}
-    for on in (False, True):
-        _hooks(on)
-        customers = [resolve_customer("phone", f"+1415666{on:d}{n:03d}") for n in range(NEW_CASES)]
-        result[on] = median([_append(c) for c in customers]) * 1000
-    return result[False], result[True]
-
-
 def routing_added_cost(setup=None) -> list[str]:
-    customer = _configure()
-    try:
+    with quiet_journal():
+        customer = configure()
         added = _follow_up_cost(customer)
-        plain_ms, routed_ms = _first_event_cost()
-    finally:
         _hooks(False)
     print(
-        f"first event of a new case: record {plain_ms:.2f} ms, with routing {routed_ms:.2f} ms "
-        f"(added {(routed_ms - plain_ms) / plain_ms:.2f}x; no target)",
+        f"follow-up routed: (record + routing - record) / record, median of {ROUNDS} rounds: "
+        f"{added:.2f}",
         flush=True,
     )
     return [verdict("console.routing_added_cost", added, at_most=1)]

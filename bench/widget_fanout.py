@@ -49,6 +49,7 @@ from django.db import connection, transaction
 from django.urls import path
 
 from config import asgi
+from conversations.telemetry import SocketTelemetry
 
 DATABASE = "throughline_bench_widget"
 COUNTS = (1, 10, 100)
@@ -79,14 +80,20 @@ class FloorConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "floor", "message": message["message"]})
 
 
-# What uvicorn serves (`bench.widget_fanout:application`): production's routes, same
-# middleware, plus the floor.
+# What uvicorn serves (`bench.widget_fanout:application`): production's routes with their
+# own checks, production's socket telemetry around them all, plus the floor.
 application = ProtocolTypeRouter(
     {
         "http": asgi.django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(
-                URLRouter([path("ws/floor/", FloorConsumer.as_asgi()), *asgi.websocket_urlpatterns])
+        "websocket": SocketTelemetry(
+            URLRouter(
+                [
+                    path(
+                        "ws/floor/",
+                        AllowedHostsOriginValidator(AuthMiddlewareStack(FloorConsumer.as_asgi())),
+                    ),
+                    *asgi.websocket_urlpatterns,
+                ]
             )
         ),
     }
@@ -119,7 +126,15 @@ UVICORN = [
 
 
 def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        # Every socket of the run comes from 127.0.0.1: the per-address limits of real
+        # shoppers (60 sockets a minute) would refuse the 100-socket round. 0 switches a
+        # group off (django-environ reads a dict as "key=value;key=value").
+        "ADDRESS_RATE_LIMITS": "socket=0;message=0",
+    }
     # our own interpreter serving a module of this package
     process = subprocess.Popen(  # noqa: S603
         [*UVICORN, "--port", str(port)],
@@ -311,14 +326,19 @@ def make_fixtures() -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from channels_adapters.webchat.inbound import visitor_customer
+    from channels_adapters.webchat.inbound import known_customer, receive_message
     from channels_adapters.webchat.models import Site
+    from conversations.roles import ensure_roles
     from conversations.visitors import issue_visitor_token, new_visitor_id
 
     site = Site.objects.create(name="bench", allowed_origins=[ORIGIN])
     visitor_id = new_visitor_id()
-    customer = visitor_customer(visitor_id)
+    # An anonymous visitor has no conversation to fan out to: the shopper writes first.
+    receive_message(visitor_id=visitor_id, client_id="hello", body="Does the T900 fold?")
+    customer = known_customer(visitor_id)
+    # The agent socket lets in agents only (the console's permission), as the console does.
     agent = get_user_model().objects.create_user("bench-agent", is_staff=True)
+    agent.groups.add(ensure_roles()["Agents"])
     client = Client()
     client.force_login(agent)
     return {

@@ -17,6 +17,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from channels_adapters.webchat import routing as webchat_routing  # noqa: E402
 from conversations import routing as agent_routing  # noqa: E402
+from conversations.telemetry import SocketTelemetry  # noqa: E402
 
 websocket_urlpatterns = agent_routing.websocket_urlpatterns + webchat_routing.websocket_urlpatterns
 
@@ -24,6 +25,6 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # each route carries its own origin check: see the two routing modules
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": SocketTelemetry(URLRouter(websocket_urlpatterns)),  # counts for /metrics
     }
 )

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from conversations import health
+from conversations import health, metrics
 
 urlpatterns = [
     path("admin/insights/", include("insights.urls")),  # managers' figures, before the admin
@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("channels_adapters.webchat.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),  # Prometheus, with METRICS_TOKEN
 ]
