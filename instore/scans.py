@@ -1,7 +1,15 @@
 """Scans: recording one on the shopper's conversation, and joining it to her phone.
 
-Verbs: `record_scan` (the landing page's scan call) and `link_reference` (a text that
-carries the scan's reference arrived; hooks.py calls it). docs/instore.md tells the story.
+Verbs: `record_scan` (the landing page's scan call), `link_reference` (a text that
+carries the scan's reference arrived; hooks.py calls it) and `journal_held_scans` (an
+anonymous scanner became a customer). docs/instore.md tells the story.
+
+What a scan writes: always its `Scan` row (the store's figures count it, and "Text us"
+needs its reference). The journal event, which needs a customer and a conversation,
+is written at once for a visitor who is already a customer; for an anonymous visitor it
+waits, held by the `Scan` row, until the visitor does something worth keeping (a
+message, an identify, the "Text us" text), when `journal_held_scans` writes it at the
+scan's own time. So a crowd scanning a label costs one row each, not four.
 """
 
 from __future__ import annotations
@@ -14,8 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from conversations import journal
-from conversations.identities import link_identity, resolve_customer
-from conversations.models import Customer, Event, Identity
+from conversations.identities import link_identity
+from conversations.models import Customer, Event
+from conversations.visitors import become_customer, customer_of
 
 from .codes import normalize_placement_code
 from .models import Placement, Scan
@@ -50,7 +59,10 @@ def scan_summary(placement: Placement) -> str:
 @transaction.atomic(durable=True)
 def record_scan(*, placement: Placement, visitor_id: str, at: datetime | None = None) -> Scan:
     """Record that this visitor scanned this placement; return the scan (an earlier one
-    when this is a repeat within the dedupe window, and then nothing is written)."""
+    when this is a repeat within the dedupe window, and then nothing is written).
+
+    Journalled on the visitor's conversation when they have one; held by the row
+    otherwise (see the module's docstring)."""
     at = at or timezone.now()
     source_id = scan_source_id(visitor_id=visitor_id, code=placement.code, at=at)
     scan, created = Scan.objects.get_or_create(
@@ -62,11 +74,26 @@ def record_scan(*, placement: Placement, visitor_id: str, at: datetime | None = 
             "scanned_at": at,
         },
     )
-    if not created:
-        return scan
+    if created and (customer := customer_of(visitor_id)) is not None:
+        _journal_scan(customer, scan, placement)
+    return scan
+
+
+def journal_held_scans(*, customer: Customer, visitor_id: str) -> None:
+    """THROUGHLINE_VISITOR_HOOKS: the visitor became `customer`; journal the scans made
+    while anonymous, each at its own time. Idempotent: a scan's event has the scan's
+    source id, unique in the journal."""
+    scans = Scan.objects.filter(visitor_id=visitor_id).select_related(
+        "placement__product", "placement__store"
+    )
+    for scan in scans.order_by("scanned_at"):
+        _journal_scan(customer, scan, scan.placement)
+
+
+def _journal_scan(customer: Customer, scan: Scan, placement: Placement) -> Event:
     product = placement.product
-    journal.record(
-        customer=resolve_customer(Identity.Kind.VISITOR, visitor_id),
+    return journal.record(
+        customer=customer,
         channel=Event.Channel.INSTORE,
         kind="scan",
         direction=Event.Direction.IN,
@@ -77,10 +104,9 @@ def record_scan(*, placement: Placement, visitor_id: str, at: datetime | None = 
             "product": {"id": product.pk, "sku": product.sku, "name": product.name},
             "scan": scan.pk,
         },
-        source_id=source_id,
-        occurred_at=at,
+        source_id=scan.source_id,
+        occurred_at=scan.scanned_at,
     )
-    return scan
 
 
 @transaction.atomic(durable=True)
@@ -101,8 +127,9 @@ def link_reference(*, reference: str, phone: str) -> Customer | None:
     if not claimed:
         return None  # unknown, expired, or claimed before (by this text's repeat or another)
     scan = Scan.objects.select_related("placement__product", "store").get(reference=reference)
-    visitor = resolve_customer(Identity.Kind.VISITOR, scan.visitor_id)
-    customer = link_identity(visitor, Identity.Kind.PHONE, phone, verified=True)
+    # the follow-up worth keeping: the scanner becomes a customer (their scans journalled)
+    visitor = become_customer(scan.visitor_id)
+    customer = link_identity(visitor, "phone", phone, verified=True)
     journal.record(
         customer=customer,
         channel=Event.Channel.INSTORE,

@@ -3,9 +3,11 @@
 The page itself writes nothing: link previews, prefetchers and crawlers fetch pages, and
 they are not shoppers. The page's script then posts `/s/<code>/scan` with the widget's
 visitor token from this browser, if it has one, and the scan is recorded on that
-visitor's conversation (or on a new anonymous visitor's, whose token goes back to the
-browser so the widget continues it). Unknown, inactive and malformed codes all get the
-same friendly 404 and write nothing.
+visitor's conversation (or held for a new anonymous visitor, whose token goes back to
+the browser so the widget continues it: an anonymous scan writes its `Scan` row only,
+instore/scans.py). Unknown, inactive and malformed codes all get the same friendly 404
+and write nothing. Scan calls count against the client address's limit
+(ADDRESS_RATE_LIMITS "scan"): past it, 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
+from conversations import counters
 from conversations.visitors import (
     InvalidVisitorToken,
     issue_visitor_token,
@@ -122,6 +125,7 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+@counters.limit_per_address("scan")
 def scan(request: HttpRequest, code: str) -> JsonResponse:
     """Record the scan for this browser's visitor; answer with its token and the
     "Text us" link carrying the scan's reference."""

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from conversations import counters
 from conversations.links import BadLink, customer_from
 
 from .models import CHANNELS, TOPICS
@@ -15,6 +16,7 @@ PAGE = "preferences"
 
 
 @require_http_methods(["GET", "POST"])
+@counters.limit_per_address("page", json=False)  # a public write: bounded per address
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
         customer = customer_from(token, PAGE)

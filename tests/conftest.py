@@ -35,6 +35,13 @@ def pytest_unconfigure(config):
             )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_address_limits(settings):
+    """Every test starts with untouched per-address limits (they all come from 127.0.0.1);
+    tests of the limits set their own numbers."""
+    settings.ADDRESS_RATE_LIMIT_PREFIX = f"test-addr-{uuid.uuid4().hex[:12]}"
+
+
 def in_group(user, name: str):
     """Put a user in one of the console's roles ("Agents", "Managers"; migration 0006)."""
     from conversations.roles import ensure_roles
@@ -112,6 +119,7 @@ def subprocess_env(**extra) -> dict:
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         "DEBUG": "true",
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "ADDRESS_RATE_LIMIT_PREFIX": settings.ADDRESS_RATE_LIMIT_PREFIX,
         **extra,
     }
 

@@ -15,11 +15,19 @@ server -> client
     {"type": "ack", "id": "...", "message": {...}}
     {"type": "typing", "typing": true}           an agent is typing
     {"type": "status", "seq": 12, "delivery_status": "read"}
+    {"type": "preferences", "url": "..."}        the shopper's preference page, once the
+                                                 first message made them a customer
     {"type": "reset"}                            histories merged: drop what you show, a
                                                  replay from the start follows
     {"type": "offer", "offer": {"id": 7, "body": "...", "actions": [...]}}   a pop-up (offers.py)
     {"type": "offer_result", "offer": 7, "ok": true, "message": "..."}
     {"type": "error", "code": "...", "error": "..."}
+
+An anonymous visitor (no customer yet, docs/widget.md) is let in with no conversation:
+the socket joins the visitor's own group, and its first message makes the customer
+(`inbound.receive_message`), after which every socket of the visitor joins the new
+conversation. Connections and messages also count against the client address's limits
+(ADDRESS_RATE_LIMITS "socket" and "message"), besides each socket's own token bucket.
 
 Resume without loss or repeats: the `cursor` is the highest seq up to which every event
 has been handled (shown, or not visible to the shopper), so a reconnect with
@@ -30,14 +38,18 @@ already shows.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import IntegrityError
 
+from conversations import counters, links
 from conversations.broadcast import conversation_group
-from conversations.visitors import InvalidVisitorToken, read_visitor_token
+from conversations.models import Conversation
+from conversations.visitors import InvalidVisitorToken, read_visitor_token, visitor_group
 
 from . import history, inbound, offers, outbound
 from .models import Site
@@ -50,6 +62,14 @@ FLOOD_BURST = 20
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_SITE = 4404
 CLOSE_BAD_TOKEN = 4401
+CLOSE_RATE_LIMITED = 4429
+
+
+def _address(scope) -> str:
+    """The client address (conversations.counters.client_address): the peer, or what the
+    trusted proxies say it is."""
+    peer = (scope.get("client") or ("",))[0] or ""
+    return counters.client_address(peer, _header(scope, b"x-forwarded-for"))
 
 
 def _header(scope, name: bytes) -> str:
@@ -75,12 +95,38 @@ def _authenticate(site_key: str, token: str, origin: str, host: str):
         visitor_id = read_visitor_token(token)
     except InvalidVisitorToken:
         return None, CLOSE_BAD_TOKEN
-    conversation_id = inbound.visitor_customer(visitor_id).conversation.pk
+    customer = inbound.known_customer(visitor_id)  # None while anonymous: nothing is made
+    conversation_id = customer.conversation.pk if customer is not None else None
     return (site, visitor_id, conversation_id), None
 
 
+def _preferences_url(conversation_id: int) -> str:
+    """The shopper's preference page, for a socket whose visitor just became a customer."""
+    customer = Conversation.objects.select_related("customer").get(pk=conversation_id).customer
+    return links.url_for(customer, "preferences")
+
+
+@database_sync_to_async
+def _conversation_of(customer) -> int:
+    return Conversation.objects.values_list("pk", flat=True).get(customer=customer)
+
+
+@database_sync_to_async
+def _over_limit(bucket: str, address: str) -> int | None:
+    return counters.address_retry_after(bucket, address)
+
+
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
+    def __init__(self, *args, clock: Callable[[], float] = time.monotonic, **kwargs):
+        # The flood throttle's time source; tests pass their own with as_asgi(clock=...).
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+
     async def connect(self):
+        self.address = _address(self.scope)
+        if await _over_limit("socket", self.address) is not None:
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
         query = _query(self.scope)
         found, refusal = await _authenticate(
             query.get("site", ""),
@@ -96,9 +142,20 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             after_seq = max(0, int(query.get("after_seq", "0")))
         except ValueError:
             after_seq = 0
-        self.bucket = TokenBucket(rate=FLOOD_RATE, burst=FLOOD_BURST)
+        self.bucket = TokenBucket(rate=FLOOD_RATE, burst=FLOOD_BURST, clock=self.clock)
         self.throttled = False
         await self.accept()
+        if self.conversation_id is None:
+            # anonymous: nothing to replay; told by the visitor's group when a conversation
+            # is made (by this socket's first message, another tab, or an HTTP call)
+            self.cursor, self.ahead = 0, set()
+            await self.channel_layer.group_add(visitor_group(self.visitor_id), self.channel_name)
+            await self.send_json({"type": "ready", "cursor": 0})
+            # made between the check and joining the group: that notice was missed
+            customer = await database_sync_to_async(inbound.known_customer)(self.visitor_id)
+            if customer is not None:
+                await self._conversation_made(await _conversation_of(customer))
+            return
         await self._join(after_seq)
         # after joining, so an offer this triggers arrives on this socket
         await database_sync_to_async(offers.announce_presence)(self.conversation_id)
@@ -123,10 +180,26 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self._advance_to(cursor)
         await self.send_json({"type": "ready", "cursor": self.cursor})
 
+    async def _conversation_made(self, conversation_id: int):
+        """The visitor became a customer: leave the visitor's group, join the conversation
+        and replay it (from the start: this socket has shown nothing of it)."""
+        if self.conversation_id is not None:
+            return  # joined already (this socket's own message got here first)
+        self.conversation_id = conversation_id
+        await self.channel_layer.group_discard(visitor_group(self.visitor_id), self.channel_name)
+        await self._join(0)
+        url = await database_sync_to_async(_preferences_url)(conversation_id)
+        await self.send_json({"type": "preferences", "url": url})
+        await database_sync_to_async(offers.announce_presence)(self.conversation_id)
+
     async def disconnect(self, code):
-        if hasattr(self, "conversation_id"):
+        if getattr(self, "conversation_id", None) is not None:
             await self.channel_layer.group_discard(
                 conversation_group(self.conversation_id), self.channel_name
+            )
+        elif hasattr(self, "visitor_id"):
+            await self.channel_layer.group_discard(
+                visitor_group(self.visitor_id), self.channel_name
             )
 
     # ---------------------------------------------------------------- from the shopper
@@ -162,6 +235,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if kind == "message":
             await self._message(content)
         elif kind == "typing":
+            if self.conversation_id is None:
+                return  # anonymous: no agent to tell
             await self.channel_layer.group_send(
                 conversation_group(self.conversation_id),
                 {
@@ -175,6 +250,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
                 await self._error("malformed", f"{kind} needs a positive integer seq.")
                 return
+            if self.conversation_id is None:
+                return  # anonymous: none of our messages to mark
             await database_sync_to_async(outbound.mark_web_messages)(
                 conversation_id=self.conversation_id, up_to_seq=seq, status=kind
             )
@@ -190,9 +267,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 "malformed", "offer_answer needs an offer id and a choice: call_now or schedule."
             )
             return
-        result = await database_sync_to_async(offers.answer)(
-            conversation_id=self.conversation_id, offer=offer, choice=choice
-        )
+        if self.conversation_id is None:  # anonymous: no offer was ever made to them
+            result = {"ok": False, "message": "This offer is no longer available."}
+        else:
+            result = await database_sync_to_async(offers.answer)(
+                conversation_id=self.conversation_id, offer=offer, choice=choice
+            )
         await self.send_json(
             {
                 "type": "offer_result",
@@ -220,6 +300,14 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 id=client_id,
             )
             return
+        wait = await _over_limit("message", self.address)
+        if wait is not None:
+            await self._error(
+                "rate_limited",
+                f"Too many messages from your network; try again in {wait} seconds.",
+                id=client_id,
+            )
+            return
         try:
             event = await database_sync_to_async(inbound.receive_message)(
                 visitor_id=self.visitor_id, client_id=client_id, body=body.strip()
@@ -231,6 +319,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             history.event_to_payload(event), visitor_id=self.visitor_id
         )
         await self.send_json({"type": "ack", "id": client_id, "message": payload})
+        if self.conversation_id is None:  # the first message made the customer
+            await self._conversation_made(event.conversation_id)
 
     async def _error(self, code: str, error: str, **extra):
         await self.send_json({"type": "error", "code": code, "error": error, **extra})
@@ -281,6 +371,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         )
         self.conversation_id = message["moved_to"]
         await self._join(0, reset=True)
+
+    async def visitor_customer(self, message):
+        await self._conversation_made(message["conversation"])
 
     async def agent_typing(self, message):
         if message["conversation"] == self.conversation_id:

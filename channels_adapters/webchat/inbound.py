@@ -8,8 +8,8 @@ from datetime import datetime
 from django.utils.module_loading import import_string
 
 from conversations import journal
-from conversations.identities import resolve_customer
 from conversations.models import Customer, Event
+from conversations.visitors import become_customer, customer_of
 
 MAX_BODY_CHARS = 2000
 MAX_CLIENT_ID_CHARS = 64
@@ -19,8 +19,14 @@ TRACK_TYPES = frozenset(
 
 
 def visitor_customer(visitor_id: str) -> Customer:
-    """The customer behind a widget visitor (made on first contact, followed through merges)."""
-    return resolve_customer("visitor", visitor_id)
+    """The customer behind a widget visitor, made now if the visitor was anonymous: call
+    it only for something worth keeping (a message, a tracked event, an identify)."""
+    return become_customer(visitor_id)
+
+
+def known_customer(visitor_id: str) -> Customer | None:
+    """The customer behind a widget visitor, or None while anonymous; writes nothing."""
+    return customer_of(visitor_id)
 
 
 def receive_message(*, visitor_id: str, client_id: str, body: str) -> Event:

@@ -5,6 +5,10 @@ preflight, checks the page's `Origin` against the site's allowed origins, and (a
 from `session`, which hands them out) wants a signed visitor token. Those two checks are
 why the endpoints are CSRF-exempt: there is no cookie to ride on, and a forged page
 cannot present an allowed origin.
+
+Each endpoint also counts against its client address's limit (ADDRESS_RATE_LIMITS,
+conversations.counters) before anything is read, and `session` writes nothing: an
+anonymous visitor is a signed token until they write (docs/widget.md).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_GET
 
-from conversations import links
+from conversations import counters, links
 from conversations.context import build_context
 from conversations.models import Customer
 from conversations.visitors import (
@@ -95,8 +99,9 @@ def _allow(response, origin: str) -> None:
     response["Vary"] = "Origin"
 
 
-def widget_endpoint(*, needs_visitor: bool = True):
-    """Parse and check a widget call, then call the view with a WidgetRequest."""
+def widget_endpoint(bucket: str, *, needs_visitor: bool = True):
+    """Parse and check a widget call, then call the view with a WidgetRequest. The call
+    counts against its address's limit for `bucket` first (429 past it)."""
 
     def decorate(view):
         @csrf_exempt
@@ -114,6 +119,13 @@ def widget_endpoint(*, needs_visitor: bool = True):
                 return response
             if request.method != "POST":
                 return _error(405, "Use POST.")
+            wait = counters.address_retry_after(bucket, counters.request_address(request))
+            if wait is not None:
+                response = counters.too_many_requests(wait)
+                if origin:  # readable by the widget, which shows the message
+                    _allow(response, origin)
+                    response["Access-Control-Expose-Headers"] = "Retry-After"
+                return response
             if len(request.body) > MAX_REQUEST_BYTES:
                 return _error(413, f"The request may be at most {MAX_REQUEST_BYTES} bytes.")
             try:
@@ -150,9 +162,11 @@ _CONTEXT_DEFAULT = getattr(
 )
 
 
-def greeting_for(site: Site, customer: Customer) -> str:
+def greeting_for(site: Site, customer: Customer | None) -> str:
     """The customer context's greeting (an open cart, a product being evaluated), or the
-    site's default when the context has nothing to say."""
+    site's default when the context has nothing to say (or there is no customer yet)."""
+    if customer is None:
+        return site.default_greeting or settings.WIDGET_DEFAULT_GREETING
     try:
         greeting = import_string("conversations.context.greeting")
     except ImportError:
@@ -172,8 +186,15 @@ def socket_url(request) -> str:
 
 
 def _state(request, call: WidgetRequest, visitor_id: str, *, after_seq: int = 0) -> dict:
-    customer = inbound.visitor_customer(visitor_id)
-    messages, cursor, reset = history.visible_history(customer.conversation.pk, after_seq=after_seq)
+    """The visitor's whole state. An anonymous visitor has no conversation yet: an empty
+    history, the site's greeting and no preference page (nothing to set preferences on)."""
+    customer = inbound.known_customer(visitor_id)
+    if customer is None:
+        messages, cursor, reset = [], 0, True
+    else:
+        messages, cursor, reset = history.visible_history(
+            customer.conversation.pk, after_seq=after_seq
+        )
     return {
         "token": issue_visitor_token(visitor_id),
         "messages": [history.widget_payload(m, visitor_id=visitor_id) for m in messages],
@@ -183,13 +204,14 @@ def _state(request, call: WidgetRequest, visitor_id: str, *, after_seq: int = 0)
         "socket_url": socket_url(request),
         "site": {"name": call.site.name},
         # the shopper's preference page (docs/privacy.md): a signed link, no personal data
-        "preferences_url": links.url_for(customer, "preferences"),
+        "preferences_url": links.url_for(customer, "preferences") if customer else None,
     }
 
 
-@widget_endpoint(needs_visitor=False)
+@widget_endpoint("session", needs_visitor=False)
 def session(request, call: WidgetRequest):
-    """A visitor token (new, or the one sent back), history after `after_seq`, the greeting."""
+    """A visitor token (new, or the one sent back), history after `after_seq`, the greeting.
+    Writes nothing: a new visitor's token is signed, not stored."""
     after_seq = call.data.get("after_seq", 0)
     if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
         return _error(400, "after_seq must be a non-negative integer.", field="after_seq")
@@ -197,7 +219,7 @@ def session(request, call: WidgetRequest):
     return JsonResponse(_state(request, call, visitor_id, after_seq=after_seq))
 
 
-@widget_endpoint()
+@widget_endpoint("identify")
 def identify(request, call: WidgetRequest):
     """Throughline.identify(...): link a signed-in shopper; answers with the new state."""
     try:
@@ -207,7 +229,7 @@ def identify(request, call: WidgetRequest):
     return JsonResponse(_state(request, call, call.visitor_id))
 
 
-@widget_endpoint()
+@widget_endpoint("track")
 def track(request, call: WidgetRequest):
     """Throughline.track(type, props): a commerce event for the browsing visitor."""
     kind, props = call.data.get("type"), call.data.get("props", {})
@@ -224,11 +246,18 @@ def track(request, call: WidgetRequest):
         inbound.track(visitor_id=call.visitor_id, type=kind, payload=props, event_id=event_id)
     except ValueError as exc:  # the events API's InvalidEvent names the field
         return _error(400, str(exc), field=getattr(exc, "field", "props"))
-    customer = inbound.visitor_customer(call.visitor_id)
-    return JsonResponse({"ok": True, "greeting": greeting_for(call.site, customer)}, status=202)
+    customer = inbound.known_customer(call.visitor_id)  # made by the tracked event
+    return JsonResponse(
+        {
+            "ok": True,
+            "greeting": greeting_for(call.site, customer),
+            "preferences_url": links.url_for(customer, "preferences") if customer else None,
+        },
+        status=202,
+    )
 
 
-@widget_endpoint()
+@widget_endpoint("phone")
 def phone_start(request, call: WidgetRequest):
     """Continue by SMS, step 1: text a code to the number."""
     try:
@@ -240,7 +269,7 @@ def phone_start(request, call: WidgetRequest):
     return JsonResponse({"ok": True}, status=202)
 
 
-@widget_endpoint()
+@widget_endpoint("phone")
 def phone_confirm(request, call: WidgetRequest):
     """Continue by SMS, step 2: the code came back; the phone is linked."""
     try:

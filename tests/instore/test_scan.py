@@ -8,6 +8,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from channels_adapters.webchat import inbound
 from conversations import journal
 from conversations.identities import resolve_customer
 from conversations.models import Conversation, Customer, Event, Identity
@@ -71,10 +72,30 @@ def test_a_browser_without_a_token_becomes_a_new_visitor_holding_the_scan(client
 
     response = scan(client, placement)
 
+    # an anonymous scan is its row only: no customer, identity, conversation or event
     visitor_id = read_visitor_token(response.json()["token"])
-    customer = Identity.objects.get(kind="visitor", value=visitor_id).customer
-    assert list(customer.conversation.events.values_list("kind", flat=True)) == ["scan"]
+    assert list(Scan.objects.values_list("visitor_id", "placement")) == [(visitor_id, placement.pk)]
+    assert not Customer.objects.exists()
+    assert not Identity.objects.exists()
+    assert not Event.objects.exists()
     assert response["Cache-Control"] == "no-store"
+
+
+def test_the_held_scan_is_journalled_when_the_visitor_first_writes(client, settings):
+    # given an anonymous scan, then a message from the same browser's widget
+    placement = PlacementFactory()
+    token = scan(client, placement).json()["token"]
+    visitor_id = read_visitor_token(token)
+
+    inbound.receive_message(visitor_id=visitor_id, client_id="c-1", body="Is it quiet?")
+
+    # then one conversation holds the scan, at the scan's time, before the message
+    customer = Identity.objects.get(kind="visitor", value=visitor_id).customer
+    events = list(customer.conversation.events.order_by("seq"))
+    assert [(e.channel, e.kind) for e in events] == [("instore", "scan"), ("web", "message")]
+    assert events[0].occurred_at == Scan.objects.get().scanned_at
+    assert events[0].source_id == Scan.objects.get().source_id
+    assert Customer.objects.count() == 1
 
 
 def test_a_forged_token_is_treated_as_none(client):
@@ -101,9 +122,16 @@ def test_the_answer_carries_the_text_us_link_with_the_scans_reference(client):
     assert data["sms_href"].endswith(f"Ref%20{reference}")
 
 
+def known_visitor_token() -> str:
+    """The token of a visitor who is a customer already (they chatted): scans journal."""
+    visitor_id = new_visitor_id()
+    resolve_customer("visitor", visitor_id)
+    return issue_visitor_token(visitor_id)
+
+
 def test_repeated_scans_within_minutes_record_one_event(client):
     placement = PlacementFactory()
-    token = issue_visitor_token(new_visitor_id())
+    token = known_visitor_token()
     start = timezone.now().replace(minute=0, second=1)  # the start of a dedupe bucket
 
     with time_machine.travel(start, tick=False):
@@ -118,7 +146,7 @@ def test_repeated_scans_within_minutes_record_one_event(client):
 
 def test_a_scan_after_the_window_is_a_new_event(client, settings):
     placement = PlacementFactory()
-    token = issue_visitor_token(new_visitor_id())
+    token = known_visitor_token()
     start = timezone.now().replace(minute=0, second=1)
 
     with time_machine.travel(start, tick=False):
@@ -134,8 +162,8 @@ def test_a_scan_after_the_window_is_a_new_event(client, settings):
 def test_two_shoppers_scanning_one_code_are_two_scans_in_two_conversations(client):
     placement = PlacementFactory()
 
-    scan(client, placement, issue_visitor_token(new_visitor_id()))
-    scan(client, placement, issue_visitor_token(new_visitor_id()))
+    scan(client, placement, known_visitor_token())
+    scan(client, placement, known_visitor_token())
 
     events = Event.objects.filter(kind="scan")
     assert events.count() == 2
@@ -161,7 +189,7 @@ def test_the_scan_reaches_the_conversations_live_group(
 @pytest.mark.django_db(transaction=True)
 def test_the_same_scan_ten_times_at_once_records_one_event(concurrently):
     placement = PlacementFactory()
-    token = issue_visitor_token(new_visitor_id())
+    token = known_visitor_token()
 
     statuses = concurrently(lambda: scan(Client(), placement, token).status_code, [()] * 10)
 

@@ -7,9 +7,12 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connection
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.urls import path
 
+from channels_adapters.webchat.consumers import WidgetConsumer
 from channels_adapters.webchat.models import Site
 from config.asgi import application
 from conversations.visitors import issue_visitor_token, new_visitor_id
@@ -31,13 +34,23 @@ def visitor() -> tuple[str, str]:
     return visitor_id, issue_visitor_token(visitor_id)
 
 
-async def widget_socket(site_key: str, token: str, *, origin=SHOP_ORIGIN, after_seq=None):
+def widget_app_with_clock(clock):
+    """The widget socket's route as config.asgi serves it, with the flood throttle on
+    `clock` (a throttle.ManualClock) instead of time.monotonic."""
+    return URLRouter([path("ws/widget/", WidgetConsumer.as_asgi(clock=clock))])
+
+
+async def widget_socket(
+    site_key: str, token: str, *, origin=SHOP_ORIGIN, after_seq=None, app=None, client=None
+):
     query = f"site={site_key}&token={token}" + (
         f"&after_seq={after_seq}" if after_seq is not None else ""
     )
     communicator = WebsocketCommunicator(
-        application, f"/ws/widget/?{query}", headers=[(b"origin", origin.encode())]
+        app or application, f"/ws/widget/?{query}", headers=[(b"origin", origin.encode())]
     )
+    if client is not None:  # the peer's address (the communicator's scope has none)
+        communicator.scope["client"] = (client, 50000)
     connected, code = await communicator.connect(timeout=5)
     return communicator, connected, code
 

@@ -126,10 +126,16 @@ def test_the_demo_shop_is_off_unless_enabled(client, settings):
 
 
 def test_the_session_links_the_shoppers_own_preference_page(site, settings):
-    data = post(Client(), "/widget/session", {"site": site.public_key}).json()
+    # given a visitor who wrote (an anonymous one has no preferences to set)
+    first = post(Client(), "/widget/session", {"site": site.public_key}).json()
+    assert first["preferences_url"] is None
+    visitor_id = read_visitor_token(first["token"])
+    inbound.receive_message(visitor_id=visitor_id, client_id="c-1", body="hello")
 
-    link = data["preferences_url"]
-    customer = inbound.visitor_customer(read_visitor_token(data["token"]))
+    data = post(Client(), "/widget/session", {"site": site.public_key, "token": first["token"]})
+    link = data.json()["preferences_url"]
+
+    customer = inbound.visitor_customer(visitor_id)
     assert link.startswith(f"{settings.PUBLIC_BASE_URL}/c/") and link.endswith("/preferences/")
     token = link.removeprefix(f"{settings.PUBLIC_BASE_URL}/c/").removesuffix("/preferences/")
     assert links.customer_from(token, "preferences") == customer

@@ -7,6 +7,8 @@ import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connection
 
 from channels_adapters.webchat import inbound, outbound
+from channels_adapters.webchat.consumers import FLOOD_BURST, FLOOD_RATE
+from channels_adapters.webchat.throttle import ManualClock
 from conversations import journal
 from conversations.models import Event
 
@@ -16,6 +18,7 @@ from .conftest import (
     open_widget,
     receive_until,
     visitor,
+    widget_app_with_clock,
     widget_socket,
 )
 
@@ -80,8 +83,8 @@ async def test_a_bad_token_or_unknown_site_is_refused(site):
 
 async def test_a_shopper_message_is_recorded_once_and_reaches_the_agent_at_once(site, agent):
     visitor_id, token = visitor()
-    widget, _, _ = await open_widget(site, token)
     conversation_id = await conversation_of(visitor_id)
+    widget, _, _ = await open_widget(site, token)
     agent_ws = await agent_socket(agent, conversation_id)
 
     await widget.send_json_to({"type": "message", "id": "c-1", "body": "Is the T900 quiet?"})
@@ -104,8 +107,8 @@ async def test_a_shopper_message_is_recorded_once_and_reaches_the_agent_at_once(
 
 async def test_an_agent_reply_typing_and_read_marks_travel_both_ways(site, agent):
     visitor_id, token = visitor()
+    conversation_id = await conversation_of(visitor_id)  # a shopper who wrote before
     widget, _, _ = await open_widget(site, token)
-    conversation_id = await conversation_of(visitor_id)
     agent_ws = await agent_socket(agent, conversation_id)
 
     await widget.send_json_to({"type": "typing", "typing": True})
@@ -137,8 +140,8 @@ async def test_an_agent_reply_typing_and_read_marks_travel_both_ways(site, agent
 
 async def test_malformed_and_oversized_frames_get_an_error_and_store_nothing(site):
     visitor_id, token = visitor()
-    widget, _, _ = await open_widget(site, token)
     conversation_id = await conversation_of(visitor_id)
+    widget, _, _ = await open_widget(site, token)
     frames = [
         ("not json", "malformed"),
         ("[1, 2]", "malformed"),
@@ -167,12 +170,16 @@ async def test_malformed_and_oversized_frames_get_an_error_and_store_nothing(sit
 
 
 async def test_a_flood_from_one_socket_is_throttled_without_hurting_another(site):
+    # given two sockets whose throttles run on a clock that moves only when told, so what
+    # a flood stores does not depend on how fast this machine is
+    clock = ManualClock()
+    app = widget_app_with_clock(clock)
     flooder_id, flooder_token = visitor()
     _, calm_token = visitor()
-    flooder, _, _ = await open_widget(site, flooder_token)
-    calm, _, _ = await open_widget(site, calm_token)
-    flooder_conversation = await conversation_of(flooder_id)
+    flooder, _, _ = await open_widget(site, flooder_token, app=app)
+    calm, _, _ = await open_widget(site, calm_token, app=app)
 
+    # when one floods 200 messages at one instant
     for n in range(200):
         await flooder.send_json_to({"type": "message", "id": f"f-{n}", "body": f"spam {n}"})
     await calm.send_json_to({"type": "message", "id": "c-1", "body": "hello?"})
@@ -180,21 +187,32 @@ async def test_a_flood_from_one_socket_is_throttled_without_hurting_another(site
     frames = []
     while not await nothing_more(flooder, timeout=1):
         frames.append(await flooder.receive_json_from())
-
+    flooder_conversation = await conversation_of(flooder_id)
+    burst = await events_of(flooder_conversation, kind="message")
+    # and, two seconds later on the throttle's clock, ten more
+    clock.advance(2.0)
+    for n in range(200, 210):
+        await flooder.send_json_to({"type": "message", "id": f"f-{n}", "body": f"spam {n}"})
+    while not await nothing_more(flooder, timeout=1):
+        frames.append(await flooder.receive_json_from())
     stored = await events_of(flooder_conversation, kind="message")
+
+    # then the burst went in, and then what two seconds refilled; the calm one got through
     errors = [f for f in frames if f["type"] == "error"]
     assert calm_ack["message"]["body"] == "hello?"
     assert errors and errors[0]["code"] == "rate_limited"
-    assert len(errors) < 10  # one error per flood, not one per dropped frame
-    assert 20 <= len(stored) < 60  # the burst and what the rate refilled, not 200
+    assert len(errors) == 2  # one error per flood, not one per dropped frame
+    assert len(burst) == FLOOD_BURST
+    assert len(stored) == FLOOD_BURST + int(2.0 * FLOOD_RATE)
+    assert [body for *_, body, _ in stored][-1] == f"spam {200 + int(2.0 * FLOOD_RATE) - 1}"
     await flooder.disconnect()
     await calm.disconnect()
 
 
 async def test_internal_events_never_reach_the_widget(site, agent):
     visitor_id, token = visitor()
-    widget, _, _ = await open_widget(site, token)
     customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+    widget, _, _ = await open_widget(site, token)
 
     for fields in [
         dict(channel="agent", direction="internal", kind="note", body="big spender, VIP"),
@@ -216,8 +234,8 @@ async def test_internal_events_never_reach_the_widget(site, agent):
 
 async def test_a_reconnect_resumes_from_its_cursor_without_loss_or_repeats(site, agent):
     visitor_id, token = visitor()
-    widget, _, _ = await open_widget(site, token)
     customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+    widget, _, _ = await open_widget(site, token)
     await widget.send_json_to({"type": "message", "id": "c-1", "body": "first"})
     await receive_until(widget, "ack")
     live = await receive_until(widget, "message")

@@ -330,12 +330,16 @@
     data.messages.forEach(show);
     state.cursor = data.cursor;
     setGreeting(data.greeting);
-    if (data.preferences_url) {
-      // the shopper's own page: what we may send them, by topic and channel
-      ui.prefs.href = data.preferences_url;
-      ui.prefs.hidden = false;
-    }
+    showPreferences(data.preferences_url);
     if (state.open) markRead();
+  }
+
+  // The shopper's own page (what we may send them, by topic and channel): there is one
+  // once they have written something (an anonymous visitor has no customer yet).
+  function showPreferences(url) {
+    if (!url) return;
+    ui.prefs.href = url;
+    ui.prefs.hidden = false;
   }
 
   function ensureSession() {
@@ -441,6 +445,9 @@
         break;
       case "reset":
         clearMessages();
+        break;
+      case "preferences":
+        showPreferences(frame.url);
         break;
       case "typing":
         showAgentTyping(frame.typing);
@@ -675,6 +682,7 @@
         return post("/widget/track", { type: type, props: props || {}, event_id: newId() }).then(
           function (data) {
             setGreeting(data.greeting);
+            showPreferences(data.preferences_url);
             return true;
           }
         );
