@@ -161,9 +161,8 @@ def sweep_anonymous(*, batch_size: int = 500, max_batches: int = 10, now=None) -
             if not ids:
                 break
             # the conversations' rows are what a first message locks (conversation_for_update)
-            conversations = Conversation.objects.select_for_update(
-                skip_locked=True, no_key=False
-            ).filter(customer_id__in=ids)
+            locking = Conversation.objects.select_for_update(no_key=False, skip_locked=True)
+            conversations = locking.filter(customer_id__in=ids)
             locked = set(conversations.values_list("customer_id", flat=True))
             ids = list(
                 sweepable_customers(now=now).filter(pk__in=locked).values_list("pk", flat=True)
