@@ -57,3 +57,22 @@ def time_problem(when: datetime, *, now: datetime) -> str | None:
     if when > now + MAX_CLOCK_SKEW:
         return "is in the future."
     return None
+
+
+def unstorable_in(value: object, where: str = "body") -> tuple[str, str] | None:
+    """The first place in decoded JSON (keys included) holding text that cannot be stored,
+    and why: `("body.props.title", "contains a NUL character")`; None when all can be."""
+    if isinstance(value, str):
+        problem = unstorable(value)
+        return (where, problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = unstorable_in(key, f"{where} key") or unstorable_in(item, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable_in(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
