@@ -175,22 +175,30 @@ def _append_many(
 
 # All of a batch's events in one statement, one array per column: Django's bulk_create
 # spends more time in Python preparing 500 rows than PostgreSQL spends inserting them.
+# The reactions' hand-over rows go in with them (`pending`: the last parameter says whether).
 _INSERT_MANY_SQL = """
-INSERT INTO conversations_event (conversation_id, seq, case_id, channel, direction, kind,
-    body, data, occurred_at, recorded_at, source_id, delivery_status, author_id)
-SELECT conversation_id, seq, case_id, channel, direction, kind, body, data::jsonb,
-    occurred_at, recorded_at, source_id, delivery_status, author_id
-FROM unnest(%s::bigint[], %s::int[], %s::bigint[], %s::text[], %s::text[], %s::text[],
-    %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[],
-    %s::bigint[])
-    AS e(conversation_id, seq, case_id, channel, direction, kind, body, data, occurred_at,
-        recorded_at, source_id, delivery_status, author_id)
-RETURNING conversation_id, seq, id
+WITH event AS (
+    INSERT INTO conversations_event (conversation_id, seq, case_id, channel, direction, kind,
+        body, data, occurred_at, recorded_at, source_id, delivery_status, author_id)
+    SELECT conversation_id, seq, case_id, channel, direction, kind, body, data::jsonb,
+        occurred_at, recorded_at, source_id, delivery_status, author_id
+    FROM unnest(%s::bigint[], %s::int[], %s::bigint[], %s::text[], %s::text[], %s::text[],
+        %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[],
+        %s::bigint[])
+        AS e(conversation_id, seq, case_id, channel, direction, kind, body, data, occurred_at,
+            recorded_at, source_id, delivery_status, author_id)
+    RETURNING conversation_id, seq, id, recorded_at
+), pending AS (
+    INSERT INTO conversations_pendingreaction (event_id, recorded_at)
+    SELECT id, recorded_at FROM event WHERE %s
+)
+SELECT conversation_id, seq, id FROM event
 """
 
 
 def _insert_many(events: list[Event]) -> None:
-    """Insert these events (seq and conversation set) and give each its pk."""
+    """Insert these events (seq and conversation set), with their hand-over to the
+    reactions, and give each its pk."""
     encoder = Event._meta.get_field("data").encoder
     columns = [
         [e.conversation_id for e in events],
@@ -208,7 +216,7 @@ def _insert_many(events: list[Event]) -> None:
         [e.author_id for e in events],
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_MANY_SQL, columns)
+        cursor.execute(_INSERT_MANY_SQL, [*columns, reactions.handing_over()])
         ids = {(conversation_id, seq): pk for conversation_id, seq, pk in cursor.fetchall()}
     for event in events:
         event.pk = ids[(event.conversation_id, event.seq)]

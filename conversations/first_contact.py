@@ -4,8 +4,9 @@ Someone who texts or calls for the first time used to cost ten round trips or so
 nobody, create the customer, its conversation and identity (resolve_customer), then the
 general append (lock, open a case, insert, summarise). Webhooks answer Twilio while it
 waits, and first contacts are a good part of a shop's traffic, so `append` writes all
-five rows in one statement instead, with the ids drawn from the tables' sequences up
-front (foreign keys are checked at commit, so the rows may go in any order).
+five rows in one statement instead (six with the reactions' hand-over), with the ids
+drawn from the tables' sequences up front (foreign keys are checked at commit, so the
+rows may go in any order).
 
 The rows are exactly those of the general path: every column this module does not set
 takes its model field's default, read from the models, so a field added later is filled
@@ -22,8 +23,8 @@ from functools import cache
 
 from django.db import IntegrityError, connection, models, transaction
 
-from . import statements
-from .models import Case, Conversation, Customer, Event, Identity
+from . import reactions, statements
+from .models import Case, Conversation, Customer, Event, Identity, PendingReaction
 
 # Columns set from the `ids` row (the new rows' ids), per model.
 _FROM_IDS = {
@@ -115,6 +116,9 @@ WITH ids AS (
     {_insert(Conversation, returning=_SUMMARY)}
 ), event AS (
     {_insert(Event, returning=" RETURNING id")}
+), pending AS (
+    INSERT INTO {PendingReaction._meta.db_table} (event_id, recorded_at)
+    SELECT id, %(event__recorded_at)s FROM event WHERE %(handover)s
 )
 SELECT event.id, conversation.* FROM event, conversation
 """  # noqa: S608 (built from the models' own table and column names, no input)
@@ -139,6 +143,7 @@ def append(event: Event, *, identity: tuple[str, str], opens_case: bool):
     inbound = event.direction == Event.Direction.IN
     params = {
         "opens_case": opens_case,
+        "handover": reactions.handing_over(),  # the reactions' row, in the same statement
         **_params(Customer, {"created_at": now}),
         **_params(Identity, {"kind": kind, "value": value, "created_at": now}),
         **_params(

@@ -2,8 +2,9 @@
 
 Every adapter, the API, the admin and the Celery tasks call `record`. It takes the
 conversation row lock, hands out the next gap-free `seq`, inserts the event, keeps the
-inbox summary and the current case up to date and, after commit, broadcasts the event,
-calls THROUGHLINE_EVENT_HOOKS and hands it to its reactions (reactions.py).
+inbox summary and the current case up to date, writes the event's hand-over to its
+reactions (a `PendingReaction` row, in the same statement: reactions.py) and, after
+commit, broadcasts the event, calls THROUGHLINE_EVENT_HOOKS and wakes a `react` up.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .broadcast import (
     broadcast_on_commit,
 )
 from .locks import conversation_for_update
-from .models import Case, Conversation, Customer, Event
+from .models import Case, Conversation, Customer, Event, PendingReaction
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ def _append_under_lock(customer: Customer, event: Event) -> Event:
                 transaction.set_rollback(True)
                 return existing
         _summarise(conversation, event)
+        if reactions.handing_over():  # the hand-over commits with the event
+            PendingReaction.objects.create(event_id=event.pk, recorded_at=event.recorded_at)
         broadcast_on_commit(event, conversation, handover=reactions.handover([event]))
         _run_hooks_on_commit(event)
     return event
@@ -130,7 +133,8 @@ def _append_under_lock(customer: Customer, event: Event) -> Event:
 # The common append as one statement: bump the conversation's seq and summary (its row lock
 # serialises writers exactly as SELECT ... FOR NO KEY UPDATE does) and insert the event.
 # No row comes back when the general path is needed: the conversation was merged away, or
-# this event must open a case. See docs/subsystems/journal.md.
+# this event must open a case. `pending` is the reactions' hand-over, in the same commit
+# (docs/subsystems/reactions.md). See docs/subsystems/journal.md.
 _APPEND_TEMPLATE = """
 WITH conversation AS (
     UPDATE conversations_conversation SET
@@ -155,6 +159,9 @@ WITH conversation AS (
         %(data)s, %(at)s, %(recorded_at)s, %(source_id)s, %(delivery_status)s, %(author)s
     FROM conversation
     RETURNING id
+), pending AS (
+    INSERT INTO conversations_pendingreaction (event_id, recorded_at)
+    SELECT id, %(recorded_at)s FROM event WHERE %(handover)s
 )
 SELECT event.id, conversation.* FROM event, conversation
 """
@@ -195,6 +202,7 @@ def _append_in_one_statement(
         "source_id": event.source_id,
         "delivery_status": event.delivery_status,
         "author": event.author_id,  # a note's or a case change's, say
+        "handover": reactions.handing_over(),
     }
     try:
         # Alone, the statement is its own transaction; inside a caller's, a savepoint keeps

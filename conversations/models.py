@@ -356,43 +356,5 @@ class CannedResponse(models.Model):
         return f"/{self.shortcut}: {self.title}"
 
 
-class ParkedReaction(models.Model):
-    """A reaction that failed on one event (conversations/reactions.py): retried with
-    backoff by the `react` processes, then parked here for a person, with its error.
-
-    The stream entry is acknowledged at the first failure, so one event never holds up
-    the others; this row is what remains to do. Replay it from the admin or with
-    `manage.py replay_parked` once the cause is fixed (docs/subsystems/reactions.md).
-    """
-
-    class Status(models.TextChoices):
-        RETRYING = "retrying"  # a `react` process tries again at next_attempt_at
-        PARKED = "parked"  # out of attempts: waits for a person to replay it
-
-    # Not a foreign key: the event may be erased, or be the very row that cannot be read.
-    event_id = models.BigIntegerField()
-    reaction = models.CharField(max_length=200)  # its dotted path in THROUGHLINE_EVENT_REACTIONS
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RETRYING)
-    attempts = models.PositiveSmallIntegerField(default=1)
-    error = models.TextField()  # the last exception's class and message; the traceback is logged
-    first_failed_at = models.DateTimeField(default=timezone.now)
-    last_failed_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # null once parked
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["event_id", "reaction"], name="parked_reaction_event_reaction_unique"
-            ),
-        ]
-        indexes = [
-            # The retry sweep's one question: which retries are due.
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(status="retrying"),
-                name="parked_reaction_due_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.reaction} on event #{self.event_id} ({self.status})"
+# The reactions' own rows (conversations/reactions.py), in a module of their own.
+from .models_reactions import ParkedReaction, PendingReaction  # noqa: E402, F401

@@ -2,24 +2,34 @@
 
 Routing, nudge attribution and outcome tracking read several rows for every inbound event.
 Run inline they would multiply the time a webhook takes to answer Twilio, so the journal
-hands them over instead. After commit, the event's id goes onto a Redis stream (an XADD
-of the id alone, in the live broadcast's round trip: `handover`); `python manage.py react`
-processes read it as a
-consumer group, load the events and call each THROUGHLINE_EVENT_REACTIONS function with
-each one, then acknowledge. Several `react` processes share the work; entries a crashed
-process had claimed go to another after REACTIONS_CLAIM_IDLE_SECONDS.
+hands them over instead (docs/subsystems/reactions.md, ADR 0003):
+
+- the hand-over is a `PendingReaction` row (a transactional outbox), written by the very
+  statement that records the event: it commits with the event or not at all;
+- after commit, the event's id also goes onto a Redis stream (an XADD in the live
+  broadcast's round trip: `handover`). That entry only wakes a `react` process up
+  promptly; losing it (Redis down, a trim) loses nothing;
+- `python manage.py react` processes read the stream as a consumer group, claim the
+  events' rows (a lease, so two processes never work on one event at once), call each
+  THROUGHLINE_EVENT_REACTIONS function with each event, then delete the rows: that is the
+  acknowledgement. They also catch up: rows older than REACTIONS_CATCH_UP_SECONDS that no
+  live process holds (their wake-up was lost, or their process died mid-batch) are
+  claimed with SKIP LOCKED and processed. The stream is trimmed only below what the group
+  has acknowledged.
+
+So a reaction runs at least once per event, and more than once only after a crash or an
+expired lease: reactions are idempotent, which makes their effects exactly once.
+`manage.py replay_reactions` re-derives a time range (`replay_range`, reaction_replay.py).
 
 THROUGHLINE_REACTIONS_MODE says where reactions run: "stream" (production, `make run`),
-or "inline" (after commit in the recording process, as THROUGHLINE_EVENT_HOOKS do; the
-tests' default, so a test sees the reaction of what it records). If Redis cannot take the
-id, the event is still recorded and broadcast clients resync; routing's sweeps pick up a
-case that missed its routing (docs/subsystems/reactions.md).
+or "inline" (after commit in the recording process, as THROUGHLINE_EVENT_HOOKS do, with no
+row: the tests' default, so a test sees the reaction of what it records).
 
 A reaction that raises on an event never holds up the others: the failure is written as a
-`ParkedReaction` and the stream entry acknowledged; `react` processes retry that one
-reaction on that one event after RETRY_DELAYS, and after MAX_ATTEMPTS it stays parked,
-with its error, for a person to replay (admin, `manage.py replay_parked`). An event that
-cannot even be loaded (a stored value Python cannot read) is parked for every reaction.
+`ParkedReaction` and the event acknowledged; `react` processes retry that one reaction on
+that one event after RETRY_DELAYS, and after MAX_ATTEMPTS it stays parked, with its
+error, for a person to replay (admin, `manage.py replay_parked`). An event that cannot
+even be loaded (a stored value Python cannot read) is parked for every reaction.
 """
 
 from __future__ import annotations
@@ -27,20 +37,22 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import cache
 
 import redis
 from django.conf import settings
-from django.db import DataError, IntegrityError, close_old_connections, transaction
+from django.db import DataError, IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .broadcast import StreamAppend
 from .edges import ascii_int
-from .models import Event, ParkedReaction
+from .models import Event, ParkedReaction, PendingReaction
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +83,45 @@ def _imported(paths: tuple[str, ...]) -> tuple[tuple[str, Callable[[Event], None
     return tuple((path, import_string(path)) for path in paths)
 
 
+def handing_over() -> bool:
+    """Whether recorded events get a `PendingReaction` row (stream mode, with reactions):
+    the journal's append statements write it with the event."""
+    return settings.THROUGHLINE_REACTIONS_MODE == "stream" and bool(reactions())
+
+
 def handover(events: list[Event]) -> StreamAppend | None:
-    """In stream mode, the stream entries that hand these events to the `react` processes.
+    """In stream mode, the stream entries that wake the `react` processes for these events.
 
     The journal gives them to its after-commit broadcast, which sends them in the same
     round trip to Redis as the live updates. None in inline mode or with no reactions.
+    The events' rows are the hand-over; these only make it prompt.
     """
-    if not reactions() or settings.THROUGHLINE_REACTIONS_MODE != "stream":
+    if not handing_over():
         return None
     return StreamAppend(
         stream=_stream(),
         entries=[{"e": event.pk} for event in events],
         maxlen=settings.REACTIONS_STREAM_MAXLEN,
     )
+
+
+# Set while `replay_range` re-derives old events: reactions with live-only effects (an
+# acknowledgement to send now, a sequence to stop) read it to fill in, never rewind.
+_replaying: ContextVar[Event | None] = ContextVar("replaying", default=None)
+
+
+def replaying() -> Event | None:
+    """The event being replayed by `manage.py replay_reactions`, or None (live)."""
+    return _replaying.get()
+
+
+@contextmanager
+def replay_of(event: Event) -> Iterator[None]:
+    token = _replaying.set(event)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
 
 
 def react_on_commit(event: Event) -> None:
@@ -212,36 +250,115 @@ def consumer_name() -> str:
 
 
 def drain(*, consumer: str | None = None, block_ms: int | None = None, count: int = 100) -> int:
-    """Process what is waiting on the stream (and what dead consumers left); return how many.
+    """Process what is owed (due retries, forgotten hand-overs, the stream); return how many.
 
-    `block_ms` waits that long for new entries when there are none (the `react` loop);
-    None returns at once (tests, and the command's `--once`).
+    `block_ms` waits that long for new stream entries when nothing else was to do (the
+    `react` loop); None returns at once (tests, and the command's `--once`). The database
+    work comes first: with Redis down it is done all the same, then RedisError is raised.
     """
     consumer = consumer or consumer_name()
     close_old_connections()
-    retried = retry_due(limit=count)
+    done = retry_due(limit=count)
+    done += catch_up(count=count)
     _ensure_group()
     client = _client()
-    # Entries another consumer claimed and never acknowledged: it died mid-way.
+    # Entries another consumer read and never acknowledged: it died mid-way.
     idle_ms = settings.REACTIONS_CLAIM_IDLE_SECONDS * 1000
     _next, claimed, *_ = client.xautoclaim(
         _stream(), GROUP, consumer, min_idle_time=idle_ms, count=count
     )
     entries = list(claimed)
-    fresh = client.xreadgroup(GROUP, consumer, {_stream(): ">"}, count=count, block=block_ms)
+    block = None if done or entries else block_ms
+    fresh = client.xreadgroup(GROUP, consumer, {_stream(): ">"}, count=count, block=block)
     for _name, stream_entries in fresh or []:
         entries.extend(stream_entries)
     if not entries:
-        return retried
-    close_old_connections()
-    ids = {entry_id: _event_id(fields) for entry_id, fields in entries}
-    events = _load({event_id for event_id in ids.values() if event_id})
-    for entry_id, event_id in ids.items():
+        return done
+    ids = {_event_id(fields) for _entry_id, fields in entries} - {None}
+    done += process(_claim(ids=sorted(ids), count=len(ids)))
+    # Acknowledged whatever was claimed: an id without a row is done already (or held by
+    # another process, which deletes the row), and the row, not the entry, is the record.
+    client.xack(_stream(), GROUP, *[entry_id for entry_id, _fields in entries])
+    _trim(client)
+    return done
+
+
+def catch_up(*, count: int = 100) -> int:
+    """Process hand-overs nobody is working on that are older than
+    REACTIONS_CATCH_UP_SECONDS: their stream entry was lost (Redis down at commit, a
+    trim), or the process that claimed them died and its lease ran out."""
+    older_than = timezone.now() - timedelta(seconds=settings.REACTIONS_CATCH_UP_SECONDS)
+    return process(_claim(older_than=older_than, count=count))
+
+
+# Claim (lease) rows in one statement: SKIP LOCKED lets concurrent `react` processes
+# take disjoint rows without waiting on each other; the lease keeps them off the rows
+# while they work, and lets the others take them if they die.
+_CLAIM_SQL = """
+UPDATE conversations_pendingreaction SET claimed_until = %(lease)s
+WHERE event_id IN (
+    SELECT event_id FROM conversations_pendingreaction
+    WHERE {which} AND (claimed_until IS NULL OR claimed_until < %(now)s)
+    ORDER BY event_id LIMIT %(count)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING event_id
+"""
+_CLAIM_IDS_SQL = _CLAIM_SQL.replace("{which}", "event_id = ANY(%(ids)s)")
+_CLAIM_OLD_SQL = _CLAIM_SQL.replace("{which}", "recorded_at <= %(older_than)s")
+
+
+def _claim(*, ids: list[int] | None = None, older_than=None, count: int) -> list[int]:
+    """Lease these events' rows (or rows older than `older_than`) that nobody holds."""
+    if ids is not None and not ids:
+        return []
+    now = timezone.now()
+    params = {
+        "lease": now + timedelta(seconds=settings.REACTIONS_CLAIM_IDLE_SECONDS),
+        "now": now,
+        "count": count,
+        "ids": ids,
+        "older_than": older_than,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_IDS_SQL if ids is not None else _CLAIM_OLD_SQL, params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def process(event_ids: list[int]) -> int:
+    """Run the reactions of these claimed events, then acknowledge them (delete their
+    rows): an event whose reactions all ran or were parked is done. Return how many."""
+    if not event_ids:
+        return 0
+    events = _load(set(event_ids))
+    for event_id in event_ids:
         event = events.get(event_id)
-        if event is not None:  # else trimmed from the stream, or the event was erased
+        if event is not None:  # else erased since: nothing left to react to
             run(event)
-        client.xack(_stream(), GROUP, entry_id)
-    return retried + len(entries)
+    PendingReaction.objects.filter(event_id__in=event_ids).delete()
+    return len(event_ids)
+
+
+def _trim(client: redis.Redis) -> None:
+    """Drop the stream's entries the group has acknowledged, and only those: those below
+    the oldest pending entry, or up to the last one delivered when none is pending. (A
+    stream no process reads is capped by REACTIONS_STREAM_MAXLEN at XADD instead: the
+    hand-over rows, not the entries, are what must not be lost.)"""
+    pipe = client.pipeline(transaction=False)
+    pipe.xpending(_stream(), GROUP)
+    pipe.xinfo_groups(_stream())
+    summary, groups = pipe.execute()
+    if summary["pending"]:
+        floor = summary["min"]
+    else:
+        ours = next((g for g in groups if g["name"] in (GROUP, GROUP.encode())), None)
+        if ours is None:
+            return
+        last = ours["last-delivered-id"]
+        millis, sequence = (last.decode() if isinstance(last, bytes) else last).split("-")
+        floor = f"{millis}-{int(sequence) + 1}"  # MINID keeps the id it is given
+    # exact, not "~": approximate trimming only drops whole nodes of ~100 entries
+    client.xtrim(_stream(), minid=floor, approximate=False)
 
 
 def _event_id(fields: dict | None) -> int | None:

@@ -221,7 +221,7 @@ def _count_contact(event: Event) -> None:
 
 def _answer(event: Event) -> None:
     """The customer's message answers our latest message on its channel, if recent and
-    not answered yet."""
+    not answered earlier (the earliest reply wins, in whatever order reactions run)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """UPDATE insights_sentmessage SET replied_at = %(at)s
@@ -230,7 +230,8 @@ def _answer(event: Event) -> None:
                 WHERE conversation_id = %(conversation)s AND channel = %(channel)s
                     AND sent_at <= %(at)s
                 ORDER BY sent_at DESC LIMIT 1
-            ) AND replied_at IS NULL AND sent_at >= %(at)s::timestamptz - %(window)s""",
+            ) AND (replied_at IS NULL OR replied_at > %(at)s)
+                AND sent_at >= %(at)s::timestamptz - %(window)s""",
             {
                 "at": event.occurred_at,
                 "conversation": event.conversation_id,

@@ -11,6 +11,8 @@ once for what it means here:
   hot a hot case, for every outcome shown within ATTRIBUTION before it.
 
 Each is one indexed UPDATE (the customer's recent outcomes), whatever the history's size.
+The earliest event of each kind wins, whatever order reactions run in, so running one
+again (a retry, `manage.py replay_reactions`) changes nothing.
 """
 
 from __future__ import annotations
@@ -55,9 +57,9 @@ def record_shown(
 
 def record_taken(customer_id: int, actions: Iterable[str], *, at: datetime) -> int:
     return Outcome.objects.filter(
+        Q(taken_at=None) | Q(taken_at__gt=at),
         customer_id=customer_id,
         action__in=list(actions),
-        taken_at=None,
         shown_at__lte=at,
         shown_at__gte=at - TAKE_WINDOW,
     ).update(taken_at=at)
@@ -65,7 +67,7 @@ def record_taken(customer_id: int, actions: Iterable[str], *, at: datetime) -> i
 
 def _followed(customer_id: int, field: str, at: datetime) -> int:
     return Outcome.objects.filter(
-        Q(**{f"{field}__isnull": True}),
+        Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": at}),
         customer_id=customer_id,
         shown_at__lte=at,
         shown_at__gte=at - ATTRIBUTION,

@@ -126,7 +126,9 @@ def test_the_react_loop_waits_out_a_redis_outage_and_stops_cleanly_on_sigterm():
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)  # Django starting, then a few failed rounds
+    # Django starting (however slow the machine): the handlers are set before this line
+    assert "reactions: consuming as" in process.stdout.readline()
+    time.sleep(3)  # a few failed rounds
     assert process.poll() is None  # still running: an outage is not a crash
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=30)

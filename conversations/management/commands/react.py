@@ -5,7 +5,9 @@ consumer of the group). SIGTERM or Ctrl-C stops it after the batch in hand.
 
 It never exits on an event's error: a reaction that fails is retried, then parked
 (`ParkedReaction`), and the loop goes on. Redis or PostgreSQL being unreachable is waited
-out; what waits on the stream stays there.
+out. With Redis down it still works through the hand-overs in the database (rows older
+than REACTIONS_CATCH_UP_SECONDS), once a second; what it had claimed when it died goes
+to another process after REACTIONS_CLAIM_IDLE_SECONDS.
 """
 
 from __future__ import annotations
@@ -44,15 +46,16 @@ class Command(BaseCommand):
             except redis.RedisError:
                 if once:
                     raise
-                # Redis restarting or unreachable: what waits on the stream stays there.
+                # Redis restarting or unreachable: the database's hand-overs were worked
+                # through before this (drain), and wake-ups are only a matter of speed.
                 logger.warning("reactions: Redis unavailable, retrying in a second")
                 time.sleep(1)
                 continue
             except DatabaseError:
                 if once:
                     raise
-                # PostgreSQL restarting or unreachable: unacknowledged entries stay pending
-                # and come back (XAUTOCLAIM) once it answers.
+                # PostgreSQL restarting or unreachable: the hand-over rows stay, and are
+                # caught up once it answers.
                 logger.exception("reactions: database unavailable, retrying in a second")
                 close_old_connections()
                 time.sleep(1)
