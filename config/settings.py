@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: times (for /metrics) and logs every request, whatever answers it
+    "conversations.telemetry.RequestTelemetry",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,10 +226,13 @@ THROUGHLINE_REACTIONS_MODE = env(
 if THROUGHLINE_REACTIONS_MODE not in ("stream", "inline"):
     raise ImproperlyConfigured('THROUGHLINE_REACTIONS_MODE is "stream" or "inline".')
 THROUGHLINE_REACTIONS_STREAM = env("THROUGHLINE_REACTIONS_STREAM", default="throughline:reactions")
-# The stream keeps about this many ids (a stream nobody reads cannot fill Redis).
+# The stream only wakes `react` up (the hand-over is a PendingReaction row written with
+# the event): `react` trims what it acknowledged, and this caps a stream nobody reads.
 REACTIONS_STREAM_MAXLEN = env.int("REACTIONS_STREAM_MAXLEN", default=100_000)
-# Ids a `react` process claimed and left unacknowledged this long go to another one.
+# Events a `react` process claimed and left unacknowledged this long go to another one.
 REACTIONS_CLAIM_IDLE_SECONDS = env.int("REACTIONS_CLAIM_IDLE_SECONDS", default=60)
+# Hand-overs this old that nobody holds (their stream entry was lost) are caught up.
+REACTIONS_CATCH_UP_SECONDS = env.int("REACTIONS_CATCH_UP_SECONDS", default=5)
 # Dotted paths called inside the merge transaction with (survivor, merged): apps that
 # point at customers (carts, orders, scans) move their rows here.
 THROUGHLINE_MERGE_HOOKS = env.list("THROUGHLINE_MERGE_HOOKS", default=[])
@@ -292,6 +297,40 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
 # docs/widget.md. The demo shop at /widget/demo/ (with a demo Site made on first use):
 # on in development and the quick start, off in production unless asked for.
 WIDGET_DEMO = env.bool("WIDGET_DEMO", default=DEVELOPMENT)
+# Anonymous traffic (docs/widget.md, "What anonymous traffic costs"). Requests per client
+# address per ADDRESS_RATE_LIMIT_WINDOW seconds, for each group of public writes; set
+# some with ADDRESS_RATE_LIMITS="session=120;scan=60"; 0 switches a group off. Counted in
+# Redis (conversations/counters.py); past a limit the answer is 429 with Retry-After.
+ADDRESS_RATE_LIMITS = {
+    "session": 60,  # POST /widget/session
+    "identify": 30,  # POST /widget/identify
+    "track": 120,  # POST /widget/track
+    "phone": 10,  # POST /widget/phone/start and /confirm (each start texts a code)
+    "socket": 60,  # widget websocket connections
+    "message": 60,  # widget messages, over every socket of the address
+    "scan": 30,  # POST /s/<code>/scan
+    "page": 20,  # POST of the customer's signed pages /c/<token>/... (preferences, call back)
+    **env.dict("ADDRESS_RATE_LIMITS", cast={"value": int}, default={}),
+}
+ADDRESS_RATE_LIMIT_WINDOW = env.int("ADDRESS_RATE_LIMIT_WINDOW", default=60)
+ADDRESS_RATE_LIMIT_PREFIX = env("ADDRESS_RATE_LIMIT_PREFIX", default="throughline:addr")
+# How many proxies in front of the app each append the address they saw to
+# X-Forwarded-For (nginx: `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`).
+# 0: the client address is the peer's (REMOTE_ADDR), and X-Forwarded-For is ignored.
+THROUGHLINE_TRUSTED_PROXIES = env.int("THROUGHLINE_TRUSTED_PROXIES", default=0)
+# An anonymous visitor costs no customer row until they write (a message, an identify, a
+# confirmed phone, a "Text us"). What an anonymous visitor left that never became worth
+# keeping (an empty customer made before this rule, an old phone code) is swept this many
+# seconds after it was made.
+ANONYMOUS_SWEEP_AFTER = env.int("ANONYMOUS_SWEEP_AFTER", default=24 * 60 * 60)
+# Dotted paths called with (customer=, visitor_id=) when a visitor becomes a customer, in
+# its transaction: apps journal what they held for the visitor (instore adds its scans).
+THROUGHLINE_VISITOR_HOOKS = env.list("THROUGHLINE_VISITOR_HOOKS", default=[])
+# https://crontab.guru/every-hour
+CELERY_BEAT_SCHEDULE["webchat-sweep-anonymous"] = {
+    "task": "webchat.sweep_anonymous",
+    "schedule": 60.0 * 60,  # hourly: each run removes at most 5,000 customers (visitors.py)
+}
 # ---- end Web chat widget
 
 # ---- Commerce and REST API
@@ -322,6 +361,10 @@ API_RATE_LIMIT_PREFIX = env("API_RATE_LIMIT_PREFIX", default="throughline:rateli
 # (instore.hooks); the context gains `in_store` (instore.context).
 if "instore.hooks.on_event" not in THROUGHLINE_EVENT_HOOKS:
     THROUGHLINE_EVENT_HOOKS = [*THROUGHLINE_EVENT_HOOKS, "instore.hooks.on_event"]
+# An anonymous scan is an instore_scan row only; its journal event is written when the
+# visitor becomes a customer (instore.scans.journal_held_scans).
+if "instore.scans.journal_held_scans" not in THROUGHLINE_VISITOR_HOOKS:
+    THROUGHLINE_VISITOR_HOOKS = [*THROUGHLINE_VISITOR_HOOKS, "instore.scans.journal_held_scans"]
 if "instore.context.provide" not in THROUGHLINE_CONTEXT_PROVIDERS:
     THROUGHLINE_CONTEXT_PROVIDERS = [*THROUGHLINE_CONTEXT_PROVIDERS, "instore.context.provide"]
 if "instore.context.HEADLINE" not in THROUGHLINE_HEADLINE_PARTS:
@@ -424,6 +467,39 @@ PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=365)
 # Dotted paths called inside an erasure with (customer, counts): apps holding more personal
 # data erase theirs and add their counts.
 PRIVACY_ERASURE_HOOKS = env.list("PRIVACY_ERASURE_HOOKS", default=[])
+# Every consent statement (conversations/consent.py) is written to the consent ledger with
+# its proof, in the same transaction; an opt-in lifts the address off the suppression list.
+THROUGHLINE_CONSENT_HOOKS = [
+    *globals().get("THROUGHLINE_CONSENT_HOOKS", []),
+    "privacy.ledger.on_consent",
+]
+# An erased address that had said stop starts opted out (privacy/suppression.py).
+THROUGHLINE_SUPPRESSION_CHECKS = [
+    *globals().get("THROUGHLINE_SUPPRESSION_CHECKS", []),
+    "privacy.suppression.suppressed",
+]
+# The key of the suppression list's HMAC-SHA256 (SUPPRESSION_HASH_KEY_FILE: a file holding
+# it). Unset: derived from SECRET_KEY, and `check --deploy` warns (rotating SECRET_KEY
+# would then forget the list). Never change it once set: the stored hashes use it.
+SUPPRESSION_HASH_KEY = environ.FileAwareEnv()("SUPPRESSION_HASH_KEY", default="").strip()
+# The one text allowed after a stop said in words (FCC: one confirmation, no marketing,
+# within five minutes). Twilio answers its own keywords (STOP, END...) itself. Empty: none.
+CONSENT_REVOCATION_CONFIRMATION = env(
+    "CONSENT_REVOCATION_CONFIRMATION",
+    default="You're unsubscribed and will get no more texts from us. Reply START to resume.",
+)
+# The words shown beside the unticked consent box ("Continue by SMS", the QR page's
+# "Text us", checkout through the API): prior express written consent needs them, and the
+# ledger keeps them with their version (a hash of the text). {shop} is the shop's name.
+CONSENT_SMS_DISCLOSURE = env(
+    "CONSENT_SMS_DISCLOSURE",
+    default=(
+        "Yes, text me marketing messages from {shop} (cart reminders and offers) at this "
+        "number, sent automatically. Consent is not a condition of purchase. Message "
+        "frequency varies; message and data rates may apply. Reply STOP to cancel, HELP "
+        "for help."
+    ),
+)
 # Export and erasure are for managers (conversations/roles.py).
 THROUGHLINE_MANAGER_PERMISSIONS = [
     *THROUGHLINE_MANAGER_PERMISSIONS,
@@ -512,9 +588,22 @@ ENGAGEMENT_GATES = [
     *_ENGAGEMENT_GATES_ENV,
     *[g for g in globals().get("ENGAGEMENT_GATES", []) if g not in _ENGAGEMENT_GATES_ENV],
 ]
-# Proactive messages go out only within this window of the customer's own clock; one due
-# outside it waits for the next start ("HH:MM-HH:MM", start before end).
+# The shop's own window on the customer's clock ("HH:MM-HH:MM", start before end); the
+# law's windows of the recipient's jurisdictions narrow it (engagement/jurisdictions.py).
+# A proactive message due outside it waits for the next start.
 ENGAGEMENT_SEND_WINDOW = env("ENGAGEMENT_SEND_WINDOW", default="08:00-21:00")
+# Jurisdictions added to, or fields overriding, the built-in table (docs/compliance.md),
+# as JSON: {"US-CT": {"name": "Connecticut", "hours": "mon-sun 09:00-20:00",
+# "subject_cap": "3/24h", "holidays_off": false, "zone": "America/New_York", "source": "..."}}
+ENGAGEMENT_JURISDICTIONS = env.json("ENGAGEMENT_JURISDICTIONS", default={})
+# Every send attempt of an outbox row, retries included, asks these (conversations/
+# send_checks.py): engagement holds a proactive message outside its recipient's quiet hours
+# and drops one no longer worth sending.
+if "engagement.attempts.check" not in globals().get("THROUGHLINE_SEND_CHECKS", []):
+    THROUGHLINE_SEND_CHECKS = [
+        *globals().get("THROUGHLINE_SEND_CHECKS", []),
+        "engagement.attempts.check",
+    ]
 # The clock of customers whose profile, phone number and store say nothing.
 ENGAGEMENT_DEFAULT_TIME_ZONE = env("ENGAGEMENT_DEFAULT_TIME_ZONE", default="America/New_York")
 # Frequency caps per customer, all of them apply: "<count>/<hours>h" or "<count>/<days>d".
@@ -561,3 +650,36 @@ CELERY_BEAT_SCHEDULE["insights-refresh-personas"] = {
     "schedule": 60.0 * 60,  # hourly: who matches a persona changes slowly
 }
 # ---- end Insights
+
+# ---- Metrics, logs and errors
+# docs/operations.md, "Metrics and alerts", "Logs", "Errors". GET /metrics answers only
+# with `Authorization: Bearer <METRICS_TOKEN>`; without the token it does not exist (404).
+# METRICS_TOKEN_FILE names a file holding it instead. Several processes on one host share
+# their histograms and counters through PROMETHEUS_MULTIPROC_DIR (read by prometheus_client
+# from the environment; docs/operations.md says when to empty it).
+METRICS_TOKEN = environ.FileAwareEnv()("METRICS_TOKEN", default="").strip()
+# "text" (the default) or "json": one JSON object per log line, for a log store.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT is "text" or "json".')
+# One INFO line per HTTP request (method, path with personal segments blanked, status,
+# duration, channel; never a query string or a body), shown when LOG_LEVEL is INFO.
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=True)
+LOGGING["formatters"]["json"] = {"()": "conversations.logs.JsonFormatter"}
+LOGGING["filters"] = {**LOGGING.get("filters", {}), "redact": {"()": "conversations.logs.Redact"}}
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
+LOGGING["handlers"]["console"]["filters"] = ["redact"]
+LOGGING["loggers"]["throughline.requests"] = {"level": "NOTSET" if LOG_REQUESTS else "WARNING"}
+# Errors go to Sentry when SENTRY_DSN is set, without personal data (conversations/logs.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from conversations.logs import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env(
+            "SENTRY_ENVIRONMENT", default="development" if DEVELOPMENT else "production"
+        ),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+# ---- end Metrics, logs and errors

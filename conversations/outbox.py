@@ -16,25 +16,32 @@ message may have left and whether to try again. The guarantees:
   never back to `pending`;
 - nothing is lost: a row whose task vanished (broker down at commit, worker lost before
   the claim) is still `pending` and the sweep enqueues it again;
-- STOP wins: consent is checked when the row is written and again just before the call.
+- STOP wins: consent is checked when the row is written and again just before the call;
+- every attempt, retries included, asks the THROUGHLINE_SEND_CHECKS (send_checks.py): a
+  proactive message outside its recipient's quiet hours waits, an outdated one expires.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import consent, delivery, journal
+from . import consent, delivery, journal, send_checks
 from .identities import InvalidIdentity, live_customer, normalize_identity, sms_address_kind
 from .models import Customer, Event, Identity, Outbox
+
+# The schedule (retries, the sweep) lives in outbox_retry; `outbox.sweep` stays its name.
+from .outbox_retry import ENQUEUE_LEASE, MAX_ATTEMPTS, retry_later
+from .outbox_retry import RETRY_DELAYS as RETRY_DELAYS
+from .outbox_retry import sweep as sweep
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +64,6 @@ NOT_SENT_ON = {
 # Twilio's limit for one message body (it splits it into segments up to this length).
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
-# A new row's task normally runs within a second of the commit; the sweep steps in only
-# when that task was lost, this long after. The same lease keeps a row the sweep has just
-# enqueued from being enqueued again on the next beat while it waits in the queue.
-ENQUEUE_LEASE = timedelta(minutes=2)
-# Waits after the 1st, 2nd, ... failed attempt that may be retried; then it fails for good.
-RETRY_DELAYS = (
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=10),
-    timedelta(minutes=30),
-)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Characters that cost money and mean nothing: a stray no-break space turns a GSM-7 SMS
 # into UCS-2, which halves the characters per segment and so can double the price.
 _INVISIBLE = str.maketrans(
@@ -204,14 +199,12 @@ def _recipient(customer: Customer, channel: str, to: str | None) -> Identity:
             f"This customer has no {kind} to send {channel} to"
             + (" at that address." if to else ".")
         )
+    reasons = []
     for identity in candidates:
-        if identity.opted_out_at is None:
+        if (reason := consent.refusal(channel, identity)) is None:  # nor suppressed
             return identity
-    latest = candidates[0]
-    raise Refused(
-        f"The customer opted out of {channel} ({latest.consent_source or 'opt-out'}, "
-        f"{latest.opted_out_at:%Y-%m-%d %H:%M} UTC); nothing was sent."
-    )
+        reasons.append(reason)
+    raise Refused(reasons[0])
 
 
 def _address(kinds: tuple[str, ...], to: str) -> str:
@@ -250,7 +243,8 @@ def deliver(outbox_id: int) -> str:
 
     1. Claim: one conditional UPDATE moves the row from pending to sending. Zero rows
        updated means another worker has it, it is done, or it is gone: do nothing.
-    2. Check consent again: a STOP may have arrived since the row was written.
+    2. Check consent again: a STOP may have arrived since the row was written; then the
+       send checks (send_checks.py): not now (pending again, at the time they say) or never.
     3. Call the sender, outside any transaction (it talks to the network).
     4. Record the outcome: sent; failed (permanent, or out of attempts); pending again with
        next_attempt_at (transient, and the request never left); reconcile (unknown).
@@ -271,6 +265,8 @@ def deliver(outbox_id: int) -> str:
         return _fail(
             item, SendError("The recipient opted out before it was sent.", code="opted_out")
         )
+    if (status := send_checks.held(item)) is not None:
+        return status
     try:
         receipt = _sender(settings.THROUGHLINE_SENDERS[item.channel])(item)
     except SendError as exc:
@@ -298,16 +294,7 @@ def _handle_error(item: Outbox, error: SendError) -> str:
             item,
             SendError(f"Gave up after {item.attempts} attempts: {error.reason}", code=error.code),
         )
-    now = timezone.now()
-    Outbox.objects.filter(pk=item.pk, status=Outbox.Status.SENDING).update(
-        status=Outbox.Status.PENDING,
-        next_attempt_at=now + RETRY_DELAYS[min(item.attempts, len(RETRY_DELAYS)) - 1],
-        claimed_at=None,
-        error_code=error.code,
-        last_error=error.reason,
-        updated_at=now,
-    )
-    return Outbox.Status.PENDING
+    return retry_later(item, code=error.code, reason=error.reason)
 
 
 def _opt_out_recipient(item: Outbox, code: str) -> None:
@@ -427,43 +414,3 @@ def record_provider_status(
         if opted_out and (item := Outbox.objects.filter(event=event).first()):
             _opt_out_recipient(item, error_code)
     return event
-
-
-# ---------------------------------------------------------------------------- sweeping
-
-
-def sweep(*, batch_size: int = 500, stale_after: timedelta | None = None) -> dict[str, int]:
-    """One beat of the outbox: enqueue due pending rows, reconcile abandoned sending rows.
-
-    Reads only due work through the two partial indexes, `batch_size` rows of each at most
-    (about 1 ms per row: a beat stays well under a second). Concurrent sweeps skip each
-    other's rows (SKIP LOCKED), and a row just enqueued is leased for ENQUEUE_LEASE so the
-    next beat does not enqueue it again while it waits in the queue.
-    """
-    now = timezone.now()
-    stale_after = (
-        stale_after if stale_after is not None else timedelta(seconds=settings.OUTBOX_STALE_AFTER)
-    )
-    abandoned = 0
-    for item in Outbox.objects.select_related("event").filter(
-        status=Outbox.Status.SENDING, claimed_at__lt=now - stale_after
-    )[:batch_size]:
-        # its worker died (or hangs) mid-call: the message may be out, so never resend it
-        _reconcile(
-            item,
-            "The worker stopped while sending; it is unknown whether the message went out. "
-            "It will not be resent automatically.",
-            claimed_before=now - stale_after,
-        )
-        abandoned += 1
-    with transaction.atomic():
-        due = list(
-            Outbox.objects.select_for_update(no_key=True, skip_locked=True)
-            .filter(Q(status=Outbox.Status.PENDING), Q(next_attempt_at__lte=now))
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        Outbox.objects.filter(pk__in=due).update(next_attempt_at=now + ENQUEUE_LEASE)
-        for pk in due:
-            enqueue_delivery_on_commit(pk)
-    return {"enqueued": len(due), "reconcile": abandoned}

@@ -8,21 +8,26 @@ the customer that is due, best priority first, and for each one:
 1. picks the first of its channels that may carry it: the identity has not said STOP, SMS
    on a marketing topic (ENGAGEMENT_CONSENT_TOPICS) needs consent on record, the web needs
    a widget visitor, and every gate of ENGAGEMENT_GATES agrees; none: suppressed;
-2. quiet hours on the customer's clock (local_time.py): it waits for the next allowed time;
-3. a hot case, an agent talking with the customer, a frequency cap: suppressed;
-4. otherwise sent: `outbox.send` for SMS (its row commits with this decision), or
-   `reply_on_web` for the widget (live if she is online, at her next visit otherwise);
-   and once one is sent, the others due with it are suppressed ("outranked").
+2. past its `expires_at` (no longer worth sending): suppressed, "expired";
+3. quiet hours of the recipient's jurisdictions on their clock (jurisdictions.py): it waits
+   for the next allowed time, or expires if that comes after `expires_at`;
+4. a hot case, an agent talking with the customer, a frequency cap (caps.py: the shop's,
+   and the law's per subject for the recipient's jurisdictions): suppressed;
+5. otherwise sent: `outbox.send` for SMS (its row commits with this decision, carrying the
+   expiry and the jurisdictions so that every send attempt checks them again:
+   attempts.py), or `reply_on_web` for the widget (live if she is online, at her next
+   visit otherwise); and once one is sent, the others due with it are suppressed
+   ("outranked").
 
 Nudges that answer the customer's own contact (a missed call, a message after hours) are
-`responsive`: quiet hours, caps and a hot case do not hold them back. Every decision
+`responsive`: quiet hours, caps and a hot case do not hold them back (they still expire).
+Every decision
 (sent, waiting, suppressed, and why) is an internal `nudge` event in the timeline.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -33,12 +38,13 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from channels_adapters.webchat.outbound import reply_on_web
-from conversations import journal, outbox
+from conversations import journal, outbox, reactions
 from conversations.identities import live_customer
 from conversations.locks import conversation_for_update
 from conversations.models import Case, Conversation, Customer, Event, Identity
 
-from . import local_time
+from . import caps, jurisdictions
+from .jurisdictions import Regime
 from .models import Nudge
 
 logger = logging.getLogger(__name__)
@@ -52,7 +58,8 @@ NO_CONSENT = "no consent on record"
 QUIET_HOURS = "quiet hours"
 HOT_CASE = "hot case"
 AGENT_ACTIVE = "agent active"
-CAP = "frequency cap"
+CAP = caps.CAP
+EXPIRED = "expired"
 OUTRANKED = "outranked"
 DUPLICATE = "duplicate"
 
@@ -72,13 +79,15 @@ def propose(
     due_at: datetime | None = None,
     channels: tuple[str, ...] | list[str] = CHANNELS,
     data: dict | None = None,
+    expires_after: timedelta | None = None,
 ) -> Nudge:
     """Store a rule's proposal; return its nudge (the existing one for a known dedupe key).
 
     `due_at=None` means now: it is decided at once, in the caller's transaction. A later
     `due_at` (or an explicit one, as the sweeps give) leaves it for `decide` to pick up.
     `data["to"]` names the phone to text; `data["responsive"]` marks an answer to the
-    customer's own contact. A repeated dedupe key writes no new nudge, and that decision
+    customer's own contact; `expires_after`, how long after `due_at` it stays worth
+    sending (None: always). A repeated dedupe key writes no new nudge, and that decision
     ("duplicate") is recorded in the timeline too.
     """
     now = timezone.now()
@@ -100,10 +109,11 @@ def propose(
                     proposed_at=now,
                     due_at=due_at or now,
                     next_action_at=due_at or now,
+                    expires_at=(due_at or now) + expires_after if expires_after else None,
                 )
         except IntegrityError:  # the unique dedupe key: proposed before, or just now
             existing = Nudge.objects.get(dedupe_key=dedupe_key)
-            _record(
+            record_decision(
                 existing,
                 customer=customer,
                 sent=False,
@@ -157,12 +167,15 @@ def decide(customer: Customer, *, now: datetime | None = None) -> list[Nudge]:
 def withdraw(customer: Customer, *, reason: str, rules: tuple[str, ...] | None = None) -> int:
     """Suppress the customer's waiting nudges (of these rules, or all) for `reason`: a
     sequence stops at once when the customer replies, orders or says stop. Returns how
-    many; each is recorded like any other decision."""
+    many; each is recorded like any other decision. Replaying an event (`manage.py
+    replay_reactions`), only nudges proposed before it."""
     now = timezone.now()
     with transaction.atomic():
         waiting = Nudge.objects.filter(customer=customer, status=Nudge.Status.WAITING)
         if rules is not None:
             waiting = waiting.filter(rule__in=rules)
+        if (replayed := reactions.replaying()) is not None:
+            waiting = waiting.filter(proposed_at__lte=replayed.recorded_at)
         if not waiting.exists():
             return 0  # the common case costs one indexed query and no lock
         conversation = conversation_for_update(customer)
@@ -173,6 +186,8 @@ def withdraw(customer: Customer, *, reason: str, rules: tuple[str, ...] | None =
 
 
 def _decide_one(nudge: Nudge, customer: Customer, conversation: Conversation, now) -> str:
+    if nudge.expires_at is not None and now >= nudge.expires_at:
+        return _suppress(nudge, customer, expired_reason(nudge), now=now)
     responsive = bool(nudge.data.get("responsive"))
     route, refusals = None, []
     for channel in nudge.channels:
@@ -183,11 +198,15 @@ def _decide_one(nudge: Nudge, customer: Customer, conversation: Conversation, no
         refusals.append(f"{channel}: {refusal}")
     if route is None:
         return _suppress(nudge, customer, "; ".join(refusals) or "no channel", now=now)
+    regime = None
     if not responsive:
-        tz = local_time.customer_zone(customer, phone=route.to)
-        later = local_time.next_allowed(now, tz)
+        regime = jurisdictions.for_recipient(customer, phone=route.to)
+        later = regime.next_allowed(now)
+        if later is not None and nudge.expires_at is not None and later >= nudge.expires_at:
+            reason = f"{expired_reason(nudge)} before {quiet_hours_end(later, regime)}"
+            return _suppress(nudge, customer, reason, now=now, regime=regime)
         if later is not None:
-            return _postpone(nudge, customer, later, tz, now=now)
+            return _postpone(nudge, customer, later, regime, now=now)
         if conversation.priority >= Case.Priority.HOT:
             return _suppress(
                 nudge, customer, f"{HOT_CASE}: an agent handles this customer now", now=now
@@ -196,9 +215,18 @@ def _decide_one(nudge: Nudge, customer: Customer, conversation: Conversation, no
         return _suppress(
             nudge, customer, f"{AGENT_ACTIVE}: an agent wrote to the customer lately", now=now
         )
-    if not responsive and (cap := _cap_reached(customer, now)):
-        return _suppress(nudge, customer, cap, now=now)
-    return _send(nudge, customer, route, now=now)
+    if not responsive and (cap := caps.reached(customer, now, topic=nudge.topic, regime=regime)):
+        return _suppress(nudge, customer, cap, now=now, regime=regime)
+    return _send(nudge, customer, route, regime, now=now)
+
+
+def expired_reason(nudge: Nudge) -> str:
+    return f"{EXPIRED}: no longer worth sending after {nudge.expires_at:%a %H:%M} UTC"
+
+
+def quiet_hours_end(later: datetime, regime: Regime) -> str:
+    """ "Tue 08:00 (America/New_York; Florida)": when the recipient's quiet hours end."""
+    return f"{later.astimezone(regime.zone):%a %H:%M} ({regime.zone.key}; {regime.describe()})"
 
 
 def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route | None, str]:
@@ -254,49 +282,18 @@ def _agent_active(conversation: Conversation, now: datetime) -> bool:
     )
 
 
-_CAP = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([hd])\s*$")
-
-
-def caps() -> list[tuple[int, timedelta]]:
-    """ENGAGEMENT_FREQUENCY_CAPS, e.g. "1/24h,3/7d": at most 1 per 24 hours, 3 per 7 days."""
-    parsed = []
-    for text in settings.ENGAGEMENT_FREQUENCY_CAPS:
-        match = _CAP.match(text)
-        if not match:
-            raise ValueError(f"ENGAGEMENT_FREQUENCY_CAPS: {text!r} is not like 1/24h or 3/7d")
-        count, amount, unit = int(match[1]), int(match[2]), match[3]
-        parsed.append((count, timedelta(hours=amount) if unit == "h" else timedelta(days=amount)))
-    return parsed
-
-
-def _cap_reached(customer: Customer, now: datetime) -> str:
-    limits = caps()
-    if not limits:
-        return ""
-    longest = max(window for _, window in limits)
-    sent = list(
-        Nudge.objects.filter(
-            customer=customer, status=Nudge.Status.SENT, decided_at__gt=now - longest
-        ).values_list("decided_at", flat=True)
-    )
-    for count, window in limits:
-        # strictly within: a message a day may go exactly 24 hours after the last one
-        if sum(at > now - window for at in sent) >= count:
-            return f"{CAP}: {count} per {_span(window)}"
-    return ""
-
-
-def _span(window: timedelta) -> str:
-    hours = int(window.total_seconds() // 3600)
-    return f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else f"{hours} h"
-
-
 # ---------------------------------------------------------------------------- outcomes
 
 
-def _send(nudge: Nudge, customer: Customer, route: Route, *, now) -> str:
+def _send(nudge: Nudge, customer: Customer, route: Route, regime: Regime | None, *, now) -> str:
     data = {k: v for k, v in nudge.data.items() if k not in ("to", "responsive")}
     data.update({"nudge": nudge.pk, "rule": nudge.rule, "step": nudge.step})
+    # what every send attempt checks again (attempts.py): the expiry, and the quiet hours
+    # of the jurisdictions decided here, on the recipient's clock
+    data["send_rules"] = {
+        "expires_at": nudge.expires_at.isoformat() if nudge.expires_at else None,
+        **({"jurisdictions": regime.codes, "zone": regime.zone.key} if regime else {}),
+    }
     if route.channel == "sms":
         try:
             message = outbox.send(
@@ -311,19 +308,23 @@ def _send(nudge: Nudge, customer: Customer, route: Route, *, now) -> str:
     nudge.channel = route.channel
     nudge.status = Nudge.Status.SENT
     nudge.reason = ""
-    return _decided(nudge, customer, now=now, sent=True)
+    return _decided(nudge, customer, now=now, sent=True, regime=regime)
 
 
-def _suppress(nudge: Nudge, customer: Customer, reason: str, *, now) -> str:
+def _suppress(
+    nudge: Nudge, customer: Customer, reason: str, *, now, regime: Regime | None = None
+) -> str:
     nudge.status = Nudge.Status.SUPPRESSED
     nudge.reason = reason[:300]
-    return _decided(nudge, customer, now=now, sent=False)
+    return _decided(nudge, customer, now=now, sent=False, regime=regime)
 
 
-def _decided(nudge: Nudge, customer: Customer, *, now, sent: bool) -> str:
+def _decided(nudge: Nudge, customer: Customer, *, now, sent: bool, regime=None) -> str:
     nudge.decided_at = now
     nudge.next_action_at = None
-    nudge.event = _record(nudge, customer=customer, sent=sent, reason=nudge.reason)
+    nudge.event = record_decision(
+        nudge, customer=customer, sent=sent, reason=nudge.reason, regime=regime
+    )
     nudge.save(
         update_fields=[
             "status", "reason", "channel", "decided_at", "next_action_at", "outbox",
@@ -333,10 +334,12 @@ def _decided(nudge: Nudge, customer: Customer, *, now, sent: bool) -> str:
     return nudge.status
 
 
-def _postpone(nudge: Nudge, customer: Customer, later: datetime, tz, *, now) -> str:
-    nudge.reason = f"{QUIET_HOURS}: waits until {later:%a %H:%M} ({tz.key})"
+def _postpone(nudge: Nudge, customer: Customer, later: datetime, regime: Regime, *, now) -> str:
+    nudge.reason = f"{QUIET_HOURS}: waits until {quiet_hours_end(later, regime)}"
     nudge.next_action_at = later
-    nudge.event = _record(nudge, customer=customer, sent=False, reason=nudge.reason, waiting=True)
+    nudge.event = record_decision(
+        nudge, customer=customer, sent=False, reason=nudge.reason, waiting=True, regime=regime
+    )
     nudge.save(update_fields=["reason", "next_action_at", "event"])
     return Nudge.Status.WAITING
 
@@ -345,7 +348,7 @@ def label(rule: str) -> str:
     return rule.replace("_", " ").capitalize()
 
 
-def _record(
+def record_decision(
     nudge: Nudge,
     *,
     customer: Customer,
@@ -353,8 +356,10 @@ def _record(
     reason: str,
     waiting: bool = False,
     status: str | None = None,
+    regime: Regime | None = None,
 ) -> Event:
-    """The decision as an internal `nudge` event: what agents and insights read."""
+    """The decision as an internal `nudge` event: what agents and insights read. With the
+    jurisdictions whose quiet hours and caps it was decided under: the proof of why."""
     if sent:
         body = f"{label(nudge.rule)} (step {nudge.step}) sent by {nudge.channel.upper()}"
     elif waiting:
@@ -377,5 +382,6 @@ def _record(
             "channel": nudge.channel,
             "reason": reason,
             **({"proposal": nudge.data["proposal"]} if "proposal" in nudge.data else {}),
+            **({"jurisdictions": regime.codes, "zone": regime.zone.key} if regime else {}),
         },
     )

@@ -1,16 +1,16 @@
 """The customer's own clock: their time zone, quiet hours, and the store they belong to.
 
 The time zone comes, in order, from the customer's profile (`Customer.time_zone`), their
-phone number (phonenumbers' geographic data, when it names exactly one zone), the store
-they last scanned a code in, and finally ENGAGEMENT_DEFAULT_TIME_ZONE. Messages go out
-only inside ENGAGEMENT_SEND_WINDOW ("08:00-21:00") of that clock; `next_allowed` says
-when a message due outside it may go.
+phone number (phonenumbers' geographic data, when it names exactly one zone), the main
+zone of the state they are known to be in (jurisdictions.py), the store they last scanned
+a code in, and finally ENGAGEMENT_DEFAULT_TIME_ZONE. ENGAGEMENT_SEND_WINDOW ("08:00-21:00")
+is the shop's own window on that clock; the law's windows narrow it (jurisdictions.py).
 """
 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import time
 from functools import cache
 
 import phonenumbers
@@ -50,39 +50,45 @@ def customer_store(customer: Customer) -> Store | None:
     return scan.store if scan else None
 
 
-def customer_zone(customer: Customer, *, phone: str = "") -> zoneinfo.ZoneInfo:
+def newest_phone(customer: Customer) -> str:
+    return (
+        customer.identities.filter(kind=Identity.Kind.PHONE)
+        .order_by("-created_at")
+        .values_list("value", flat=True)
+        .first()
+        or ""
+    )
+
+
+UNKNOWN = object()  # `store=` not looked up yet
+
+
+def customer_zone(
+    customer: Customer, *, phone: str = "", state_zone: str = "", store=UNKNOWN
+) -> zoneinfo.ZoneInfo:
     """The customer's time zone (see the module docstring); `phone` is the number written
-    to, when known, else their newest phone."""
+    to, when known, else their newest phone; `state_zone` the main zone of their state;
+    `store` their store when the caller has looked it up already."""
     if found := zone(customer.time_zone):
         return found
     if not phone:
-        phone = (
-            customer.identities.filter(kind=Identity.Kind.PHONE)
-            .order_by("-created_at")
-            .values_list("value", flat=True)
-            .first()
-            or ""
-        )
+        phone = newest_phone(customer)
     if phone and (found := zone(zone_of_number(phone))):
         return found
-    store = customer_store(customer)
+    if found := zone(state_zone):
+        return found
+    if store is UNKNOWN:
+        store = customer_store(customer)
     if store and (found := zone(store.time_zone)):
         return found
+    return default_zone()
+
+
+def default_zone() -> zoneinfo.ZoneInfo:
     return zone(settings.ENGAGEMENT_DEFAULT_TIME_ZONE) or zoneinfo.ZoneInfo("UTC")
 
 
 def send_window() -> tuple[time, time]:
+    """The shop's own window (ENGAGEMENT_SEND_WINDOW), inside which the law's apply."""
     start, end = settings.ENGAGEMENT_SEND_WINDOW.split("-")
     return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-
-
-def next_allowed(now: datetime, tz: zoneinfo.ZoneInfo) -> datetime | None:
-    """None when `now` is inside the send window on the customer's clock; otherwise the
-    start of the next window (today's if it has not begun, else tomorrow's), in UTC terms."""
-    start, end = send_window()
-    local = now.astimezone(tz)
-    if start <= local.time() < end:
-        return None
-    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
-    # A wall-clock time built in the zone: DST is the zone's business, not ours.
-    return datetime.combine(day, start, tzinfo=tz)

@@ -121,8 +121,9 @@ class Nudge(models.Model):
     """One proposal of a rule and the arbiter's decision (docs/engagement.md, "Nudges").
 
     waiting --decide--> sent        (a message event; an outbox row for SMS)
-       |      '-------> suppressed  (reason says why)
+       |      '-------> suppressed  (reason says why; "expired" past expires_at)
        '--quiet hours--> waiting with next_action_at = the next allowed time
+    sent --the send attempt finds it expired (engagement/attempts.py)--> suppressed
     """
 
     class Status(models.TextChoices):
@@ -149,6 +150,9 @@ class Nudge(models.Model):
     # decided, so decided nudges leave the sweep's index.
     next_action_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # After this it is no longer worth sending (the rule's `worth_sending` after due_at): a
+    # decision or a send attempt that comes later drops it. NULL: no end.
+    expires_at = models.DateTimeField(null=True, blank=True)
     outbox = models.ForeignKey(
         Outbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

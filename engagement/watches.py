@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversations.models import Customer
+from conversations.reactions import replaying
 
 from .models import Watch
 
@@ -46,6 +47,8 @@ def arm(
             watch = Watch.objects.get(rule=rule, subject=subject)  # armed meanwhile
     if watch.closed_reason:
         return None
+    if replaying():
+        return watch  # a replay fills in missing watches; later events armed this one
     changes = {"next_action_at": at, "updated_at": now}
     if data:
         changes["data"] = {**watch.data, **data}
@@ -57,11 +60,14 @@ def arm(
 
 
 def close(*, customer: Customer | int, reason: str, rules: tuple[str, ...] | None = None) -> int:
-    """Stop every open watch of the customer (of these rules, or all); return how many."""
+    """Stop every open watch of the customer (of these rules, or all); return how many.
+    Replaying an event (`manage.py replay_reactions`), only those made before it."""
     customer_id = customer if isinstance(customer, int) else customer.pk
     watches = Watch.objects.filter(customer_id=customer_id, closed_reason="")
     if rules is not None:
         watches = watches.filter(rule__in=rules)
+    if (replayed := replaying()) is not None:
+        watches = watches.filter(created_at__lte=replayed.recorded_at)
     return watches.update(closed_reason=reason, next_action_at=None, updated_at=timezone.now())
 
 

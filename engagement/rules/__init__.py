@@ -6,7 +6,9 @@ enabled, priority, channel preference, threshold, and its steps (delay and messa
 template); the row is created with the rule's defaults the first time it is read.
 
 Interface: `slug`, `topic`, `responsive` (it answers the customer's own contact, so quiet
-hours, caps and a hot case do not hold it back), `defaults`, and for watching rules
+hours, caps and a hot case do not hold it back), `worth_sending` (how long after it is due
+its message still makes sense: a decision or a send attempt later than that drops it as
+expired), `defaults`, and for watching rules
 `advance(watch, config, now)`, which the sweep calls when the watch is due: it proposes
 the next step and sets `watch.next_action_at` (or closes the watch).
 """
@@ -42,6 +44,7 @@ class Rule:
     slug: str = ""
     topic: str = ""
     responsive: bool = False
+    worth_sending: timedelta = timedelta(hours=48)
     defaults: Defaults
 
     def config(self) -> RuleConfig:
@@ -88,14 +91,18 @@ class Rule:
         data: dict | None = None,
         due_at: datetime | None = None,
         channels: tuple[str, ...] | None = None,
+        template: str | None = None,
     ) -> Nudge | None:
-        """Render step `step`'s template with the customer context and propose it."""
-        steps = {s.number: s for s in self.steps(config)}
-        if step not in steps:
-            return None
+        """Render step `step`'s template (or `template`, a message outside the steps) with
+        the customer context and propose it."""
+        if template is None:
+            steps = {s.number: s for s in self.steps(config)}
+            if step not in steps:
+                return None
+            template = steps[step].template
         try:
             body = templating.render(
-                steps[step].template, templating.message_context(customer, **(context or {}))
+                template, templating.message_context(customer, **(context or {}))
             )
         except TemplateSyntaxError:
             # the admin validates templates; a broken one must not stop the sweep
@@ -114,6 +121,7 @@ class Rule:
             due_at=due_at,
             channels=channels or config.channel_list(),
             data={**(data or {}), **({"responsive": True} if self.responsive else {})},
+            expires_after=self.worth_sending,
         )
 
 

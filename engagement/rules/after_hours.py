@@ -35,6 +35,7 @@ class AfterHours(Rule):
     slug = "after_hours"
     topic = "service_followups"
     responsive = True  # an answer to her message, whatever the hour
+    worth_sending = timedelta(hours=12)  # by then the store has opened and answered
     defaults = Defaults(priority=40, steps=((0, STEP_1),))
 
     def acknowledge(self, event: Event) -> Nudge | None:

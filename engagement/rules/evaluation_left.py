@@ -4,7 +4,7 @@ then gone for a while (by default 2 views, 24 hours). One message per customer a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from commerce.models import Cart, Order, ProductInterest
 from conversations.models import Event
@@ -22,6 +22,7 @@ STEP_1 = (
 class EvaluationLeft(Rule):
     slug = "evaluation_left"
     topic = "offers"
+    worth_sending = timedelta(hours=48)
     defaults = Defaults(priority=10, params={"min_views": 2}, steps=((24 * 60, STEP_1),))
 
     def on_event(self, event: Event) -> None:

@@ -4,6 +4,8 @@ case hot (channels_adapters/voice/missed.py). One offer per missed call that tri
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conversations.models import Event
 
 from ..models import Nudge
@@ -19,6 +21,7 @@ class MissedCall(Rule):
     slug = "missed_call"
     topic = "service_followups"
     responsive = True  # she just called us: it is an answer, day or night
+    worth_sending = timedelta(hours=24)  # a call-back offer a day late is no answer
     defaults = Defaults(priority=50, steps=((0, STEP_1),))
 
     def offer_call_back(self, missed: Event, *, phone: str = "") -> Nudge | None:

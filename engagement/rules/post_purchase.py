@@ -24,6 +24,7 @@ STEP_1 = (
 class PostPurchase(Rule):
     slug = "post_purchase"
     topic = "service_followups"
+    worth_sending = timedelta(hours=72)  # "how is it going?" still fits a few days late
     defaults = Defaults(
         priority=20,
         params={"recheck_hours": 12, "give_up_days": 60},

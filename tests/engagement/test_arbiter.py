@@ -29,6 +29,7 @@ def test_a_due_proposal_is_sent_by_sms_through_the_outbox_and_recorded(clock, da
     assert recorded.data == {
         "nudge": nudge.pk, "rule": "cart_abandoned", "step": 1, "topic": "cart_reminders",
         "status": "sent", "sent": True, "channel": "sms", "reason": "",
+        "jurisdictions": ["US"], "zone": "America/Los_Angeles",  # the rules it went under
     }  # fmt: skip
 
 
@@ -93,7 +94,7 @@ def test_quiet_hours_follow_the_profile_time_zone_first(clock):
     customer.save()
     clock.at(timedelta(hours=4))  # 23:00 in Paris, 14:00 in San Francisco
 
-    assert propose(customer).reason.startswith("quiet hours: waits until Wed 08:00 (Europe/Paris)")
+    assert propose(customer).reason == "quiet hours: waits until Wed 08:00 (Europe/Paris; federal)"
 
 
 def test_an_answer_to_the_customers_own_contact_is_not_held_by_the_night(clock, dana):

@@ -1,4 +1,5 @@
-"""Cart abandoned: 1 h after the last change, then 24 h later; stops on reply, order, STOP."""
+"""Cart abandoned: 1 h after the last change, then 24 h later; pauses on a question, stops
+on an order or STOP."""
 
 from datetime import timedelta
 
@@ -91,19 +92,21 @@ def test_an_empty_cart_or_one_below_the_threshold_gets_nothing(clock, fill_cart,
     assert Cart.objects.get(customer=emptied).item_count == 0
 
 
-def test_a_reply_stops_the_sequence_and_is_attributed(clock, dana, fill_cart, sweep, text_us):
+def test_a_question_pauses_the_sequence_and_is_attributed(clock, dana, fill_cart, sweep, text_us):
     fill_cart(dana)
     clock.at(timedelta(hours=1))
     sweep()
 
     clock.at(timedelta(hours=2))
     text_us("Is the warranty 5 years?")
-    clock.at(timedelta(hours=30))
+    clock.at(timedelta(hours=25, minutes=59))  # step 2 was due at 25 h: paused instead
     sweep()
 
     (nudge,) = nudges()
     assert nudge.replied_at == clock.start + timedelta(hours=2)
-    assert Watch.objects.get().closed_reason == "replied"
+    watch = Watch.objects.get()
+    assert watch.closed_reason == "" and watch.step == 1
+    assert watch.next_action_at == clock.start + timedelta(hours=26)  # 24 h after she wrote
 
 
 def test_an_order_stops_the_sequence_and_is_attributed(clock, dana, fill_cart, sweep, hooks):
@@ -139,3 +142,69 @@ def test_stop_withdraws_a_waiting_step_and_ends_the_sequence(clock, dana, fill_c
     assert waiting.status == "suppressed" and waiting.reason == "opted out"
     assert nudges(step=1)[0].opted_out_at is not None
     assert Outbox.objects.count() == 1
+
+
+def test_once_the_conversation_goes_quiet_the_follow_up_goes_where_she_asked(
+    clock, dana, fill_cart, sweep, text_us
+):
+    fill_cart(dana)
+    clock.at(timedelta(hours=1))
+    sweep()
+    clock.at(timedelta(hours=2))
+    text_us("Is the warranty 5 years?")
+
+    clock.at(timedelta(hours=26))  # 24 h without a word from her or an agent
+    sweep()
+
+    first, follow_up = nudges()
+    assert first.status == "sent" and first.step == 1
+    assert (follow_up.status, follow_up.channel, follow_up.step) == ("sent", "sms", 2)
+    assert follow_up.body == (
+        "Dana, whenever you are ready to talk about the T900 treadmill, we are here: "
+        "just reply to this message."
+    )
+    assert follow_up.outbox.to_address == PHONE
+    assert Watch.objects.get().closed_reason == "followed up"
+    clock.at(timedelta(days=5))
+    sweep()
+    assert len(nudges()) == 2  # the rest of the sequence does not come back
+
+
+def test_an_agent_answering_keeps_the_conversation_going(
+    clock, dana, fill_cart, sweep, text_us, agent
+):
+    from conversations import outbox
+
+    fill_cart(dana)
+    clock.at(timedelta(hours=2))
+    text_us("Does it fold?")
+    clock.at(timedelta(hours=3))
+    outbox.send(customer=dana, channel="sms", body="It does, flat to 20 cm.", author=agent)
+
+    clock.at(timedelta(hours=26))
+    sweep()
+    assert not nudges()
+    assert Watch.objects.get().next_action_at == clock.start + timedelta(hours=27)
+
+    clock.at(timedelta(hours=27))
+    sweep()
+    (follow_up,) = nudges()
+    assert follow_up.status == "sent"
+
+
+def test_the_follow_up_goes_nowhere_when_no_channel_is_allowed(clock, fill_cart, sweep, text_us):
+    quiet = shopper(consent=False)  # may text us; no consent on record for reminders
+    fill_cart(quiet)
+    clock.at(timedelta(hours=2))
+    text_us("Is it in stock in Denver?")
+
+    clock.at(timedelta(hours=26))
+    sweep()
+
+    (follow_up,) = nudges()
+    assert follow_up.status == "suppressed"
+    assert follow_up.reason == (
+        "sms: no consent on record for cart reminders by SMS; web: no widget visitor"
+    )
+    assert not Outbox.objects.exists()
+    assert Watch.objects.get().closed_reason == "followed up"
