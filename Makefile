@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench migrations-check ci clean-state
+.PHONY: run test lint format bench bench-load migrations-check ci clean-state
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The whole-journey load run alone (Locust; about 3 minutes; docs/load.md). `make bench` runs it too.
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.load
 
 migrations-check: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
