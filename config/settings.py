@@ -13,11 +13,13 @@ import os
 import sys
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import StrictEnv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
+# strict booleans, and NAME_FILE for every NAME (config/env.py)
+env = StrictEnv()
 
 DEBUG = env.bool("DEBUG", default=False)
 TESTING = "pytest" in sys.modules
@@ -32,7 +34,11 @@ REQUIRED_IN_PRODUCTION = [
     "REDIS_URL",
 ]
 if not DEVELOPMENT:
-    missing = [name for name in REQUIRED_IN_PRODUCTION if not os.environ.get(name)]
+    missing = [
+        name
+        for name in REQUIRED_IN_PRODUCTION
+        if not (os.environ.get(name) or os.environ.get(f"{name}_FILE"))
+    ]
     if missing:
         raise ImproperlyConfigured(
             f"Missing required setting(s) for production (DEBUG is off): {', '.join(missing)}. "
@@ -481,7 +487,7 @@ THROUGHLINE_SUPPRESSION_CHECKS = [
 # The key of the suppression list's HMAC-SHA256 (SUPPRESSION_HASH_KEY_FILE: a file holding
 # it). Unset: derived from SECRET_KEY, and `check --deploy` warns (rotating SECRET_KEY
 # would then forget the list). Never change it once set: the stored hashes use it.
-SUPPRESSION_HASH_KEY = environ.FileAwareEnv()("SUPPRESSION_HASH_KEY", default="").strip()
+SUPPRESSION_HASH_KEY = env("SUPPRESSION_HASH_KEY", default="").strip()
 # The one text allowed after a stop said in words (FCC: one confirmation, no marketing,
 # within five minutes). Twilio answers its own keywords (STOP, END...) itself. Empty: none.
 CONSENT_REVOCATION_CONFIRMATION = env(
@@ -657,7 +663,7 @@ CELERY_BEAT_SCHEDULE["insights-refresh-personas"] = {
 # METRICS_TOKEN_FILE names a file holding it instead. Several processes on one host share
 # their histograms and counters through PROMETHEUS_MULTIPROC_DIR (read by prometheus_client
 # from the environment; docs/operations.md says when to empty it).
-METRICS_TOKEN = environ.FileAwareEnv()("METRICS_TOKEN", default="").strip()
+METRICS_TOKEN = env("METRICS_TOKEN", default="").strip()
 # "text" (the default) or "json": one JSON object per log line, for a log store.
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):

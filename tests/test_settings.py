@@ -13,6 +13,8 @@ PRODUCTION = {
     "PUBLIC_BASE_URL": "https://shop.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/throughline",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # the suppression list's own key (docs/privacy.md): without it check --deploy warns
+    "SUPPRESSION_HASH_KEY": get_random_secret_key(),
 }
 
 
@@ -45,3 +47,26 @@ def test_complete_production_settings_pass_check_deploy():
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_boolean_that_is_neither_yes_nor_no_stops_the_start_with_its_name():
+    result = manage("check", env={**PRODUCTION, "SECURE_SSL_REDIRECT": "ture"})
+
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT must be true or false" in result.stderr
+
+
+def test_every_setting_can_be_read_from_a_file(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text(PRODUCTION["SECRET_KEY"] + "\n")
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(repr(settings.SECRET_KEY))",
+        env={**env, "SECRET_KEY_FILE": str(secret)},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == repr(PRODUCTION["SECRET_KEY"])
