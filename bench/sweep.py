@@ -106,6 +106,12 @@ INSERT INTO conversations_identity (customer_id, kind, value, consented_at, cons
     created_at)
 SELECT g, 'phone', '+1415' || (2000000 + g)::text, %(now)s, 'checkout', %(now)s
 FROM generate_series(1, %(due)s) g;
+-- the consent ledger's proof, which marketing texts need (privacy/gates.py)
+INSERT INTO privacy_consentrecord (customer_id, action, topic, channel, address_kind, address,
+    source, words, text_version, user_agent, occurred_at, recorded_at)
+SELECT g, 'granted', '', 'sms', 'phone', '+1415' || (2000000 + g)::text, 'checkout',
+    'Yes, text me offers.', 'v1', '', %(now)s, %(now)s
+FROM generate_series(1, %(due)s) g;
 INSERT INTO commerce_product (sku, name, price, currency, url, image, needs_assembly,
     created_at, updated_at)
 VALUES ('T900', 'T900 treadmill', 1999.00, 'USD', '', '', false, %(now)s, %(now)s);
@@ -208,6 +214,7 @@ def bench_end_to_end() -> list[str]:
     zone = daytime_zone()
 
     from conversations.models import Conversation
+    from privacy.models import ConsentRecord
 
     def make(prefix: str, base: int) -> list[Customer]:
         made = []
@@ -219,6 +226,16 @@ def bench_end_to_end() -> list[str]:
                 kind="phone",
                 value=f"+1646{base + n}",
                 consented_at=timezone.now(),
+            )
+            ConsentRecord.objects.create(  # the proof marketing texts need (privacy/gates.py)
+                customer=customer,
+                action="granted",
+                channel="sms",
+                address_kind="phone",
+                address=f"+1646{base + n}",
+                source="checkout",
+                words="Yes, text me offers.",
+                occurred_at=timezone.now(),
             )
             made.append(customer)
         return made

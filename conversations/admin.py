@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from . import console, reactions
+from . import console, console_consent, reactions
 from .access import is_agent
 from .models import (
     AgentProfile,
@@ -123,6 +123,16 @@ class ConversationAdmin(admin.ModelAdmin):
                 "<path:object_id>/schedule-call-back/",
                 action(console.schedule_call_back),
                 name="conversations_schedule_call_back",
+            ),
+            path(
+                "<path:object_id>/asked-to-stop/",
+                action(console_consent.asked_to_stop),
+                name="conversations_asked_to_stop",
+            ),
+            path(
+                "<path:object_id>/stop-request/",
+                action(console_consent.review_flag),
+                name="conversations_review_stop_request",
             ),
             path(
                 "<path:object_id>/merge/",

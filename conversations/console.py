@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 from . import assignment, canned, replies
 from .access import access_conversation, can_act, is_agent
 from .broadcast import event_payload
+from .consent_review import consent_panel
 from .context import build_context
 from .edges import ascii_int
 from .identities import InvalidIdentity, merge_customers, normalize_phone
@@ -140,6 +141,7 @@ def conversation_page(request, admin_site, object_id):
         "can_reply": request.user.has_perm(REPLY),
         "can_change_case": request.user.has_perm(CASE),
         "can_merge": request.user.has_perm(MERGE),
+        **consent_panel(conversation, context.identities),
     }
     return TemplateResponse(request, "admin/conversations/conversation/timeline.html", page)
 

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 
 from .erasure import erase_customer
 from .export import export_json
-from .models import CustomerRecord, Erasure
+from .models import ConsentRecord, CustomerRecord, Erasure
 
 
 class ManagersOnly:
@@ -97,3 +97,23 @@ class ErasureAdmin(ManagersOnly, admin.ModelAdmin):
     list_display = ["__str__", "customer_id", "erased_by", "erased_at"]
     list_select_related = ["erased_by"]
     readonly_fields = ["customer", "erased_by", "erased_at", "report"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """The consent ledger, read-only (append-only by design): search a number or an email
+    to prove consent (docs/compliance.md; `manage.py consent_proof` prints the same)."""
+
+    list_display = ["occurred_at", "action", "topic", "channel", "address", "source"]
+    list_filter = ["action", "channel", "topic"]
+    search_fields = ["=address", "=customer__id"]
+    readonly_fields = [f.name for f in ConsentRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

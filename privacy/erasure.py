@@ -8,8 +8,11 @@ customer's conversation lock and the merge lock:
    the figures read (ERASURE_KEEP_KEYS: no names, numbers, media, recordings, transcripts),
    marking each `{"erased": true}`; source ids that are not Twilio sids (the widget's
    carry the visitor id) are dropped;
-3. empty the outbox rows (bodies, numbers, media), delete the identities (and with them
-   the consent flags: the customer is no longer known), the widget's phone verifications,
+3. empty the outbox rows (bodies, numbers, media); keep a keyed hash of every address
+   that had opted out on the suppression list (suppression.py: the stop outlives the
+   erasure), and in the consent ledger replace the addresses by the same hash and blank
+   the client's address and user agent (what was agreed to, when and how stays: the
+   proof a claim may need); delete the identities, the widget's phone verifications,
    detach the in-store scans from the visitor id, blank the names of the customer and of
    every customer merged into them, and the admin's log lines naming them;
 4. call PRIVACY_ERASURE_HOOKS (apps that hold more) with `(customer, counts)`;
@@ -42,6 +45,7 @@ from conversations.identities import live_customer
 from conversations.locks import conversation_for_update, merges_serialised
 from conversations.models import Conversation, Customer, Event, Identity
 
+from . import ledger, suppression
 from .models import CustomerRecord, Erasure
 
 logger = logging.getLogger(__name__)
@@ -61,9 +65,12 @@ ERASURE_KEEP_KEYS = [
     "intent",
     "item_count",
     "keyword",
+    "message",
     "placement",
     "product",
     "reason",
+    "resolves",
+    "revocation",
     "rule",
     "segments",
     "sku",
@@ -139,6 +146,10 @@ def erase_customer(customer: Customer, *, by=None) -> ErasureReport:
         counts["admin log lines"] = _erase_admin_log(
             customer_ids, conversation, [pk for pk, _, _ in identities]
         )
+        counts["suppression list"] = suppression.suppress_erased(
+            Identity.objects.filter(customer=customer).only("kind", "value", "opted_out_at")
+        )
+        counts["consent records"] = ledger.erase_addresses(customer_ids)
         counts["identities"] = Identity.objects.filter(customer=customer).delete()[0]
         counts["names"] = _erase_customers(customer_ids)
         counts["other rows"] = _erase_other_apps(customer_ids)

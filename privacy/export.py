@@ -20,7 +20,7 @@ from conversations.identities import live_customer
 from conversations.models import Case, Customer, Event, Identity, Outbox
 from instore.models import Scan
 
-from .models import Erasure, Preference
+from .models import ConsentRecord, Erasure, Preference
 
 FORMAT = "throughline.customer-export/1"
 
@@ -47,6 +47,25 @@ def export_customer(customer: Customer) -> dict[str, Any]:
         "preferences": list(
             Preference.objects.filter(customer=customer).values(
                 "topic", "channel", "allowed", "updated_at"
+            )
+        ),
+        # the consent ledger: every grant and withdrawal with its proof (docs/compliance.md)
+        "consent_records": list(
+            ConsentRecord.objects.filter(customer=customer)
+            .order_by("occurred_at", "pk")
+            .values(
+                "action",
+                "topic",
+                "channel",
+                "address_kind",
+                "address",
+                "source",
+                "words",
+                "text_version",
+                "ip",
+                "user_agent",
+                "occurred_at",
+                "event_id",
             )
         ),
         "consent_history": list(

@@ -1,22 +1,27 @@
 """Preferences per topic and channel, chosen by the customer on their page (docs/privacy.md).
 
-Verbs: `set_preferences` (each change is a `consent` event in the timeline, in the same
-transaction) and the read `allows`, which the engagement gate asks before every nudge.
-STOP on a number is the other, stronger level (conversations/consent.py): it stops
-everything on that number whatever is chosen here.
+Verbs: `set_preferences` (each change is a `consent` event in the timeline and a line of
+the consent ledger with its proof, in the same transaction) and the reads `allows`, which
+the engagement gate asks before every nudge, and `shown_choices`, what the page shows:
+what is actually allowed. A marketing topic by text (ENGAGEMENT_CONSENT_TOPICS) is on only
+with consent on record, and nothing is on by text for a number that said stop. STOP on a
+number is the other, stronger level (conversations/consent.py): it stops everything on
+that number whatever is chosen here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import journal
+from conversations import consent, journal
 from conversations.identities import live_customer
 from conversations.models import Customer, Event
 
+from . import ledger
 from .models import CHANNELS, TOPICS, Preference
 
 
@@ -27,6 +32,34 @@ def choices_of(customer: Customer) -> dict[tuple[str, str], bool]:
     return {(t, c): chosen.get((t, c), True) for t in TOPICS for c in CHANNELS}
 
 
+def text_status(customer: Customer) -> str:
+    """ "opted out" when every number of the customer said stop (or is on the suppression
+    list), "no number" when there is none, else ""."""
+    phones = list(customer.identities.filter(kind="phone"))
+    if not phones:
+        return "no number"
+    if all(consent.refusal("sms", phone) for phone in phones):
+        return "opted out"
+    return ""
+
+
+def shown_choices(customer: Customer) -> dict[tuple[str, str], bool]:
+    """What is actually allowed, for the page: a box is ticked only when a message of that
+    topic on that channel could be sent."""
+    customer = live_customer(customer)
+    choices = choices_of(customer)
+    texts_stopped = text_status(customer) == "opted out"
+    for (topic, channel), allowed in choices.items():
+        if channel != "sms" or not allowed:
+            continue
+        if texts_stopped:
+            choices[(topic, channel)] = False
+        elif topic in settings.ENGAGEMENT_CONSENT_TOPICS:
+            granted = ledger.state(customer.pk, topic=topic, channel=channel) == "granted"
+            choices[(topic, channel)] = granted
+    return choices
+
+
 def allows(customer: Customer, *, topic: str, channel: str) -> bool:
     """Whether the customer lets us send this topic on this channel (one indexed query)."""
     return not Preference.objects.filter(
@@ -35,12 +68,20 @@ def allows(customer: Customer, *, topic: str, channel: str) -> bool:
 
 
 def set_preferences(
-    customer: Customer, choices: Mapping[tuple[str, str], bool], *, source: str
+    customer: Customer,
+    choices: Mapping[tuple[str, str], bool],
+    *,
+    source: str,
+    proof: consent.Proof | None = None,
 ) -> list[Event]:
     """Store the customer's choices; return one `consent` event per choice that changed.
 
-    `source` says where the change came from ("preferences page", "admin"). Unknown
-    topics or channels raise ValueError (the page only offers known ones).
+    `source` says where the change came from ("preferences page", "admin"); `proof` what
+    the page showed (the disclosure beside the text boxes), the client's address and user
+    agent: each change is also a grant or a revocation in the consent ledger. A choice is
+    a change when it differs from what the page showed (`shown_choices`): ticking offers
+    by text with no consent on record is a grant. Unknown topics or channels raise
+    ValueError (the page only offers known ones).
     """
     unknown = [key for key in choices if key[0] not in TOPICS or key[1] not in CHANNELS]
     if unknown:
@@ -49,15 +90,18 @@ def set_preferences(
     now = timezone.now()
     events = []
     with transaction.atomic():
-        current = choices_of(customer)
+        stored, shown = choices_of(customer), shown_choices(customer)
         for (topic, channel), allowed in choices.items():
-            if current[(topic, channel)] == bool(allowed):
+            allowed = bool(allowed)
+            # ticking what the page showed unticked for want of consent is a grant
+            grant = allowed and not shown[(topic, channel)] and stored[(topic, channel)]
+            if stored[(topic, channel)] == allowed and not grant:
                 continue
             Preference.objects.update_or_create(
                 customer=customer,
                 topic=topic,
                 channel=channel,
-                defaults={"allowed": bool(allowed), "updated_at": now},
+                defaults={"allowed": allowed, "updated_at": now},
             )
             events.append(
                 journal.record(
@@ -71,10 +115,20 @@ def set_preferences(
                         "action": "preference",
                         "topic": topic,
                         "channel": channel,
-                        "allowed": bool(allowed),
+                        "allowed": allowed,
                         "source": source,
                     },
                 )
+            )
+            ledger.record_grant(
+                customer,
+                topic=topic,
+                channel=channel,
+                source=source,
+                proof=proof or consent.Proof(text=""),
+                occurred_at=now,
+                event=events[-1],
+                revoked=not allowed,
             )
     return events
 

@@ -6,11 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from conversations import counters
+from conversations import consent, counters
 from conversations.links import BadLink, customer_from
 
 from .models import CHANNELS, TOPICS
-from .preferences import choices_of, set_preferences
+from .preferences import set_preferences, shown_choices, text_status
 
 PAGE = "preferences"
 
@@ -22,12 +22,28 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         customer = customer_from(token, PAGE)
     except BadLink as exc:
         return render(request, "privacy/bad_link.html", {"reason": str(exc)}, status=400)
+    disclosure = consent.sms_disclosure()
     if request.method == "POST":
+        if "stop_all" in request.POST:  # revocation by any reasonable means: one button
+            consent.opt_out_customer(
+                customer, source="preferences page", channel="system",
+                words="Stop all messages (the preference page's button)",
+            )  # fmt: skip
+            return redirect(f"{request.path}?saved=1")
         # A box left unticked is not sent at all: every pair on the page is a choice.
         chosen = {(t, c): f"{t}:{c}" in request.POST for t in TOPICS for c in CHANNELS}
-        set_preferences(customer, chosen, source="preferences page")
+        if text_status(customer) == "opted out":  # START turns texts back on, not this page
+            chosen = {key: on for key, on in chosen.items() if key[1] != "sms"}
+        proof = consent.Proof(
+            text=disclosure.text,
+            version=disclosure.version,
+            ip=counters.request_address(request),
+            user_agent=request.headers.get("User-Agent", "")[:500],
+        )
+        set_preferences(customer, chosen, source="preferences page", proof=proof)
         return redirect(f"{request.path}?saved=1")
-    current = choices_of(customer)
+    current = shown_choices(customer)
+    texts = text_status(customer)
     rows = [
         {
             "label": label,
@@ -36,6 +52,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
                     "name": f"{topic}:{channel}",
                     "label": CHANNELS[channel],
                     "on": current[(topic, channel)],
+                    "disabled": channel == "sms" and texts == "opted out",
                 }
                 for channel in CHANNELS
             ],
@@ -45,5 +62,11 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "privacy/preferences.html",
-        {"rows": rows, "channels": CHANNELS, "saved": request.GET.get("saved") == "1"},
+        {
+            "rows": rows,
+            "channels": CHANNELS,
+            "saved": request.GET.get("saved") == "1",
+            "texts": texts,
+            "disclosure": disclosure,
+        },
     )

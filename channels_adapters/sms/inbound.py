@@ -2,7 +2,10 @@
 
 `receive_sms` (the view) checks the request, reads Twilio's form strictly (twilio_form.py)
 into an `InboundSms` and hands it to `record_inbound_sms`, which resolves the customer by
-the sender and records one event: a `message`, or a `consent` event for STOP / START.
+the sender and records one event: a `message`, or a `consent` event for STOP / START
+and for a stop in other words ("please stop texting me": keywords.revocation), which is
+answered with the one confirmation allowed. A message that may be a stop ("Can I stop by
+tomorrow?") is a `message` with a flag: marketing halts until an agent decides.
 The sender is an identity of its own kind: a phone, a short code or an alphanumeric id
 (channel `sms`), or a WhatsApp account (`whatsapp:+1...`, channel `whatsapp`, the same
 customer as that phone number). The answer is
@@ -18,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters.twilio_form import Address, BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
-from conversations import consent, journal
+from conversations import consent, consent_review, journal, revocation
 from conversations.identities import join_sibling, resolve_customer
 from conversations.models import Customer, Event, Identity
 
@@ -97,12 +101,16 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
     """Record one inbound text in the sender's conversation; return (event, the answer to
     send back in the TwiML: the help text for HELP, else "").
 
-    STOP / START change the sending identity's consent (the WhatsApp account's for a
-    WhatsApp message, never the phone's) and are themselves the `consent` event;
-    everything else, HELP included, is a `message` (which opens a case).
+    STOP / START, and a stop in other words, change the sending identity's consent (the
+    WhatsApp account's for a WhatsApp message, never the phone's) and are themselves the
+    `consent` event; everything else, HELP included, is a `message` (which opens a case),
+    flagged for an agent when it may be a stop.
     """
     sender = (message.sender.kind, message.sender.value)
     keyword = keywords.classify(message.body, message.opt_out_type)
+    said = keywords.revocation(message.body, message.opt_out_type)
+    if said.kind == revocation.DEFINITIVE:
+        return _revoke(message, sender, said)
     if keyword in (keywords.STOP, keywords.START):
         # A repeat must not replay an old STOP over a newer START: look before acting.
         if existing := Event.objects.filter(channel=message.channel, source_id=message.sid).first():
@@ -129,15 +137,22 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
         data["segments"] = message.segments
     if keyword:
         data["keyword"] = keyword
-    event = journal.record(
-        identity=sender,  # known senders: one statement
-        channel=message.channel,
-        kind="message",
-        direction=Event.Direction.IN,
-        body=message.body,
-        data=data,
-        source_id=message.sid,
-    )
+    if said:  # an ambiguous stop: the message and its flag, or neither
+        data["revocation"] = said.kind
+        with transaction.atomic():
+            event = _record_message(message, sender, data)
+            if not Event.objects.filter(
+                conversation_id=event.conversation_id, kind="consent", data__message=event.pk
+            ).exists():  # a repeated delivery is flagged once
+                consent_review.flag_revocation(
+                    Identity.objects.get(kind=sender[0], value=sender[1]),
+                    words=said.words,
+                    source=f"{message.channel}:possible stop",
+                    channel=message.channel,
+                    message=event,
+                )
+    else:
+        event = _record_message(message, sender, data)
     _join_sibling(event, sender)
     answer = ""
     if keyword == keywords.HELP and message.sender.kind != Identity.Kind.ALPHANUMERIC:
@@ -155,6 +170,61 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
             source_id=f"{message.sid}:help",
             delivery_status="queued",
         )
+    return event, answer
+
+
+def _record_message(message: InboundSms, sender: tuple[str, str], data: dict) -> Event:
+    return journal.record(
+        identity=sender,  # known senders: one statement
+        channel=message.channel,
+        kind="message",
+        direction=Event.Direction.IN,
+        body=message.body,
+        data=data,
+        source_id=message.sid,
+    )
+
+
+def _revoke(
+    message: InboundSms, sender: tuple[str, str], said: revocation.Revocation
+) -> tuple[Event, str]:
+    """A stop in words ("please stop texting me"): the number opts out, the message is the
+    `consent` event, and the answer is the one confirmation the FCC allows (the first time
+    only: a number already opted out is not texted again, nor a sender id that cannot
+    receive). Twilio did not see a keyword, so it neither blocks nor confirms."""
+    confirmation_id = f"{message.sid}:confirmation"
+    if existing := Event.objects.filter(channel=message.channel, source_id=message.sid).first():
+        # Twilio retries when our answer did not reach it: answer the same, once more
+        sent = Event.objects.filter(channel=message.channel, source_id=confirmation_id).first()
+        return existing, sent.body if sent else ""
+    resolve_customer(*sender)  # a first text may be a stop
+    identity = Identity.objects.get(kind=sender[0], value=sender[1])
+    with transaction.atomic():
+        event = consent.opt_out(
+            identity,
+            source=f"{message.channel}:revocation",
+            channel=message.channel,
+            direction=Event.Direction.IN,
+            body=message.body,
+            source_id=message.sid,
+            proof=consent.Proof(text=message.body),
+        )
+        answer = keywords.revocation_confirmation()
+        if not (event.data["changed"] and answer) or (
+            message.sender.kind == Identity.Kind.ALPHANUMERIC
+        ):
+            return event, ""
+        journal.record(
+            customer=identity.customer,
+            channel=message.channel,
+            kind="message",
+            direction=Event.Direction.OUT,
+            body=answer,
+            data={"auto_reply": "revocation_confirmation", "in_reply_to": event.pk},
+            source_id=confirmation_id,
+            delivery_status="queued",
+        )
+    _join_sibling(event, sender)
     return event, answer
 
 

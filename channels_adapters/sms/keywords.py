@@ -1,14 +1,19 @@
-"""The SMS keywords carriers and Twilio give meaning to: STOP, START and HELP.
+"""The SMS keywords carriers and Twilio give meaning to: STOP, START and HELP; and a
+stop said in other words (docs/twilio.md, "Opting out").
 
 Twilio's default opt-out handling answers these itself and blocks a number after STOP;
 we record them so the timeline and our own sends agree with Twilio. With Advanced
 Opt-Out, Twilio tells us what it matched (`OptOutType`), including the shop's own
-keywords, and that wins.
+keywords, and that wins. A message that is no keyword goes through `revocation`: "please
+stop texting me" or "no más mensajes" revoke consent too (FCC 24-24), and Twilio does not
+see them, so we opt the number out and send the one confirmation ourselves.
 """
 
 from __future__ import annotations
 
 import string
+
+from conversations import revocation as revocations
 
 STOP = "STOP"
 START = "START"
@@ -39,6 +44,21 @@ def classify(body: str, opt_out_type: str = "") -> str:
     if word in HELP_WORDS:
         return HELP
     return ""
+
+
+def revocation(body: str, opt_out_type: str = "") -> revocations.Revocation:
+    """For a message that is no keyword: whether it revokes consent in other words
+    (conversations/revocation.py). Twilio's `OptOutType` settles a message it matched."""
+    if opt_out_type or classify(body):
+        return revocations.Revocation(revocations.NONE)
+    return revocations.classify(body)
+
+
+def revocation_confirmation() -> str:
+    """The one text allowed after a stop in words: no marketing, no link, nothing else."""
+    from django.conf import settings
+
+    return settings.CONSENT_REVOCATION_CONFIRMATION
 
 
 def help_reply(customer) -> str:

@@ -4,6 +4,12 @@ The greeting's `<Gather>` posts `SpeechResult` / `Digits` here (or nothing, when
 caller stayed silent). We keep it on the call event, then route: the agent of the open
 case if available, else any available agent (a `<Dial>` whose outcome comes back to the
 status URL), else voicemail.
+
+A stop is honoured here too (revocation by any reasonable means, docs/twilio.md): the
+keypad's OPT_OUT_DIGIT, or words that are a stop ("stop calling me", "quítenme de su
+lista"), opt every address of the caller out and end the call with a spoken
+confirmation; words that may be one ("I'm not interested") are flagged for an agent and
+the call is routed as usual.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 
 from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
+from conversations import consent, consent_review, revocation
 from conversations.calls import annotate_call
 from conversations.models import Event
 
@@ -53,6 +60,9 @@ def route_call(sid: str, *, speech: str, digits: str, caller_id: str) -> twiml.V
     if event is None:  # a call we never recorded (its first webhook went elsewhere)
         return twiml.voicemail(twiml.NO_ONE_FREE)
     said = {key: value for key, value in [("said", speech), ("digits", digits)] if value}
+    if (stopped := _stop_if_asked(event, speech=speech, digits=digits)) is not None:
+        annotate_call(event, routed_to=None, opted_out=True, **said)
+        return stopped
     agent = routing.choose_agent(event.case)
     if agent is None:
         # voicemail_offered: the call's end waits for its recording (missed.py)
@@ -60,3 +70,28 @@ def route_call(sid: str, *, speech: str, digits: str, caller_id: str) -> twiml.V
         return twiml.voicemail(twiml.NO_ONE_FREE)
     annotate_call(event, routed_to=agent.user_id, **said)
     return twiml.connect(phone=agent.phone, caller_id=caller_id)
+
+
+def _stop_if_asked(event: Event, *, speech: str, digits: str) -> twiml.VoiceResponse | None:
+    """The caller pressed the opt-out digit or said stop: opt them out, say so, hang up.
+    Words that may be a stop are flagged for an agent (None: route the call)."""
+    said = revocation.classify(speech)
+    if digits == twiml.OPT_OUT_DIGIT or said.kind == revocation.DEFINITIVE:
+        how = f"keypad {digits}" if digits == twiml.OPT_OUT_DIGIT else "speech"
+        consent.opt_out_customer(
+            event.conversation.customer,
+            source=f"voice:{how}",
+            channel=Event.Channel.VOICE,
+            words=speech if how == "speech" else f"Pressed {digits} to stop calls and texts",
+        )
+        return twiml.goodbye(twiml.OPTED_OUT)
+    if said:
+        consent_review.flag_revocation(
+            None,
+            customer=event.conversation.customer,
+            words=said.words,
+            source="voice:possible stop",
+            channel=Event.Channel.VOICE,
+            message=event,
+        )
+    return None

@@ -17,7 +17,17 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from conversations.context import CustomerContext, Headline
 
-PROMPT = "Tell us in a few words what it is about, or press 1 to talk to us now."
+# The keypad digit that stops every call and text from us (revocation by any reasonable
+# means, FCC 24-24; the prompt says it to every caller). "9": clear of "1" (talk to us now).
+OPT_OUT_DIGIT = "9"
+PROMPT = (
+    "Tell us in a few words what it is about, or press 1 to talk to us now. "
+    f"To stop all calls and texts from us, press {OPT_OUT_DIGIT}."
+)
+OPTED_OUT = (
+    "You will get no more calls or texts from us. If you change your mind, text START to "
+    "this number. Goodbye."
+)
 NO_ONE_FREE = (
     "Everyone on our team is busy right now. Please leave a message after the tone, "
     "and we will call you back."

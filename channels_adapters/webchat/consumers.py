@@ -48,6 +48,7 @@ from django.db import IntegrityError
 
 from conversations import counters, links
 from conversations.broadcast import conversation_group
+from conversations.edges import unstorable
 from conversations.models import Conversation
 from conversations.visitors import InvalidVisitorToken, read_visitor_token, visitor_group
 
@@ -292,6 +293,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         if not isinstance(body, str) or not body.strip():
             await self._error("malformed", "message needs a non-empty body.", id=client_id)
+            return
+        if problem := unstorable(client_id + body):
+            await self._error("malformed", f"The message {problem}.", id=client_id)
             return
         if len(body) > inbound.MAX_BODY_CHARS:
             await self._error(

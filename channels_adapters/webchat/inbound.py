@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.db import transaction
 from django.utils.module_loading import import_string
 
-from conversations import journal
+from conversations import consent, consent_review, journal, revocation
 from conversations.models import Customer, Event
 from conversations.visitors import become_customer, customer_of
 
@@ -33,15 +34,49 @@ def receive_message(*, visitor_id: str, client_id: str, body: str) -> Event:
     """Record one shopper message; a resend with the same client id returns the first event.
 
     The source id is namespaced by the visitor, so one visitor's ids can never reach (or
-    reveal) another's events under the unique `(channel, source_id)`.
+    reveal) another's events under the unique `(channel, source_id)`. A stop in words
+    ("stop texting me", "no más mensajes") is honoured like the "Stop messages" button;
+    one that may be a stop is flagged for an agent (docs/widget.md, "Stopping messages").
     """
-    return journal.record(
+    said = revocation.classify(body)
+    record = lambda: journal.record(  # noqa: E731 (the same call, inside or outside)
         customer=visitor_customer(visitor_id),
         channel=Event.Channel.WEB,
         kind="message",
         direction=Event.Direction.IN,
         body=body,
+        data={"revocation": said.kind} if said else None,
         source_id=f"{visitor_id}:{client_id}",
+    )
+    if not said:
+        return record()
+    with transaction.atomic():  # the message and what it stops, or neither
+        event = record()
+        customer = event.conversation.customer
+        if not Event.objects.filter(
+            conversation_id=event.conversation_id, kind="consent", data__message=event.pk
+        ).exists():  # a resend is honoured once
+            if said.kind == revocation.DEFINITIVE:
+                consent.opt_out_customer(
+                    customer, source="web:revocation", channel=Event.Channel.WEB, words=body,
+                    message=event,
+                )  # fmt: skip
+            else:
+                consent_review.flag_revocation(
+                    None, customer=customer, words=said.words, source="web:possible stop",
+                    channel=Event.Channel.WEB, message=event,
+                )  # fmt: skip
+    return event
+
+
+def stop_messages(*, visitor_id: str) -> list[Event]:
+    """The widget's "Stop messages": every address of the shopper opts out, and marketing
+    stops on every channel (the consent ledger)."""
+    return consent.opt_out_customer(
+        visitor_customer(visitor_id),
+        source="web:stop button",
+        channel=Event.Channel.WEB,
+        words="Stop messages (the widget's button)",
     )
 
 
@@ -55,13 +90,15 @@ def track(
 ):
     """Feed a `Throughline.track(type, props)` call to the events API's ingestion, as the
     shop's servers would, for the browsing visitor."""
-    customer = visitor_customer(visitor_id)
     # namespaced like messages: a visitor cannot collide with (or replay) others' event ids
     event_id = f"web:{visitor_id}:{event_id or uuid.uuid4().hex}"
     ingest_event = _ingest_event()
     if ingest_event is not None:
+        # checked before the visitor becomes a customer: a refused event leaves no one behind
+        validate_event = import_string("commerce.validation.validate_event")
+        validate_event(event_id=event_id, type=type, payload=payload, occurred_at=occurred_at)
         return ingest_event(
-            customer=customer,
+            customer=visitor_customer(visitor_id),
             event_id=event_id,
             type=type,
             payload=payload,
@@ -71,7 +108,7 @@ def track(
     # Without commerce/ (an install that left it out) the events still reach the journal.
     kind = {"cart_updated": "cart", "order_placed": "order"}.get(type, type)
     return journal.record(
-        customer=customer,
+        customer=visitor_customer(visitor_id),
         channel=Event.Channel.WEB,
         kind=kind,
         direction=Event.Direction.INTERNAL,  # shop activity, not the customer talking

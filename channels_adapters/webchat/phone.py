@@ -22,9 +22,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from conversations import consent
 from conversations.consent import is_opted_out
 from conversations.identities import InvalidIdentity, link_identity, normalize_phone
-from conversations.models import Customer
+from conversations.models import Customer, Event
 from conversations.outbox import SendError
 
 from .inbound import visitor_customer
@@ -90,9 +91,16 @@ def start_phone_verification(*, site: Site, visitor_id: str, phone: str) -> Phon
     return verification
 
 
-def confirm_phone_verification(*, visitor_id: str, code: str) -> Customer:
+def confirm_phone_verification(
+    *, visitor_id: str, code: str, proof: consent.Proof | None = None
+) -> Customer:
     """Check the visitor's latest code; on success link its phone (verified) and return the
-    customer holding the conversation afterwards."""
+    customer holding the conversation afterwards.
+
+    Verifying a number is not consent to marketing: only a ticked box (`proof`, the
+    disclosure shown beside it, the browser's address and user agent) opts the number in,
+    with its proof in the consent ledger, in the same transaction as the link.
+    """
     now = timezone.now()
     verification = (
         PhoneVerification.objects.filter(visitor_id=visitor_id, verified_at=None)
@@ -119,4 +127,13 @@ def confirm_phone_verification(*, visitor_id: str, code: str) -> Customer:
         customer = link_identity(
             visitor_customer(visitor_id), "phone", verification.phone, verified=True
         )
+        if proof is not None:
+            consent.opt_in(
+                customer.identities.get(kind="phone", value=verification.phone),
+                source="web:continue by sms",
+                channel=Event.Channel.WEB,
+                direction=Event.Direction.IN,
+                body="Ticked the box to receive texts",
+                proof=proof,
+            )
     return customer

@@ -13,6 +13,7 @@ urlpatterns = [
     path("widget/track", views.track, name="track"),
     path("widget/phone/start", views.phone_start, name="phone-start"),
     path("widget/phone/confirm", views.phone_confirm, name="phone-confirm"),
+    path("widget/stop", views.stop_messages, name="stop"),
     path("widget/demo/", views.demo_home, name="demo"),
     path("widget/demo/products/<slug:slug>/", views.demo_product, name="demo-product"),
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import asdict
 from functools import cache, wraps
 from importlib import import_module
 from pathlib import Path
@@ -28,8 +29,9 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_GET
 
-from conversations import counters, links
+from conversations import consent, counters, links
 from conversations.context import build_context
+from conversations.edges import unstorable_in
 from conversations.models import Customer
 from conversations.visitors import (
     InvalidVisitorToken,
@@ -134,8 +136,15 @@ def widget_endpoint(bucket: str, *, needs_visitor: bool = True):
                 return _error(400, "The body must be JSON.")
             if not isinstance(data, dict):
                 return _error(400, "The body must be a JSON object.")
+            if found := unstorable_in(data):
+                where, problem = found
+                return _error(400, f"{where} {problem}.", field=where, origin=origin)
             site_key = data.get("site")
-            site = Site.objects.filter(public_key=site_key).first() if site_key else None
+            site = (
+                Site.objects.filter(public_key=site_key).first()
+                if isinstance(site_key, str) and site_key
+                else None
+            )
             if site is None:
                 return _error(404, "Unknown site key.", field="site")
             if not origin_allowed(site, origin, own_host=request.get_host()):
@@ -205,6 +214,8 @@ def _state(request, call: WidgetRequest, visitor_id: str, *, after_seq: int = 0)
         "site": {"name": call.site.name},
         # the shopper's preference page (docs/privacy.md): a signed link, no personal data
         "preferences_url": links.url_for(customer, "preferences") if customer else None,
+        # the words beside "Continue by SMS"'s unticked box, sent back with a ticked one
+        "sms_disclosure": asdict(consent.sms_disclosure(call.site.name)),
     }
 
 
@@ -233,7 +244,7 @@ def identify(request, call: WidgetRequest):
 def track(request, call: WidgetRequest):
     """Throughline.track(type, props): a commerce event for the browsing visitor."""
     kind, props = call.data.get("type"), call.data.get("props", {})
-    if kind not in inbound.TRACK_TYPES:
+    if not isinstance(kind, str) or kind not in inbound.TRACK_TYPES:
         return _error(
             400, f"type must be one of {', '.join(sorted(inbound.TRACK_TYPES))}.", field="type"
         )
@@ -272,11 +283,34 @@ def phone_start(request, call: WidgetRequest):
 @widget_endpoint("phone")
 def phone_confirm(request, call: WidgetRequest):
     """Continue by SMS, step 2: the code came back; the phone is linked."""
+    proof = None
+    if call.data.get("consent") is True:  # the box was ticked (only JSON true counts)
+        shown = consent.sms_disclosure(call.site.name)
+        if call.data.get("disclosure_version") != shown.version:
+            return _error(
+                422, "The consent text changed; reload and read it again.", field="consent"
+            )
+        proof = consent.Proof(
+            text=shown.text,
+            version=shown.version,
+            channel="sms",
+            ip=counters.request_address(request),
+            user_agent=request.headers.get("User-Agent", "")[:500],
+        )
     try:
-        confirm_phone_verification(visitor_id=call.visitor_id, code=str(call.data.get("code", "")))
+        confirm_phone_verification(
+            visitor_id=call.visitor_id, code=str(call.data.get("code", "")), proof=proof
+        )
     except VerificationError as exc:
         return _error(422, str(exc), field="code")
     return JsonResponse(_state(request, call, call.visitor_id))
+
+
+@widget_endpoint("phone")
+def stop_messages(request, call: WidgetRequest):
+    """The widget's "Stop messages": no more texts, calls or marketing (docs/widget.md)."""
+    inbound.stop_messages(visitor_id=call.visitor_id)
+    return JsonResponse({"ok": True, "stopped": True})
 
 
 # ---------------------------------------------------------------------------- demo shop

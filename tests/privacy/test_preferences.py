@@ -26,13 +26,15 @@ def page_path(customer):
     return f"/c/{token_for(customer, 'preferences')}/preferences/"
 
 
-def test_the_page_shows_every_topic_and_channel_ticked_by_default(client, shopper):
+def test_the_page_ticks_what_is_allowed_and_not_marketing_texts_without_consent(client, shopper):
     response = client.get(page_path(shopper))
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="viewport"' in html  # made for phones first
-    for name in ["order_updates:sms", "cart_reminders:web", "offers:sms", "service_followups:web"]:
+    for name in ["order_updates:sms", "cart_reminders:web", "offers:web", "service_followups:web"]:
         assert f'name="{name}" checked' in html
+    for name in ["offers:sms", "cart_reminders:sms"]:  # need consent, and there is none
+        assert f'name="{name}">' in html
 
 
 def test_unticking_cart_reminders_by_text_is_stored_and_recorded_as_consent(client, shopper):
@@ -47,7 +49,8 @@ def test_unticking_cart_reminders_by_text_is_stored_and_recorded_as_consent(clie
     assert not allows(shopper, topic="cart_reminders", channel="sms")
     assert allows(shopper, topic="cart_reminders", channel="web")
     assert allows(shopper, topic="order_updates", channel="sms")
-    [event] = shopper.conversation.events.filter(kind="consent")
+    # offers by text were shown unticked (no consent): ticking them is a grant
+    [event] = shopper.conversation.events.filter(kind="consent", data__topic="cart_reminders")
     assert event.data == {
         "action": "preference",
         "topic": "cart_reminders",
@@ -57,7 +60,7 @@ def test_unticking_cart_reminders_by_text_is_stored_and_recorded_as_consent(clie
     }
     # the same choices again change nothing and record nothing
     client.post(page_path(shopper), ticked)
-    assert shopper.conversation.events.filter(kind="consent").count() == 1
+    assert shopper.conversation.events.filter(kind="consent").count() == 2
     assert (
         'name="cart_reminders:sms">' in client.get(page_path(shopper) + "?saved=1").content.decode()
     )

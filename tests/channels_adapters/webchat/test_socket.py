@@ -152,6 +152,8 @@ async def test_malformed_and_oversized_frames_get_an_error_and_store_nothing(sit
         (json.dumps({"type": "message", "id": "c-3", "body": "x" * 2001}), "too_large"),
         (json.dumps({"type": "message", "id": "c-4", "body": "y" * 9000}), "too_large"),
         (json.dumps({"type": "read", "seq": "1"}), "malformed"),
+        (json.dumps({"type": "message", "id": "c-5", "body": "nul \x00"}), "malformed"),
+        (json.dumps({"type": "message", "id": "c-\ud800", "body": "lone surrogate"}), "malformed"),
     ]
 
     codes = []

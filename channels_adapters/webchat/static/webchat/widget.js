@@ -158,9 +158,12 @@
     '<button class="primary" type="submit">Send code</button></form>' +
     '<form class="sms-code" hidden><label for="tl-code">The 6-digit code we texted you</label>' +
     '<input id="tl-code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required>' +
+    // Unticked by default: verifying a number is not consent to marketing (TCPA).
+    '<label class="consent"><input id="tl-consent" type="checkbox"> <span class="disclosure"></span></label>' +
     '<button class="primary" type="submit">Verify</button></form>' +
     "</div></div>" +
     '<a class="link prefs" target="_blank" rel="noopener" hidden>What we send you</a>' +
+    '<button class="link stop" type="button">Stop messages</button>' +
     "</section>" +
     '<section class="offer" role="dialog" aria-modal="false" aria-labelledby="tl-offer-text" hidden>' +
     '<button class="dismiss" type="button" aria-label="Not now">&times;</button>' +
@@ -188,6 +191,9 @@
     phone: $("#tl-phone"),
     codeForm: $(".sms-code"),
     code: $("#tl-code"),
+    consent: $("#tl-consent"),
+    disclosure: $(".sms-code .disclosure"),
+    stop: $(".stop"),
     prefs: $(".prefs"),
     offer: $(".offer"),
     offerText: $("#tl-offer-text"),
@@ -331,6 +337,11 @@
     state.cursor = data.cursor;
     setGreeting(data.greeting);
     showPreferences(data.preferences_url);
+    if (data.sms_disclosure) {
+      // the exact words the server will keep as proof if the box is ticked
+      ui.disclosure.textContent = data.sms_disclosure.text;
+      state.disclosureVersion = data.sms_disclosure.version;
+    }
     if (state.open) markRead();
   }
 
@@ -634,7 +645,12 @@
   });
   ui.codeForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    post("/widget/phone/confirm", { code: ui.code.value })
+    var body = { code: ui.code.value };
+    if (ui.consent.checked) {
+      body.consent = true;
+      body.disclosure_version = state.disclosureVersion;
+    }
+    post("/widget/phone/confirm", body)
       .then(function (data) {
         applyState(data);
         ui.sms.hidden = true;
@@ -647,6 +663,22 @@
       .catch(function (error) {
         notice(error.message);
         ui.code.focus();
+      });
+  });
+
+  // ------------------------------------------------------------------ stop messages
+
+  // Revocation by any reasonable means: one click stops texts, calls and marketing.
+  ui.stop.addEventListener("click", function () {
+    ensureSession()
+      .then(function () {
+        return post("/widget/stop", {});
+      })
+      .then(function () {
+        notice("Done: we will send you no more messages. You can still chat with us here.");
+      })
+      .catch(function (error) {
+        notice(error.message);
       });
   });
 
