@@ -54,8 +54,8 @@ def test_a_shopper_who_chatted_online_scans_a_label_and_the_agent_sees_it_live(
     # given: on her phone she asked about the treadmill in the demo shop's chat
     page.goto(f"{live_server_url}/widget/demo/")
     page.get_by_role("button", name=re.compile("^Open chat")).click()
-    page.get_by_label("Message").fill("Does the T900 fold flat?")
-    page.get_by_label("Message").press("Enter")
+    page.get_by_label("Message", exact=True).fill("Does the T900 fold flat?")
+    page.get_by_label("Message", exact=True).press("Enter")
     dialog = page.get_by_role("dialog", name=re.compile("Chat with"))
     expect(dialog.get_by_text(re.compile("Delivered"))).to_be_visible()
     visitor_id = read_visitor_token(page.evaluate(f"localStorage.getItem('{TOKEN_KEY}')"))

@@ -41,7 +41,7 @@ def test_a_shopper_chats_with_an_agent_from_the_demo_shop(live_server_url, brows
     dialog = page.get_by_role("dialog", name=re.compile("Chat with"))
     expect(dialog).to_be_visible()
     expect(dialog.get_by_text(re.compile(r"T900"))).to_be_visible()
-    expect(page.get_by_label("Message")).to_be_focused()
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
     expect(dialog.get_by_role("link", name="What we send you")).to_have_attribute(
         "href", re.compile(r"/c/[^/]+/preferences/$")
     )
@@ -57,8 +57,8 @@ def test_a_shopper_chats_with_an_agent_from_the_demo_shop(live_server_url, brows
         receive(agent_ws, "subscribed")
 
         # the shopper writes; the agent sees it at once
-        page.get_by_label("Message").fill("Does the T900 fold flat?")
-        page.get_by_label("Message").press("Enter")
+        page.get_by_label("Message", exact=True).fill("Does the T900 fold flat?")
+        page.get_by_label("Message", exact=True).press("Enter")
         event = receive(agent_ws, "event")
         while event["event"]["kind"] != "message":
             event = receive(agent_ws, "event")
@@ -109,7 +109,7 @@ def test_the_widget_fits_a_phone_screen_and_works_from_the_keyboard(live_server_
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
     box = dialog.bounding_box()
-    expect(page.get_by_label("Message")).to_be_focused()
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
     page.keyboard.press("Escape")
 
     assert box and box["width"] == 375 and box["height"] == 700
