@@ -8,6 +8,7 @@ normalised while it is validated, so a view gets `Reference`s it can look up.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Annotated, Any
 
@@ -120,26 +121,38 @@ def _exactly_one_of(schema: dict, keys: list[str]) -> None:
 
 
 class _About(commerce.Body):
+    """Who the event is about, and a consent box they ticked with it (optional). Listed
+    first among an event's bases, so its `commerce_event` wraps the type's own."""
+
     customer: CustomerReference
+    consent: commerce.ConsentGiven | None = Field(
+        None, description="A consent box the customer ticked, with its proof (docs/api.md)."
+    )
+
+    def commerce_event(self) -> commerce.CommerceEvent:
+        event = super().commerce_event()  # type: ignore[misc]  # the event type's, next in line
+        if self.consent is None:
+            return event
+        return dataclasses.replace(event, consent=self.consent.normalised())
 
 
-class PageViewedIn(commerce.PageViewedEvent, _About):
+class PageViewedIn(_About, commerce.PageViewedEvent):
     pass
 
 
-class ProductViewedIn(commerce.ProductViewedEvent, _About):
+class ProductViewedIn(_About, commerce.ProductViewedEvent):
     pass
 
 
-class CartUpdatedIn(commerce.CartUpdatedEvent, _About):
+class CartUpdatedIn(_About, commerce.CartUpdatedEvent):
     pass
 
 
-class CheckoutStartedIn(commerce.CheckoutStartedEvent, _About):
+class CheckoutStartedIn(_About, commerce.CheckoutStartedEvent):
     pass
 
 
-class OrderPlacedIn(commerce.OrderPlacedEvent, _About):
+class OrderPlacedIn(_About, commerce.OrderPlacedEvent):
     pass
 
 

@@ -16,7 +16,7 @@ from ninja import Path, Query
 from pydantic import WithJsonSchema
 
 from commerce.fields import AsciiInt
-from commerce.ingest import ingest_batch
+from commerce.ingest import BatchRefused, ingest_batch
 from conversations import outbox
 from conversations.context import build_context, greeting
 from conversations.queries import events_after
@@ -82,9 +82,15 @@ def events(request: HttpRequest, batch: EventBatch) -> JsonResponse:
     checked = edges.commerce_events(items)  # a 422 before anything is written
     references_ = [item.customer.reference for item in items]
     # one transaction, the customers it creates included: all or nothing
-    outcomes = ingest_batch(
-        [((r.kind, r.value, r.name), event) for r, event in zip(references_, checked, strict=True)]
-    )
+    try:
+        outcomes = ingest_batch(
+            [((r.kind, r.value, r.name), e) for r, e in zip(references_, checked, strict=True)]
+        )
+    except BatchRefused as error:  # rolled back: e.g. a consent to texts with no phone
+        field = f"events[{error.index}].{error.field}"
+        raise ApiError(
+            422, "unprocessable", f"{field}: {error.message} Nothing was stored.", field=field
+        ) from None
     results = [
         {
             "index": index,

@@ -12,6 +12,7 @@ refused (schemathesis checks both ways in tests/api/test_schemathesis.py):
   at either end, so " A1" and "A1" cannot be two products;
 - whole numbers: JSON integers, or ASCII digits in a query string ("²" is no number);
 - money: at most 10 digits before the point and 2 after, never negative;
+- IP addresses: IPv4 or IPv6, as Python's ipaddress reads them (no zone id);
 - timestamps: RFC 3339 with a time zone, from 2000-01-01 to a few minutes ahead of our
   clock, stored in UTC (year 1 with an offset is a sender's zero value, not a date).
 
@@ -20,6 +21,7 @@ refused (schemathesis checks both ways in tests/api/test_schemathesis.py):
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
@@ -138,6 +140,27 @@ def _currency(value: object) -> str:
 
 Currency = _typed(
     _currency, {"type": "string", "pattern": CURRENCY, "description": "ISO 4217, e.g. USD."}
+)
+
+
+def _ip(value: object) -> str:
+    """An IPv4 or IPv6 address as the database's inet column stores it (no zone id)."""
+    try:
+        address = ipaddress.ip_address(value) if isinstance(value, str) else None
+    except ValueError:
+        address = None
+    if address is None or getattr(address, "scope_id", None):
+        raise refuse("must be an IPv4 or IPv6 address, e.g. 203.0.113.9.")
+    return str(address)
+
+
+IpAddress = _typed(
+    _ip,
+    {
+        "type": "string",
+        "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+        "description": "The client's IPv4 or IPv6 address, e.g. 203.0.113.9.",
+    },
 )
 
 

@@ -25,12 +25,13 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import Q
 
+from conversations import consent
 from conversations.batch import record_many
 from conversations.identities import normalize_identity, resolve_customer
 from conversations.models import Customer, Event, Identity
 
 from .state import apply_events
-from .validation import CommerceEvent, validate_event
+from .validation import CommerceEvent, InvalidEvent, validate_event
 
 # pg_advisory_xact_lock(int, int) key space of event ids ("evnt"), apart from the
 # single-bigint merge lock of conversations/locks.py.
@@ -38,6 +39,15 @@ EVENT_ID_LOCK_SPACE = 0x65766E74
 
 # How an API caller names a customer: (identity kind, value, display name if new).
 Reference = tuple[str, str, str]
+
+
+class BatchRefused(InvalidEvent):
+    """A valid event of the batch that cannot be taken as it stands (a consent to texts
+    for a customer with no phone); nothing of the batch was stored."""
+
+    def __init__(self, index: int, field: str, message: str):
+        super().__init__(field, message)
+        self.index = index
 
 
 @dataclass(frozen=True)
@@ -91,13 +101,21 @@ def ingest_batch(
     with transaction.atomic(durable=True):
         _lock_event_ids(channel, batch)
         customers = resolve_customers(reference for reference, _ in batch)
-        return _ingest_locked(
+        outcomes = _ingest_locked(
             [
                 (customers[normalize_identity(kind, value)], item)
                 for (kind, value, _), item in batch
             ],
             channel,
         )
+        for index, ((kind, value, _), item) in enumerate(batch):
+            if item.consent is not None and not outcomes[index].duplicate:
+                reference = normalize_identity(kind, value)
+                try:
+                    record_consent(customers[reference], reference, item, outcomes[index].event)
+                except InvalidEvent as error:  # the whole batch goes back
+                    raise BatchRefused(index, error.field, error.message) from None
+        return outcomes
 
 
 def _ingest_locked(batch: Sequence[tuple[Customer, CommerceEvent]], channel: str) -> list[Outcome]:
@@ -157,6 +175,60 @@ def _ingest_locked(batch: Sequence[tuple[Customer, CommerceEvent]], channel: str
         ]
     )
     return outcomes  # type: ignore[return-value]  # every index was filled above
+
+
+def record_consent(
+    customer: Customer, reference: tuple[str, str], item: CommerceEvent, event: Event
+) -> None:
+    """Record the consent box ticked with `item` in the consent ledger, with its proof,
+    inside the caller's transaction (the same verb as the widget's "Continue by SMS" box).
+
+    By SMS it is the grant of a phone: the one the event names the customer by, else the
+    customer's only phone; none, or several and none named, raises `InvalidEvent` (we
+    cannot say which number agreed). By web it changes no identity: a ledger line per
+    topic on the customer. `source` says where: "api:order_placed", ...
+    """
+    from privacy import ledger  # the ledger app; imported here, as the hooks import it
+
+    given = item.consent
+    if given is None:
+        return
+    proof = consent.Proof(
+        text=given.text,
+        version=given.text_version,
+        topics=tuple(given.topics),
+        channel=given.channel,
+        ip=given.ip,
+        user_agent=given.user_agent,
+    )
+    at = given.given_at or event.occurred_at
+    source = f"api:{item.type}"
+    if given.channel == "web":
+        for topic in given.topics:
+            ledger.record_grant(
+                customer, topic=topic, channel="web", source=source, proof=proof,
+                occurred_at=at, event=event,
+            )  # fmt: skip
+        return
+    phones = Identity.objects.filter(customer=customer, kind=Identity.Kind.PHONE)
+    if reference[0] == Identity.Kind.PHONE:
+        phones = phones.filter(value=reference[1])
+    found = list(phones[:2])
+    if len(found) != 1:
+        raise InvalidEvent(
+            "consent.channel",
+            "sms needs the customer's phone: name the customer by phone "
+            f"({'they have several' if found else 'they have none'}).",
+        )
+    consent.opt_in(
+        found[0],
+        source=source,
+        channel=Event.Channel.API,
+        direction=Event.Direction.INTERNAL,
+        body=f"Ticked the box to receive texts ({', '.join(given.topics)})",
+        occurred_at=at,
+        proof=proof,
+    )
 
 
 def resolve_customers(references: Iterable[Reference]) -> dict[tuple[str, str], Customer]:

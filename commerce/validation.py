@@ -20,12 +20,15 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, ValidationError, model_validator
 
+from privacy.models import CHANNELS, TOPICS
+
 from .fields import (
     MAX_CLOCK_SKEW,  # noqa: F401  (re-exported: the window is part of this module's contract)
     MAX_MONEY,
     OLDEST,  # noqa: F401
     Currency,
     Identifier,
+    IpAddress,
     Money,
     OptionalUrl,
     Quantity,
@@ -68,6 +71,7 @@ class CommerceEvent:
     type: str
     payload: dict
     occurred_at: datetime | None = None
+    consent: ConsentGiven | None = None  # a consent box ticked with this event (the API's)
 
     @property
     def kind(self) -> str:
@@ -210,6 +214,36 @@ def _total(lines: list[dict]) -> str:
             "payload.items", f"add up to more than {MAX_MONEY}: send the total yourself."
         )
     return str(total)
+
+
+# ---------------------------------------------------------------------------- consent
+
+MAX_CONSENT_TEXT = 1000
+MAX_USER_AGENT = 500  # the ledger's column
+
+
+class ConsentGiven(Body):
+    """A consent box the customer ticked in the shop (at checkout, on an account page), with
+    its proof, for the consent ledger (docs/api.md, "Consent"; docs/compliance.md)."""
+
+    topics: Annotated[
+        list[Literal[tuple(TOPICS)]],  # type: ignore[valid-type]  # the known topics
+        Field(min_length=1, max_length=len(TOPICS)),
+    ] = Field(description="What the box says the customer will get: " + ", ".join(TOPICS) + ".")
+    channel: Literal[tuple(CHANNELS)] = Field(  # type: ignore[valid-type]
+        description="How: sms (needs the customer's phone) or web."
+    )
+    text: Text(MAX_CONSENT_TEXT, min_length=1) = Field(
+        description="Exactly the words shown beside the box."
+    )
+    text_version: Identifier(64) = Field(description="Your version of those words.")
+    given_at: Timestamp | None = None
+    ip: IpAddress | None = None
+    user_agent: Text(MAX_USER_AGENT) = ""
+
+    def normalised(self) -> ConsentGiven:
+        # one ledger line per topic: a topic named twice is one
+        return self.model_copy(update={"topics": list(dict.fromkeys(self.topics))})
 
 
 # ---------------------------------------------------------------------------- events

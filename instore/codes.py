@@ -44,3 +44,17 @@ def new_reference() -> str:
 def references_in(text: str) -> list[str]:
     """Every scan reference written in a message, in the stored form (`T9K2-XYZQ`)."""
     return [f"{a}-{b}".upper() for a, b in REFERENCE_IN_TEXT.findall(text or "")]
+
+
+# What the "Text us" text ends with when the page's consent box is ticked: "Ref T9K2-XYZQ
+# YES". A word of its own after the reference, so a shopper who deletes it withholds it.
+CONSENT_MARKER = "YES"
+
+
+def consent_marked(text: str, reference: str) -> bool:
+    """Whether the message says the consent marker right after this reference."""
+    first, second = reference.split("-")
+    marked = re.compile(
+        rf"\bref\W{{0,3}}{first}[\s-]?{second}\W{{0,3}}{CONSENT_MARKER}\b", re.IGNORECASE
+    )
+    return marked.search(text or "") is not None

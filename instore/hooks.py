@@ -2,7 +2,8 @@
 
 The SMS adapter knows nothing of stores: it records the text, and after commit this hook
 reads it. A "Text us" message from the landing page carries "Ref XXXX-XXXX"; finding one
-joins the sender's phone to the scan's visitor (scans.link_reference).
+joins the sender's phone to the scan's visitor (scans.link_reference). "Ref XXXX-XXXX YES"
+(the page's consent box was ticked) also opts the number in, with the page's proof.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 
 from conversations.models import Event
 
-from .codes import references_in
+from .codes import consent_marked, references_in
 from .scans import link_reference
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ def on_event(event: Event) -> None:
     if not phone:
         return
     for reference in references_in(event.body)[:MAX_REFERENCES_PER_TEXT]:
-        if link_reference(reference=reference, phone=phone) is not None:
+        says_yes = consent_marked(event.body, reference)
+        if (
+            link_reference(
+                reference=reference, phone=phone, says_yes=says_yes, at=event.occurred_at
+            )
+            is not None
+        ):
             # the event id only: never the number or the text
             logger.info("a scan reference in event %s joined its conversation", event.pk)

@@ -145,6 +145,15 @@ class Scan(models.Model):
     scanned_at = models.DateTimeField(default=timezone.now)
     # When a text carrying the reference joined this visitor to the sender's phone.
     linked_at = models.DateTimeField(null=True, blank=True)
+    # The page's "Also text me offers" box, ticked for this scan: the words it showed, their
+    # version, when, and the browser's address and user agent. The text that carries the
+    # reference and the marker is the grant; these are its proof (docs/instore.md,
+    # "Consent to texts"). Blank unless ticked; unticking blanks them again.
+    consent_text = models.TextField(blank=True)
+    consent_version = models.CharField(max_length=64, blank=True)
+    consent_ticked_at = models.DateTimeField(null=True, blank=True)
+    consent_ip = models.GenericIPAddressField(null=True, blank=True)
+    consent_user_agent = models.CharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [

@@ -1,8 +1,9 @@
 """Scans: recording one on the shopper's conversation, and joining it to her phone.
 
-Verbs: `record_scan` (the landing page's scan call), `link_reference` (a text that
-carries the scan's reference arrived; hooks.py calls it) and `journal_held_scans` (an
-anonymous scanner became a customer). docs/instore.md tells the story.
+Verbs: `record_scan` (the landing page's scan call), `tick_consent_box` (the page's
+"Also text me offers" box, ticked or unticked), `link_reference` (a text that carries the
+scan's reference arrived; hooks.py calls it; with the consent marker it is the grant) and
+`journal_held_scans` (an anonymous scanner became a customer). docs/instore.md tells the story.
 
 What a scan writes: always its `Scan` row (the store's figures count it, and "Text us"
 needs its reference). The journal event, which needs a customer and a conversation,
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import journal
+from conversations import consent, journal
 from conversations.identities import link_identity
 from conversations.models import Customer, Event
 from conversations.visitors import become_customer, customer_of
@@ -109,8 +110,31 @@ def _journal_scan(customer: Customer, scan: Scan, placement: Placement) -> Event
     )
 
 
+def tick_consent_box(*, reference: str, visitor_id: str, proof: consent.Proof | None) -> bool:
+    """Keep (or, `proof` None: forget) what the page's consent box showed and to whom, on
+    the visitor's own unclaimed scan. Not a grant yet: the number is unknown until the
+    text comes. Return whether there was such a scan."""
+    fields = {"consent_text": "", "consent_version": "", "consent_ticked_at": None,
+              "consent_ip": None, "consent_user_agent": ""}  # fmt: skip
+    if proof is not None:
+        fields.update(
+            consent_text=proof.text,
+            consent_version=proof.version,
+            consent_ticked_at=timezone.now(),
+            consent_ip=proof.ip or None,
+            consent_user_agent=proof.user_agent[:500],
+        )
+    return bool(
+        Scan.objects.filter(reference=reference, visitor_id=visitor_id, linked_at=None).update(
+            **fields
+        )
+    )
+
+
 @transaction.atomic(durable=True)
-def link_reference(*, reference: str, phone: str) -> Customer | None:
+def link_reference(
+    *, reference: str, phone: str, says_yes: bool = False, at: datetime | None = None
+) -> Customer | None:
     """A text from `phone` carried this scan reference: the phone's holder saw the page
     the scan was made on, so link the phone to the scan's visitor (which merges the two
     histories). Return who holds the conversation, or None when the reference is unknown,
@@ -118,6 +142,11 @@ def link_reference(*, reference: str, phone: str) -> Customer | None:
 
     Single-use: the first text to claim a reference wins, so a reference seen over a
     shoulder later cannot join a second phone to the shopper's history.
+
+    `says_yes` (the text carries the consent marker, `codes.consent_marked`) and a box
+    ticked on the scan's page: the phone opts in to marketing texts, in this transaction,
+    with the page's proof (its words and version, the browser's address and user agent)
+    and `at`, when the text was sent. The marker alone, with no box ticked, grants nothing.
     """
     now = timezone.now()
     max_age = timedelta(seconds=settings.INSTORE_REFERENCE_MAX_AGE)
@@ -138,4 +167,27 @@ def link_reference(*, reference: str, phone: str) -> Customer | None:
         body=f"Texted the reference of a scan at {scan.store.name}: the phone joined it",
         data={"scan": scan.pk, "store": scan.store_id, "placement": scan.placement_id},
     )
+    if says_yes and scan.consent_ticked_at is not None:
+        _grant_texts(customer, scan, phone, at or now)
     return customer
+
+
+def _grant_texts(customer: Customer, scan: Scan, phone: str, at: datetime) -> None:
+    consent.opt_in(
+        customer.identities.get(kind="phone", value=phone),
+        source="instore:text us",
+        channel=Event.Channel.SMS,
+        direction=Event.Direction.IN,
+        body=(
+            f'Ticked "Also text me offers" on the page of a scan at {scan.store.name} '
+            f"({scan.consent_ticked_at:%Y-%m-%d %H:%M} UTC) and texted its reference"
+        ),
+        occurred_at=at,
+        proof=consent.Proof(
+            text=scan.consent_text,
+            version=scan.consent_version,
+            channel="sms",
+            ip=scan.consent_ip,
+            user_agent=scan.consent_user_agent,
+        ),
+    )

@@ -9,6 +9,7 @@ app_name = "instore"
 urlpatterns = [
     path("<str:code>/", views.landing, name="landing"),
     path("<str:code>/scan", views.scan, name="scan"),
+    path("<str:code>/consent", views.consent_box, name="consent"),
     path("<str:code>/qr.svg", views.qr_svg, name="qr-svg"),
     path("<str:code>/qr.png", views.qr_png, name="qr-png"),
 ]

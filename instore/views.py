@@ -7,7 +7,9 @@ visitor's conversation (or held for a new anonymous visitor, whose token goes ba
 the browser so the widget continues it: an anonymous scan writes its `Scan` row only,
 instore/scans.py). Unknown, inactive and malformed codes all get the same friendly 404
 and write nothing. Scan calls count against the client address's limit
-(ADDRESS_RATE_LIMITS "scan"): past it, 429 with Retry-After.
+(ADDRESS_RATE_LIMITS "scan"): past it, 429 with Retry-After. The page's consent box posts
+`/s/<code>/consent` (`consent_box`): its proof is kept on the scan, and the "Text us"
+text then ends with the marker that makes it the grant (docs/instore.md).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
-from conversations import counters
+from conversations import consent, counters
 from conversations.visitors import (
     InvalidVisitorToken,
     issue_visitor_token,
@@ -35,8 +37,9 @@ from conversations.visitors import (
 )
 
 from . import qr
+from .codes import CONSENT_MARKER
 from .models import WEEKDAYS, Placement, Store
-from .scans import find_active_placement, record_scan
+from .scans import find_active_placement, record_scan, tick_consent_box
 
 MAX_SCAN_BODY_BYTES = 4 * 1024
 CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -68,12 +71,15 @@ def hours_today(store: Store) -> list[list[str]] | None:
     return store.hours_on(WEEKDAYS[now.weekday()])
 
 
-def sms_text(placement: Placement, reference: str = "") -> str:
+def sms_text(placement: Placement, reference: str = "", *, says_yes: bool = False) -> str:
+    """The "Text us" text; `says_yes` (the consent box is ticked) adds the marker."""
     product = placement.product.name
     if len(product) > MAX_PRODUCT_IN_TEXT:
         product = product[: MAX_PRODUCT_IN_TEXT - 1] + "…"
     text = f"Hi! I'm at {placement.store.name} looking at the {product}."
-    return f"{text} Ref {reference}" if reference else text
+    if not reference:
+        return text
+    return f"{text} Ref {reference}" + (f" {CONSENT_MARKER}" if says_yes else "")
 
 
 def sms_link(phone: str, body: str) -> str:
@@ -101,6 +107,8 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
     site_key = widget_site_key()
     page = {
         "scanUrl": reverse("instore:scan", args=[placement.code]),
+        "consentUrl": reverse("instore:consent", args=[placement.code]),
+        "disclosureVersion": consent.sms_disclosure().version,
         "csrfToken": get_token(request),
         "siteKey": site_key,
         "widgetUrl": "/widget.js",  # a stable public URL (DESIGN.md)
@@ -116,6 +124,7 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
             "hours_today": hours_today(store),
             "sms_href": sms_link(store.phone, sms_text(placement)) if store.phone else "",
             "tel_href": f"tel:{store.phone}" if store.phone else "",
+            "disclosure": consent.sms_disclosure().text,
             "page": page,
         },
     )
@@ -152,6 +161,55 @@ def scan(request: HttpRequest, code: str) -> JsonResponse:
         {
             "token": issue_visitor_token(visitor_id),
             "reference": recorded.reference,
+            "sms_body": text,
+            "sms_href": sms_link(placement.store.phone, text) if placement.store.phone else "",
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@counters.limit_per_address("scan")
+def consent_box(request: HttpRequest, code: str) -> JsonResponse:
+    """The consent box beside "Text us", ticked (`consent: true`) or unticked: keep or
+    forget its proof on the visitor's scan; answer with the "Text us" link to use now."""
+    placement = find_active_placement(code)
+    if placement is None:
+        return JsonResponse({"error": "Unknown code."}, status=404)
+    if len(request.body) > MAX_SCAN_BODY_BYTES:
+        return JsonResponse({"error": "Too large."}, status=413)
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "The body must be JSON."}, status=400)
+    if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
+        return JsonResponse({"error": "reference: the scan's reference is required."}, status=400)
+    try:
+        visitor_id = read_visitor_token(str(data.get("token") or ""))
+    except InvalidVisitorToken:
+        return JsonResponse({"error": "token: not this browser's visitor token."}, status=400)
+    proof = None
+    if data.get("consent") is True:  # the box was ticked (only JSON true counts)
+        shown = consent.sms_disclosure()
+        if data.get("disclosure_version") != shown.version:
+            return JsonResponse(
+                {"error": "The consent text changed; reload and read it again."}, status=422
+            )
+        proof = consent.Proof(
+            text=shown.text,
+            version=shown.version,
+            channel="sms",
+            ip=counters.request_address(request),
+            user_agent=request.headers.get("User-Agent", "")[:500],
+        )
+    reference = data["reference"][:16]
+    if not tick_consent_box(reference=reference, visitor_id=visitor_id, proof=proof):
+        return JsonResponse({"error": "reference: no such scan of this visitor."}, status=404)
+    text = sms_text(placement, reference, says_yes=proof is not None)
+    response = JsonResponse(
+        {
+            "consent": proof is not None,
             "sms_body": text,
             "sms_href": sms_link(placement.store.phone, text) if placement.store.phone else "",
         }

@@ -8,6 +8,10 @@
  *    in the "Text us" link;
  * 4. only then load widget.js, which picks the token up and opens on this conversation,
  *    greeted with what the shopper is looking at.
+ *
+ * The consent box beside "Text us": ticking or unticking it posts /s/<code>/consent with
+ * the scan's reference, and the "Text us" link becomes the one answered (with the "YES"
+ * marker after the reference when ticked). Until the answer comes the link is the other one.
  */
 (function () {
   "use strict";
@@ -18,6 +22,8 @@
   var chat = document.getElementById("instore-chat");
   var text = document.getElementById("instore-text");
   var reference = document.getElementById("instore-reference");
+  var box = document.getElementById("instore-consent");
+  var scanData = null; // the scan call's answer: token and reference
   var widget = null; // the promise of widget.js having loaded
   var wantsChat = false;
 
@@ -70,6 +76,7 @@
       return response.json();
     })
     .then(function (data) {
+      scanData = data;
       store(data.token);
       if (text && data.sms_href) text.href = data.sms_href;
       if (reference && data.reference) {
@@ -87,6 +94,38 @@
   }).then(function () {
     if (wantsChat) openChat();
   });
+
+  function tick() {
+    scanned.then(function () {
+      if (!scanData) { box.checked = false; return; } // no scan, no reference to tick for
+      return fetch(page.consentUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": page.csrfToken },
+        credentials: "same-origin",
+        body: JSON.stringify({
+          token: scanData.token,
+          reference: scanData.reference,
+          consent: box.checked,
+          disclosure_version: page.disclosureVersion,
+        }),
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          if (text && data.sms_href) text.href = data.sms_href;
+          document.documentElement.setAttribute("data-consent", data.consent ? "ticked" : "unticked");
+        })
+        .catch(function () {
+          box.checked = false; // not recorded: the box must not look ticked
+          if (text && scanData.sms_href) text.href = scanData.sms_href;
+          document.documentElement.setAttribute("data-consent", "failed");
+        });
+    });
+  }
+
+  if (box) box.addEventListener("change", tick);
 
   if (chat) {
     chat.addEventListener("click", function () {
