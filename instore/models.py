@@ -149,11 +149,11 @@ class Scan(models.Model):
     # version, when, and the browser's address and user agent. The text that carries the
     # reference and the marker is the grant; these are its proof (docs/instore.md,
     # "Consent to texts"). Blank unless ticked; unticking blanks them again.
-    consent_text = models.TextField(blank=True)
-    consent_version = models.CharField(max_length=64, blank=True)
+    consent_text = models.TextField(blank=True, default="", db_default="")
+    consent_version = models.CharField(max_length=64, blank=True, default="", db_default="")
     consent_ticked_at = models.DateTimeField(null=True, blank=True)
     consent_ip = models.GenericIPAddressField(null=True, blank=True)
-    consent_user_agent = models.CharField(max_length=500, blank=True)
+    consent_user_agent = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [

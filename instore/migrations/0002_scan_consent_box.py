@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="scan",
             name="consent_text",
-            field=models.TextField(blank=True),
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
             model_name="scan",
@@ -27,11 +27,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="scan",
             name="consent_user_agent",
-            field=models.CharField(blank=True, max_length=500),
+            field=models.CharField(blank=True, db_default="", default="", max_length=500),
         ),
         migrations.AddField(
             model_name="scan",
             name="consent_version",
-            field=models.CharField(blank=True, max_length=64),
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
     ]
