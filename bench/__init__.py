@@ -14,6 +14,7 @@ verdict line, and the median.
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -89,6 +90,21 @@ def release_connections() -> None:
 
     connections.close_all()
     connection.close_pool()
+
+
+def free_port(first: int, last: int) -> int:
+    """A free loopback port in [first, last), below 32768 (DESIGN.md, "Benchmarks"); each
+    run starts looking at a different place, so parallel runs rarely race for one."""
+    offset = os.getpid() % (last - first)
+    for n in range(last - first):
+        port = first + (offset + n) % (last - first)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 def median(values: Sequence[float]) -> float:

@@ -45,24 +45,16 @@ import os
 import secrets
 import socket
 
-from bench import median, release_connections, scratch_database, setup_django, verdict
+from bench import (
+    free_port,
+    median,
+    release_connections,
+    scratch_database,
+    setup_django,
+    verdict,
+)
 
-
-def _free_port(first: int = 18_700, last: int = 19_700) -> int:
-    """A free port below 32768 (DESIGN.md, "Benchmarks"), a different start per run."""
-    offset = os.getpid() % (last - first)
-    for n in range(last - first):
-        port = first + (offset + n) % (last - first)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}-{last}")
-
-
-PORT = _free_port()
+PORT = free_port(18_700, 19_700)
 PUBLIC_BASE_URL = f"http://127.0.0.1:{PORT}"
 AUTH_TOKEN = secrets.token_hex(16)
 # This process checks signatures with the same token and URL as the server it starts.

@@ -133,20 +133,28 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def _label_call(request: HttpRequest, code: str):
+    """(placement, decoded JSON body) of a call from a label's landing page, or (None, the
+    JsonResponse refusing it)."""
+    placement = find_active_placement(code)
+    if placement is None:
+        return None, JsonResponse({"error": "Unknown code."}, status=404)
+    if len(request.body) > MAX_SCAN_BODY_BYTES:
+        return None, JsonResponse({"error": "Too large."}, status=413)
+    try:
+        return placement, json.loads(request.body or b"{}")
+    except ValueError:
+        return None, JsonResponse({"error": "The body must be JSON."}, status=400)
+
+
 @require_POST
 @counters.limit_per_address("scan")
 def scan(request: HttpRequest, code: str) -> JsonResponse:
     """Record the scan for this browser's visitor; answer with its token and the
     "Text us" link carrying the scan's reference."""
-    placement = find_active_placement(code)
+    placement, data = _label_call(request, code)
     if placement is None:
-        return JsonResponse({"error": "Unknown code."}, status=404)
-    if len(request.body) > MAX_SCAN_BODY_BYTES:
-        return JsonResponse({"error": "Too large."}, status=413)
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "The body must be JSON."}, status=400)
+        return data  # the refusal
     token = data.get("token") if isinstance(data, dict) else None
     visitor_id = None
     if isinstance(token, str) and token:
@@ -174,15 +182,9 @@ def scan(request: HttpRequest, code: str) -> JsonResponse:
 def consent_box(request: HttpRequest, code: str) -> JsonResponse:
     """The consent box beside "Text us", ticked (`consent: true`) or unticked: keep or
     forget its proof on the visitor's scan; answer with the "Text us" link to use now."""
-    placement = find_active_placement(code)
+    placement, data = _label_call(request, code)
     if placement is None:
-        return JsonResponse({"error": "Unknown code."}, status=404)
-    if len(request.body) > MAX_SCAN_BODY_BYTES:
-        return JsonResponse({"error": "Too large."}, status=413)
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "The body must be JSON."}, status=400)
+        return data  # the refusal
     if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
         return JsonResponse({"error": "reference: the scan's reference is required."}, status=400)
     try:

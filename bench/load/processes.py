@@ -31,24 +31,16 @@ import sys
 import time
 from pathlib import Path
 
+import bench
 from bench import _webhooks as webhooks
 
 LIMITS_OFF = "session=0;identify=0;track=0;phone=0;socket=0;message=0;scan=0;page=0"
 STOP_TIMEOUT = 10.0
 
 
-def free_port(first: int = 19_700, last: int = 20_700) -> int:
+def free_port() -> int:
     """A free loopback port below 32768, away from bench/_webhooks.py's range."""
-    offset = os.getpid() % (last - first)
-    for n in range(last - first):
-        port = first + (offset + n) % (last - first)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}-{last}")
+    return bench.free_port(19_700, 20_700)
 
 
 def environment(workdir: Path, *, run: str, ws_port: int) -> dict[str, str]:
