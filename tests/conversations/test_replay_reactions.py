@@ -46,7 +46,9 @@ def sent_nudge(customer, key="n1", decided_at=T0) -> Nudge:
 def live_day(customer):
     """A customer's day, each reaction run as it happens (inline): a nudge, her texts, an
     agent's answer, an order."""
-    sent_nudge(customer, decided_at=T0 - timedelta(hours=1))
+    # an hour before her texts, which the journal stamps "now": inside the attribution
+    # window whatever day the suite runs (a fixed date slid out of it a week later)
+    sent_nudge(customer, decided_at=datetime.now(UTC) - timedelta(hours=1))
     fields = {"customer": customer, "channel": Event.Channel.SMS, "kind": "message"}
     journal.record(**fields, direction="in", body="Is the T900 in stock?", source_id="SM1")
     journal.record(**fields, direction="out", body="It is!", source_id="SM2")
