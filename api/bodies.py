@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Discriminator, Field, field_validator, model_validator
 
+from base.inputs import unstorable
 from commerce import validation as commerce
 from commerce.fields import IDENTIFIER, Text, refuse
-from conversations.edges import unstorable
 from conversations.identities import InvalidIdentity, normalize_identity
 from conversations.models import Identity
 from conversations.visitors import InvalidVisitorToken, read_visitor_token

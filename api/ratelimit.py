@@ -1,7 +1,7 @@
 """Per-key rate limit: a fixed window counted in Redis (docs/api.md, "Rate limits").
 
 The same counter as the per-address limits of the public pages
-(`conversations.counters.count_in_window`): one round trip per request, and a Redis
+(`base.limits.count_in_window`): one round trip per request, and a Redis
 outage lets the request through rather than becoming an API outage.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from conversations import counters
+from base import limits as counters
 
 
 def retry_after(key_id: int) -> int | None:

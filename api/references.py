@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.edges import ascii_int, unstorable
+from base.inputs import ascii_int, unstorable
 from conversations.identities import InvalidIdentity, live_customer, normalize_identity
 from conversations.models import Customer, Identity
 

@@ -99,7 +99,7 @@ THROUGHPUT_ROUNDS, THROUGHPUT_SECONDS = 8, 1.5  # short rounds: neighbours chang
 # Short rounds, many of them: a neighbour's burst spoils one round, not the median.
 LATENCY_ROUNDS, LATENCY_SECONDS = 10, 3.0
 REQUEST_TIMEOUT = 10.0
-REQUEST_LINE = '"logger": "throughline.requests"'  # conversations/logs.py, LOG_FORMAT=json
+REQUEST_LINE = '"logger": "throughline.requests"'  # base/logs.py, LOG_FORMAT=json
 
 
 # ---------------------------------------------------------------------------- requests

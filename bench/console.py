@@ -36,8 +36,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.routing import routing_added_cost
+from console.roles import ensure_roles
 from conversations.models import Case, Conversation, Customer, Event, Identity
-from conversations.roles import ensure_roles
 
 DATABASE = "throughline_bench_console"
 DEEP_EVENTS, SHALLOW_EVENTS = 10_000, 50

@@ -49,7 +49,7 @@ from django.db import connection, transaction
 from django.urls import path
 
 from config import asgi
-from conversations.telemetry import SocketTelemetry
+from operations.telemetry import SocketTelemetry
 
 DATABASE = "throughline_bench_widget"
 COUNTS = (1, 10, 100)
@@ -328,7 +328,7 @@ def make_fixtures() -> dict:
 
     from channels_adapters.webchat.inbound import known_customer, receive_message
     from channels_adapters.webchat.models import Site
-    from conversations.roles import ensure_roles
+    from console.roles import ensure_roles
     from conversations.visitors import issue_visitor_token, new_visitor_id
 
     site = Site.objects.create(name="bench", allowed_origins=[ORIGIN])

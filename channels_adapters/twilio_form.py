@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from conversations.edges import ascii_int, clean_text, unstorable
+from base.inputs import ascii_int, clean_text, unstorable
 from conversations.identities import (
     WHATSAPP_PREFIX,
     InvalidIdentity,

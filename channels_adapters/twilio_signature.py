@@ -28,7 +28,7 @@ from django.http import (
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
-from conversations.edges import ascii_int
+from base.inputs import ascii_int
 
 from .twilio_form import BadForm
 

@@ -7,7 +7,7 @@ takes, so a request the document calls valid is accepted and one it calls invali
 refused (schemathesis checks both ways in tests/api/test_schemathesis.py):
 
 - text: a length in code points as sent, no NUL (PostgreSQL's text cannot hold one), no
-  lone surrogate (UTF-8 cannot), stored in Unicode NFC (conversations.edges);
+  lone surrogate (UTF-8 cannot), stored in Unicode NFC (base.inputs);
 - identifiers (event ids, SKUs, order ids): text with no control character and no space
   at either end, so " A1" and "A1" cannot be two products;
 - whole numbers: JSON integers, or ASCII digits in a query string ("²" is no number);
@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from pydantic import PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from conversations.edges import ascii_int, clean_text, unstorable
+from base.inputs import ascii_int, clean_text, unstorable
 
 OLDEST = datetime(2000, 1, 1, tzinfo=UTC)
 # Clocks drift; an event stamped further ahead than this is a bug on the sender's side.

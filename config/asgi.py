@@ -15,9 +15,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from channels_adapters.webchat import routing as webchat_routing  # noqa: E402
-from conversations import routing as agent_routing  # noqa: E402
-from conversations.telemetry import SocketTelemetry  # noqa: E402
+from channels_adapters.webchat import ws_routes as webchat_routing  # noqa: E402
+from console import ws_routes as agent_routing  # noqa: E402
+from operations.telemetry import SocketTelemetry  # noqa: E402
 
 websocket_urlpatterns = agent_routing.websocket_urlpatterns + webchat_routing.websocket_urlpatterns
 

@@ -14,6 +14,6 @@ app.autodiscover_tasks()
 @signals.worker_init.connect
 def _time_tasks(**kwargs):
     """Every task's duration (the sweeps') on /metrics; the pool's processes inherit it."""
-    from conversations.telemetry import time_tasks
+    from operations.telemetry import time_tasks
 
     time_tasks()

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "conversations",
+    "console",
     "channels_adapters.sms",
     "channels_adapters.webchat",
     "channels_adapters.voice",
@@ -90,12 +91,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # first: times (for /metrics) and logs every request, whatever answers it
-    "conversations.telemetry.RequestTelemetry",
+    "operations.telemetry.RequestTelemetry",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "conversations.middleware.RefuseUnstorableInput",  # a NUL in a form is a 400, not a 500
+    "base.middleware.RefuseUnstorableInput",  # a NUL in a form is a 400, not a 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -306,7 +307,7 @@ WIDGET_DEMO = env.bool("WIDGET_DEMO", default=DEVELOPMENT)
 # Anonymous traffic (docs/widget.md, "What anonymous traffic costs"). Requests per client
 # address per ADDRESS_RATE_LIMIT_WINDOW seconds, for each group of public writes; set
 # some with ADDRESS_RATE_LIMITS="session=120;scan=60"; 0 switches a group off. Counted in
-# Redis (conversations/counters.py); past a limit the answer is 429 with Retry-After.
+# Redis (base/limits.py); past a limit the answer is 429 with Retry-After.
 ADDRESS_RATE_LIMITS = {
     "session": 60,  # POST /widget/session
     "identify": 30,  # POST /widget/identify
@@ -444,15 +445,15 @@ THROUGHLINE_REPLY_VERBS = {
 # the context panel's suggested next actions (insights adds its ranker here).
 THROUGHLINE_SUGGESTION_RANKERS = env.list("THROUGHLINE_SUGGESTION_RANKERS", default=[])
 # Permissions of other apps ("app_label.codename") the Managers role holds besides the
-# console's (conversations/roles.py); the Insights and Privacy blocks add theirs.
+# console's (console/roles.py); the Insights and Privacy blocks add theirs.
 THROUGHLINE_MANAGER_PERMISSIONS: list[str] = []
 # Login protection: this many failed logins for one username from one IP address within
 # LOGIN_FAILURE_WINDOW seconds lock that pair out for the rest of the window (counted in
-# Redis, conversations/login_guard.py). 0 switches it off.
+# Redis, console/login_guard.py). 0 switches it off.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
 LOGIN_GUARD_PREFIX = env("LOGIN_GUARD_PREFIX", default="throughline:login")
-AUTHENTICATION_BACKENDS = ["conversations.login_guard.GuardedModelBackend"]
+AUTHENTICATION_BACKENDS = ["console.login_guard.GuardedModelBackend"]
 # What the console's "Schedule a call back" calls with (customer, slot, time_zone); empty
 # hides the button. Routing books the slot and raises it in an agent's inbox when due.
 THROUGHLINE_SCHEDULE_CALL_BACK = env(
@@ -506,7 +507,7 @@ CONSENT_SMS_DISCLOSURE = env(
         "for help."
     ),
 )
-# Export and erasure are for managers (conversations/roles.py).
+# Export and erasure are for managers (console/roles.py).
 THROUGHLINE_MANAGER_PERMISSIONS = [
     *THROUGHLINE_MANAGER_PERMISSIONS,
     "privacy.export_customer",
@@ -644,7 +645,7 @@ for _reaction in ["insights.facts.on_event", "insights.outcomes.on_event"]:
         THROUGHLINE_EVENT_REACTIONS = [*THROUGHLINE_EVENT_REACTIONS, _reaction]
 if "insights.facts.move_to_survivor" not in THROUGHLINE_MERGE_HOOKS:
     THROUGHLINE_MERGE_HOOKS = [*THROUGHLINE_MERGE_HOOKS, "insights.facts.move_to_survivor"]
-# The figures are for managers (conversations/roles.py).
+# The figures are for managers (console/roles.py).
 THROUGHLINE_MANAGER_PERMISSIONS = [
     *THROUGHLINE_MANAGER_PERMISSIONS,
     "insights.view_insights",
@@ -671,15 +672,15 @@ if LOG_FORMAT not in ("text", "json"):
 # One INFO line per HTTP request (method, path with personal segments blanked, status,
 # duration, channel; never a query string or a body), shown when LOG_LEVEL is INFO.
 LOG_REQUESTS = env.bool("LOG_REQUESTS", default=True)
-LOGGING["formatters"]["json"] = {"()": "conversations.logs.JsonFormatter"}
-LOGGING["filters"] = {**LOGGING.get("filters", {}), "redact": {"()": "conversations.logs.Redact"}}
+LOGGING["formatters"]["json"] = {"()": "base.logs.JsonFormatter"}
+LOGGING["filters"] = {**LOGGING.get("filters", {}), "redact": {"()": "base.logs.Redact"}}
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
 LOGGING["handlers"]["console"]["filters"] = ["redact"]
 LOGGING["loggers"]["throughline.requests"] = {"level": "NOTSET" if LOG_REQUESTS else "WARNING"}
-# Errors go to Sentry when SENTRY_DSN is set, without personal data (conversations/logs.py).
+# Errors go to Sentry when SENTRY_DSN is set, without personal data (base/logs.py).
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    from conversations.logs import init_sentry
+    from base.logs import init_sentry
 
     init_sentry(
         SENTRY_DSN,

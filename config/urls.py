@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from conversations import health, metrics
+from operations import health, metrics
 
 urlpatterns = [
     path("admin/insights/", include("insights.urls")),  # managers' figures, before the admin

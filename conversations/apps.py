@@ -1,17 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
-
-
-def _grant_roles(**kwargs) -> None:
-    # After each app's migrations: its permissions exist by then (auth made them first).
-    from .roles import ensure_roles
-
-    ensure_roles()
 
 
 class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        post_migrate.connect(_grant_roles, dispatch_uid="conversations.grant_roles")

@@ -17,16 +17,16 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import reactions
-from .broadcast import (
+from conversations import reactions
+from conversations.broadcast import (
     INBOX_GROUP,
     _publish_rollback_unsafe,
     conversation_group,
     event_payload,
     inbox_payload,
 )
-from .journal import NEED_KINDS, _run_hooks_on_commit, _summary_from_row, record
-from .models import Conversation, Event
+from conversations.journal import NEED_KINDS, _run_hooks_on_commit, _summary_from_row, record
+from conversations.models import Conversation, Event
 
 # record_many: lock the batch's conversations in one order (customer id), so concurrent
 # batches cannot deadlock on each other, then bump each one's seq and summary by its share

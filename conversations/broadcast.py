@@ -20,6 +20,8 @@ from channels_redis.utils import _consistent_hash, decode_hosts
 from django.conf import settings
 from django.db import transaction
 
+from base.redis_client import redis_client
+
 logger = logging.getLogger(__name__)
 
 INBOX_GROUP = "inbox"
@@ -118,7 +120,6 @@ class _GroupPublisher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._clients: list[redis.Redis] | None = None
-        self._own: redis.Redis | None = None
 
     def _shards(self) -> list[redis.Redis]:
         if self._clients is None:
@@ -126,28 +127,15 @@ class _GroupPublisher:
                 if self._clients is None:
                     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
                     self._clients = [
-                        redis.Redis.from_url(
-                            host["address"], socket_timeout=2, socket_connect_timeout=2
-                        )
+                        redis_client(timeout=2, url=host["address"])
                         for host in decode_hosts(config["hosts"])
                     ]
         return self._clients
 
     def _own_redis(self) -> redis.Redis:
-        """The client of REDIS_URL: a shard's when the layer runs on it (one round trip)."""
-        if self._own is None:
-            with self._lock:
-                if self._own is None:
-                    hosts = decode_hosts(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"])
-                    addresses = [host["address"] for host in hosts]
-                    self._own = (
-                        self._shards()[addresses.index(settings.REDIS_URL)]
-                        if settings.REDIS_URL in addresses
-                        else redis.Redis.from_url(
-                            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-                        )
-                    )
-        return self._own
+        """The client of REDIS_URL: the same object as a shard's when the layer runs on it,
+        so the hand-over rides that shard's round trip."""
+        return redis_client(timeout=2)
 
     def publish(
         self, messages: list[tuple[str, dict]], handover: StreamAppend | None = None

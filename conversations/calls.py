@@ -15,8 +15,8 @@ from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.expressions import CombinedExpression
 
-from .broadcast import broadcast_status_on_commit
-from .models import Event
+from conversations.broadcast import broadcast_status_on_commit
+from conversations.models import Event
 
 # Twilio's call statuses, by how far along a call is. Rank 4 is final.
 CALL_STATUS_RANK = {

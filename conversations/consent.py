@@ -31,10 +31,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import journal
-from .identities import live_customer
-from .locks import conversation_for_update
-from .models import Customer, Event, Identity
+from conversations import journal
+from conversations.identities import live_customer
+from conversations.locks import conversation_for_update
+from conversations.models import Customer, Event, Identity
 
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"

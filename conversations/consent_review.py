@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from . import consent
-from .consent import DISMISSED, FLAGGED, record_statement
-from .locks import conversation_for_update
-from .models import Customer, Event, Identity
+from conversations import consent
+from conversations.consent import DISMISSED, FLAGGED, record_statement
+from conversations.locks import conversation_for_update
+from conversations.models import Customer, Event, Identity
 
 
 def flag_revocation(

@@ -33,9 +33,9 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.module_loading import import_string
 
-from . import statements
-from .identities import live_customer
-from .models import Case, Customer, Event
+from conversations import statements
+from conversations.identities import live_customer
+from conversations.models import Case, Customer, Event
 
 logger = logging.getLogger(__name__)
 

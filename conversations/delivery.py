@@ -12,8 +12,8 @@ from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.expressions import CombinedExpression
 
-from .broadcast import broadcast_status_on_commit
-from .models import Event
+from conversations.broadcast import broadcast_status_on_commit
+from conversations.models import Event
 
 # How far along a message is, in Twilio's order: queued < sending/sent < delivered,
 # undelivered or failed, then `read` (WhatsApp). The statuses ranked 6 are final: nothing

@@ -23,8 +23,8 @@ from functools import cache
 
 from django.db import IntegrityError, connection, models, transaction
 
-from . import reactions, statements
-from .models import Case, Conversation, Customer, Event, Identity, PendingReaction
+from conversations import reactions, statements
+from conversations.models import Case, Conversation, Customer, Event, Identity, PendingReaction
 
 # Columns set from the `ids` row (the new rows' ids), per model.
 _FROM_IDS = {

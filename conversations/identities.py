@@ -18,10 +18,10 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import journal
-from .broadcast import broadcast_resync_on_commit
-from .locks import merges_serialised
-from .models import Case, Conversation, Customer, Event, Identity
+from conversations import journal
+from conversations.broadcast import broadcast_resync_on_commit
+from conversations.locks import merges_serialised
+from conversations.models import Case, Conversation, Customer, Event, Identity
 
 
 class InvalidIdentity(ValueError):

@@ -19,12 +19,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import first_contact, reactions, statements
-from .broadcast import (
+from conversations import first_contact, reactions, statements
+from conversations.broadcast import (
     broadcast_on_commit,
 )
-from .locks import conversation_for_update
-from .models import Case, Conversation, Customer, Event, PendingReaction
+from conversations.locks import conversation_for_update
+from conversations.models import Case, Conversation, Customer, Event, PendingReaction
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def record(
             return _appended(event, row)  # a new sender after all: one statement too
     if customer is None:
         # identities imports this module (merges record events): import at call time
-        from .identities import resolve_customer
+        from conversations.identities import resolve_customer
 
         customer = resolve_customer(*identity)
     return _append_under_lock(customer, event)
@@ -286,7 +286,7 @@ def _case_for(
 def _resolved_after(conversation: Conversation, occurred_at: datetime) -> int | None:
     """The first case resolved after `occurred_at`, if any.
 
-    A resolution leaves an event in the conversation (assignment.resolve_case records one
+    A resolution leaves an event in the conversation (cases.resolve_case records one
     just before, a merge just after), so an event no older than the conversation's last
     one is not late (give or take the instant a resolution takes): live traffic costs no
     query here.

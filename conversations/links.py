@@ -14,8 +14,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 
-from .identities import live_customer
-from .models import Customer
+from conversations.identities import live_customer
+from conversations.models import Customer
 
 SALT = "throughline.customer-link"
 MAX_AGE = timedelta(days=30)

@@ -7,7 +7,7 @@ without waiting.
 
 from django.db import connection
 
-from .models import Conversation, Customer
+from conversations.models import Conversation, Customer
 
 # pg_advisory_xact_lock key for merges (any fixed bigint; this one spells "merge" in ASCII).
 MERGE_LOCK_KEY = 0x6D65726765

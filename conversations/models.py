@@ -326,7 +326,10 @@ class AgentProfile(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from .identities import InvalidIdentity, normalize_phone  # identities imports models
+        from conversations.identities import (  # identities imports models
+            InvalidIdentity,
+            normalize_phone,
+        )
 
         if self.phone:
             try:
@@ -357,4 +360,4 @@ class CannedResponse(models.Model):
 
 
 # The reactions' own rows (conversations/reactions.py), in a module of their own.
-from .models_reactions import ParkedReaction, PendingReaction  # noqa: E402, F401
+from conversations.models_reactions import ParkedReaction, PendingReaction  # noqa: E402, F401

@@ -34,14 +34,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import consent, delivery, journal, send_checks
-from .identities import InvalidIdentity, live_customer, normalize_identity, sms_address_kind
-from .models import Customer, Event, Identity, Outbox
+from conversations import consent, delivery, journal, send_checks
+from conversations.identities import (
+    InvalidIdentity,
+    live_customer,
+    normalize_identity,
+    sms_address_kind,
+)
+from conversations.models import Customer, Event, Identity, Outbox
 
 # The schedule (retries, the sweep) lives in outbox_retry; `outbox.sweep` stays its name.
-from .outbox_retry import ENQUEUE_LEASE, MAX_ATTEMPTS, retry_later
-from .outbox_retry import RETRY_DELAYS as RETRY_DELAYS
-from .outbox_retry import sweep as sweep
+from conversations.outbox_retry import ENQUEUE_LEASE, MAX_ATTEMPTS, retry_later
+from conversations.outbox_retry import RETRY_DELAYS as RETRY_DELAYS
+from conversations.outbox_retry import sweep as sweep
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +230,7 @@ def _address_kind(channel: str, address: str) -> str | None:
 def enqueue_delivery_on_commit(outbox_id: int) -> None:
     """Queue `deliver(outbox_id)` once the row is committed. If the broker is down, the row
     stays pending and the sweep enqueues it after ENQUEUE_LEASE."""
-    from .tasks import deliver_outbox_item  # tasks imports this module
+    from conversations.tasks import deliver_outbox_item  # tasks imports this module
 
     transaction.on_commit(lambda: deliver_outbox_item.delay(outbox_id), robust=True)
 

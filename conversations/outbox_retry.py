@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Outbox
+from conversations.models import Outbox
 
 # A new row's task normally runs within a second of the commit; the sweep steps in only
 # when that task was lost, this long after. The same lease keeps a row the sweep has just
@@ -55,7 +55,10 @@ def sweep(*, batch_size: int = 500, stale_after: timedelta | None = None) -> dic
     other's rows (SKIP LOCKED), and a row just enqueued is leased for ENQUEUE_LEASE so the
     next beat does not enqueue it again while it waits in the queue.
     """
-    from .outbox import _reconcile, enqueue_delivery_on_commit  # outbox imports this module
+    from conversations.outbox import (  # outbox imports this module
+        _reconcile,
+        enqueue_delivery_on_commit,
+    )
 
     now = timezone.now()
     stale_after = (

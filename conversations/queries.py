@@ -1,6 +1,6 @@
 """Reads: timeline pages and resyncs, by keyset on (conversation, seq) so depth costs nothing."""
 
-from .models import Conversation, Event
+from conversations.models import Conversation, Event
 
 
 def timeline_page(

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Max, Min
 
-from . import reactions
-from .models import Event
+from conversations import reactions
+from conversations.models import Event
 
 # Ids are drawn a moment after `recorded_at` is read, so the two orders agree but for
 # writers that waited on a lock: look this far either side of the range.

@@ -50,9 +50,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .broadcast import StreamAppend
-from .edges import ascii_int
-from .models import Event, ParkedReaction, PendingReaction
+from base.inputs import ascii_int
+from base.redis_client import redis_client
+from conversations.broadcast import StreamAppend
+from conversations.models import Event, ParkedReaction, PendingReaction
 
 logger = logging.getLogger(__name__)
 
@@ -228,9 +229,8 @@ def retry_due(*, limit: int = 100) -> int:
 BLOCK_MS = 1000
 
 
-@cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+    return redis_client(timeout=5)
 
 
 def _stream() -> str:

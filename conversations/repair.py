@@ -41,7 +41,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .edges import EARLIEST_TIME, MAX_CLOCK_SKEW
+from base.inputs import EARLIEST_TIME, MAX_CLOCK_SKEW
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import delivery
-from .models import Outbox
+from conversations import delivery
+from conversations.models import Outbox
 
 EXPIRED = "expired"
 HELD = "held"

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import outbox
+from conversations import outbox
 
 
 @shared_task(name="conversations.deliver_outbox_item")

@@ -25,9 +25,9 @@ from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .broadcast import _publish_rollback_unsafe
-from .identities import live_customer, resolve_customer
-from .models import Case, Conversation, Customer, Event, Identity
+from conversations.broadcast import _publish_rollback_unsafe
+from conversations.identities import live_customer, resolve_customer
+from conversations.models import Case, Conversation, Customer, Event, Identity
 
 SALT = "throughline.visitor"
 MAX_AGE = 60 * 60 * 24 * 400  # about 13 months, as long as a first-party cookie may live

@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from conversations.edges import ascii_int
+from base.inputs import ascii_int
 
 from . import qr
 from .models import Placement, Store

@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
-from conversations import consent, counters
+from base import limits as counters
+from conversations import consent
 from conversations.visitors import (
     InvalidVisitorToken,
     issue_visitor_token,

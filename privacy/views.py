@@ -6,7 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from conversations import consent, counters
+from base import limits as counters
+from conversations import consent
 from conversations.links import BadLink, customer_from
 
 from .models import CHANNELS, TOPICS

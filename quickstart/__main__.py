@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from conversations.edges import ascii_int
+from base.inputs import ascii_int
 from quickstart import servers
 from quickstart.demo_admin import USERNAME, read_password
 from quickstart.supervisor import Child, say, stop_all

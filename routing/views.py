@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
-from conversations import counters
+from base import limits as counters
 from conversations.links import BadLink, customer_from
 
 from . import hours, rules

@@ -44,7 +44,7 @@ def _fresh_address_limits(settings):
 
 def in_group(user, name: str):
     """Put a user in one of the console's roles ("Agents", "Managers"; migration 0006)."""
-    from conversations.roles import ensure_roles
+    from console.roles import ensure_roles
 
     # ensure_roles, not a lookup: a transactional test's flush drops the migration's groups
     user.groups.add(ensure_roles()[name])

@@ -11,7 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 APP_DIRS = [
     "config",
+    "base",
     "conversations",
+    "console",
+    "operations",
     "channels_adapters",
     "commerce",
     "api",
@@ -45,7 +48,7 @@ RULES = {
     ),
     "numbers are read as ASCII digits (str.isdigit() takes '²')": (
         re.compile(r"\.isdigit\(\)"),
-        {"conversations/edges.py"},
+        {"base/inputs.py"},
         "if value.isdigit():",
         "if (number := ascii_int(value)) is not None:",
     ),

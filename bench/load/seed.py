@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from api.keys import create_api_key
 from channels_adapters.webchat.models import Site
 from commerce.models import Product
+from console.roles import ensure_roles
 from conversations.models import AgentProfile
-from conversations.roles import ensure_roles
 from instore.models import WEEKDAYS, Placement, Store
 
 ORIGIN = "https://shop.example"

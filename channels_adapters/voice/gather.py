@@ -21,11 +21,12 @@ from django.http import HttpRequest, HttpResponse
 
 from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
+from channels_adapters.voice import ringing as routing
 from conversations import consent, consent_review, revocation
 from conversations.calls import annotate_call
 from conversations.models import Event
 
-from . import routing, twiml
+from . import twiml
 from .inbound import parse_call_sid
 
 logger = logging.getLogger(__name__)

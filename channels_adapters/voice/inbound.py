@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from channels_adapters.twilio_form import BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
+from channels_adapters.voice import ringing as routing
 from conversations import journal
 from conversations.calls import CALL_STATUS_RANK, annotate_call
 from conversations.context import Headline, headline_for
 from conversations.models import Event, Identity
 
-from . import routing, twiml
+from . import twiml
 
 logger = logging.getLogger(__name__)
 

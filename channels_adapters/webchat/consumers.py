@@ -46,9 +46,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import IntegrityError
 
-from conversations import counters, links
+from base import limits as counters
+from base.inputs import unstorable
+from conversations import links
 from conversations.broadcast import conversation_group
-from conversations.edges import unstorable
 from conversations.models import Conversation
 from conversations.visitors import InvalidVisitorToken, read_visitor_token, visitor_group
 
@@ -67,7 +68,7 @@ CLOSE_RATE_LIMITED = 4429
 
 
 def _address(scope) -> str:
-    """The client address (conversations.counters.client_address): the peer, or what the
+    """The client address (base.limits.client_address): the peer, or what the
     trusted proxies say it is."""
     peer = (scope.get("client") or ("",))[0] or ""
     return counters.client_address(peer, _header(scope, b"x-forwarded-for"))

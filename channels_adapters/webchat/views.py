@@ -7,7 +7,7 @@ why the endpoints are CSRF-exempt: there is no cookie to ride on, and a forged p
 cannot present an allowed origin.
 
 Each endpoint also counts against its client address's limit (ADDRESS_RATE_LIMITS,
-conversations.counters) before anything is read, and `session` writes nothing: an
+base.limits) before anything is read, and `session` writes nothing: an
 anonymous visitor is a signed token until they write (docs/widget.md).
 """
 
@@ -29,9 +29,10 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_GET
 
-from conversations import consent, counters, links
+from base import limits as counters
+from base.inputs import unstorable_in
+from conversations import consent, links
 from conversations.context import build_context
-from conversations.edges import unstorable_in
 from conversations.models import Customer
 from conversations.visitors import (
     InvalidVisitorToken,

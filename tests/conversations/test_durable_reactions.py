@@ -87,15 +87,13 @@ def private_redis(tmp_path, settings, monkeypatch):
     settings.REDIS_URL = server.url
     settings.THROUGHLINE_REACTIONS_MODE = "stream"
     settings.THROUGHLINE_EVENT_REACTIONS = [PROBE]
-    # the clients are made once per process: make them again for this server
+    # the group publisher holds its shard clients: make it again for this server
     monkeypatch.setattr(broadcast, "publisher", broadcast._GroupPublisher())
-    reactions._client.cache_clear()
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {RUNS_TABLE} (event_id bigint PRIMARY KEY, runs int)")
     yield server
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {RUNS_TABLE}")
-    reactions._client.cache_clear()
     if server.process.poll() is None:
         server.kill()
 

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from conversations import batch, journal
-from conversations.assignment import resolve_case
+from conversations.cases import resolve_case
 from conversations.models import Case, Conversation, Event
 from tests.factories import CustomerFactory
 

@@ -1,6 +1,6 @@
 """Rows stored out of bounds before the edges were strict (issue 14) cannot take pages
 down: `repair_stored_bounds` (conversations/repair.py, run by migration 0009) finds them in
-SQL and brings them into the window of conversations/edges.py."""
+SQL and brings them into the window of base/inputs.py."""
 
 import importlib
 from datetime import timedelta

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from conversations import journal
-from conversations.assignment import resolve_case
-from conversations.cases import mark_hot
+from conversations.cases import mark_hot, resolve_case
 from conversations.identities import link_identity, resolve_customer
 from conversations.models import Case, Customer, Event, Team
 from insights import facts

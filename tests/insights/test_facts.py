@@ -58,7 +58,7 @@ def test_the_command_rebuilds(agent, capsys):
 
 
 def test_a_case_resolved_after_its_facts_were_written_is_seen_resolved(agent):
-    from conversations.assignment import resolve_case
+    from conversations.cases import resolve_case
     from conversations.models import Case
     from insights.models import CaseFact
 

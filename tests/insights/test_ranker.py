@@ -6,10 +6,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from console.suggestions import Suggestion, suggest
 from conversations import journal
 from conversations.context import build_context
 from conversations.identities import resolve_customer
-from conversations.suggestions import Suggestion, suggest
 from insights import outcomes, ranker
 from insights.models import Outcome, Persona
 from instore.scans import record_scan

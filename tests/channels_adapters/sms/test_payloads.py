@@ -4,7 +4,8 @@ import pytest
 
 from channels_adapters.sms.backends import LocmemBackend
 from channels_adapters.sms.outbound import send_sms
-from conversations import outbox, replies
+from console import replies
+from conversations import outbox
 from conversations.context import build_context
 from conversations.models import Case, Customer, Event, Identity, Outbox
 from tests.channels_adapters.sms.conftest import SHOP_NUMBER, SHOPPER

@@ -152,7 +152,7 @@ def test_a_status_change_is_broadcast_to_the_conversation(twilio, sent_sms, broa
 async def test_an_agent_watching_the_conversation_sees_the_status_live(twilio, sent_sms, agent):
     from asgiref.sync import sync_to_async
 
-    from tests.conversations.test_agent_socket import connect, receive_until
+    from tests.console.test_agent_socket import connect, receive_until
 
     event = await sync_to_async(sent_message)()
     communicator, connected, _ = await connect(agent)

@@ -6,7 +6,8 @@ from channels.db import database_sync_to_async as sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from conversations import counters, links
+from base import limits as counters
+from conversations import links
 from conversations.identities import resolve_customer
 from conversations.models import Event
 

@@ -1,0 +1,165 @@
+"""The agent socket `/ws/agent/`: the inbox feed and, on request, one conversation's events.
+
+The consumer only authenticates, checks access, joins groups and forwards; writes go
+through HTTP and the verbs. Client messages:
+    {"type": "subscribe", "conversation": 12, "after_seq": 340}  -> replays seq > 340, then live
+    {"type": "unsubscribe", "conversation": 12}
+Server messages: "event", "inbox", "resync", "subscribed", "error", and "status" (an
+outbound message's delivery status changed: {"id", "conversation", "seq", "delivery_status", ...}).
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+
+from console.access import access_conversation, is_agent
+from conversations.broadcast import INBOX_GROUP, conversation_group, event_payload
+from conversations.queries import events_after
+
+REPLAY_LIMIT = 500
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        # The same permission as the console's pages (console.access): a staff user
+        # without it is turned away with 4403, the socket's 403.
+        if not await database_sync_to_async(is_agent)(self.scope.get("user")):
+            await self.close(code=4403)
+            return
+        self.sent_seq: dict[int, int] = {}  # conversation -> highest seq sent, to drop repeats
+        await self.channel_layer.group_add(INBOX_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(INBOX_GROUP, self.channel_name)
+        for conversation_id in getattr(self, "sent_seq", {}):
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id), self.channel_name
+            )
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "subscribe":
+            await self._subscribe(content)
+        elif kind == "unsubscribe":
+            conversation_id = self._int(content.get("conversation"))
+            if conversation_id in self.sent_seq:
+                del self.sent_seq[conversation_id]
+                await self.channel_layer.group_discard(
+                    conversation_group(conversation_id), self.channel_name
+                )
+        elif kind == "typing":
+            await self._typing(content)
+        else:
+            await self.send_json(
+                {"type": "error", "error": "Unknown message type; use subscribe or unsubscribe."}
+            )
+
+    async def _subscribe(self, content):
+        conversation_id = self._int(content.get("conversation"))
+        after_seq = self._int(content.get("after_seq", 0))
+        if conversation_id is None or after_seq is None or after_seq < 0:
+            await self.send_json(
+                {"type": "error", "error": "subscribe needs integer conversation and after_seq."}
+            )
+            return
+        try:
+            await database_sync_to_async(access_conversation)(self.scope["user"], conversation_id)
+        except PermissionDenied as exc:
+            await self.send_json(
+                {"type": "error", "conversation": conversation_id, "error": str(exc)}
+            )
+            return
+        # Join first, then replay: an event committed in between arrives twice and the
+        # seq check in journal_event drops the repeat, so nothing falls in the gap.
+        self.sent_seq[conversation_id] = after_seq
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+        missed = await database_sync_to_async(events_after)(
+            conversation_id, after_seq, limit=REPLAY_LIMIT
+        )
+        for event in missed:
+            await self._forward(event_payload(event))
+        await self.send_json(
+            {
+                "type": "subscribed",
+                "conversation": conversation_id,
+                "complete": len(missed) < REPLAY_LIMIT,
+            }
+        )
+
+    async def _forward(self, event: dict):
+        conversation_id = event["conversation"]
+        if event["seq"] <= self.sent_seq.get(conversation_id, 0):
+            return
+        self.sent_seq[conversation_id] = event["seq"]
+        await self.send_json({"type": "event", "event": event})
+
+    # group message handlers
+    async def journal_event(self, message):
+        if message["event"]["conversation"] in self.sent_seq:
+            await self._forward(message["event"])
+
+    async def inbox_update(self, message):
+        await self.send_json({"type": "inbox", "conversation": message["conversation"]})
+
+    async def event_status(self, message):
+        # A delivery status moved on (queued -> sent -> delivered, or failed): update in place.
+        if message["event"]["conversation"] in self.sent_seq:
+            await self.send_json({"type": "status", "event": message["event"]})
+
+    async def conversation_resync(self, message):
+        conversation_id = message["conversation"]
+        if conversation_id in self.sent_seq:
+            self.sent_seq[conversation_id] = (
+                0  # seqs were renumbered: the next subscribe replays all
+            )
+            await self.send_json(
+                {"type": "resync", "conversation": conversation_id, "moved_to": message["moved_to"]}
+            )
+
+    # Typing indicators (the web-chat widget, docs/widget.md): ephemeral group messages,
+    # never journal events. {"type": "typing", "conversation": 12, "typing": true} from an
+    # agent reaches the shopper's widget; the shopper's typing arrives here as "typing".
+    async def _typing(self, content):
+        conversation_id = self._int(content.get("conversation"))
+        if conversation_id not in self.sent_seq:
+            await self.send_json({"type": "error", "error": "Subscribe before typing."})
+            return
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id),
+            {
+                "type": "agent.typing",
+                "conversation": conversation_id,
+                "typing": bool(content.get("typing")),
+                "sender": self.channel_name,
+            },
+        )
+
+    async def widget_typing(self, message):
+        if message["conversation"] in self.sent_seq:
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation": message["conversation"],
+                    "from": "customer",
+                    "typing": message["typing"],
+                }
+            )
+
+    async def agent_typing(self, message):
+        if message["conversation"] in self.sent_seq and message.get("sender") != self.channel_name:
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation": message["conversation"],
+                    "from": "agent",
+                    "typing": message["typing"],
+                }
+            )
+
+    @staticmethod
+    def _int(value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,110 @@
+"""The reply box: which channels an agent may answer on, the default one, and `reply`.
+
+The channel picker defaults to the channel the customer last used when they may be
+reached on it, else their preferred channel, else the first one allowed; a channel that
+is not allowed carries the reason (no phone number, opted out...). Sending goes through
+the channel's own verb, looked up in THROUGHLINE_REPLY_VERBS (conversations never
+imports an adapter): `outbox.send` for SMS, the widget's `reply_on_web` for the web.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils.module_loading import import_string
+
+from conversations.context import CustomerContext
+from conversations.models import Event
+from conversations.outbox import NOT_SENT_ON, Refused
+
+LABELS = {"sms": "SMS", "web": "Web chat", "whatsapp": "WhatsApp"}
+# Where the customer started or answered lately: the last this many inbound events.
+PREFERENCE_WINDOW = 50
+
+
+@dataclass(frozen=True)
+class ReplyChannel:
+    channel: str
+    label: str
+    allowed: bool
+    reason: str = ""  # why not, when not allowed
+
+
+def reply_channels(context: CustomerContext) -> list[ReplyChannel]:
+    """Every channel the console can answer on, each allowed or with the reason why not."""
+    channels = []
+    for channel in settings.THROUGHLINE_REPLY_VERBS:
+        allowed, reason = _reachable(context, channel)
+        channels.append(ReplyChannel(channel, LABELS.get(channel, channel), allowed, reason))
+    return channels
+
+
+def _reachable(context: CustomerContext, channel: str) -> tuple[bool, str]:
+    if channel in NOT_SENT_ON:
+        return False, NOT_SENT_ON[channel]
+    if channel == "sms":
+        # a short code is answered by SMS; an alphanumeric sender id cannot be
+        phones = [i for i in context.identities if i.kind in ("phone", "short_code")]
+        if not phones and any(i.kind == "alphanumeric" for i in context.identities):
+            return False, "The customer's sender id cannot receive replies, and no phone is known."
+        if not phones:
+            return False, "No phone number is known for this customer."
+        if all(i.opted_out for i in phones):
+            return False, "The customer opted out of SMS (STOP); texting is not allowed."
+        return True, ""
+    if channel == "web":
+        if not any(i.kind == "visitor" for i in context.identities):
+            return False, "The customer has never used the web chat."
+        return True, ""
+    return True, ""
+
+
+def preferred_channel(conversation) -> str:
+    """The channel the customer starts and answers on most, over their latest inbound
+    messages and calls (one bounded query); "" when they never wrote or called."""
+    latest = (
+        Event.objects.filter(
+            conversation=conversation,
+            direction=Event.Direction.IN,
+            kind__in=["message", "call", "voicemail"],
+        )
+        .order_by("-seq")
+        .values("pk")[:PREFERENCE_WINDOW]
+    )
+    counts = (
+        Event.objects.filter(pk__in=latest)
+        .values("channel")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "channel")
+    )
+    top = counts.first()
+    return top["channel"] if top else ""
+
+
+def default_channel(channels: list[ReplyChannel], *, last: str, preferred: str) -> str:
+    allowed = [c.channel for c in channels if c.allowed]
+    for candidate in (last, preferred):
+        if candidate in allowed:
+            return candidate
+    return allowed[0] if allowed else ""
+
+
+def reply(*, customer, channel: str, body: str, author) -> Event:
+    """Send the agent's answer on `channel`; raise Refused with a reason when it may not go."""
+    if channel in NOT_SENT_ON:
+        raise Refused(NOT_SENT_ON[channel])
+    path = settings.THROUGHLINE_REPLY_VERBS.get(channel)
+    if path is None:
+        raise Refused(f"The console cannot answer on {channel!r}.")
+    verb = import_string(path)
+    try:
+        if channel == "web":
+            # the widget needs no address, so nothing else would stop a message nobody reads
+            if not customer.identities.filter(kind="visitor").exists():
+                raise Refused("The customer has never used the web chat.")
+            return verb(customer=customer, author=author, body=body)
+        return verb(customer=customer, channel=channel, body=body, author=author)
+    except ValueError as exc:  # reply_on_web's "nothing to send"
+        raise Refused(str(exc)) from None
