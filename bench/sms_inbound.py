@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from bench import _load as generator
 from bench import _webhooks as webhooks  # first: it sets Django up, the models need it
 from bench._floor_urls import CREATE_SMS_FLOOR_TABLES, MESSAGES, SENDERS, SMS_FLOOR_PATH
 from channels_adapters.sms.inbound import EMPTY_TWIML
@@ -94,11 +95,11 @@ def build_requests(count: int, path: str, *, first: int, signed: bool) -> list[b
 
 
 def pools() -> None:
-    webhooks.POOLS["webhook"] = build_requests(
+    generator.POOLS["webhook"] = build_requests(
         WEBHOOK_REQUESTS, WEBHOOK_PATH, first=FIRST_WEBHOOK, signed=True
     )
-    webhooks.POOLS["floor"] = build_requests(FLOOR_REQUESTS, FLOOR_PATH, first=1, signed=False)
-    webhooks.CHECKS["webhook"] = webhooks.CHECKS["floor"] = webhooks.ends_with(EMPTY_TWIML)
+    generator.POOLS["floor"] = build_requests(FLOOR_REQUESTS, FLOOR_PATH, first=1, signed=False)
+    generator.CHECKS["webhook"] = generator.CHECKS["floor"] = generator.ends_with(EMPTY_TWIML)
 
 
 def seed() -> None:
@@ -118,7 +119,7 @@ def probes() -> list[tuple[str, bytes]]:
     ]
 
 
-def check_writes(load: webhooks.Load) -> tuple[int, int, int]:
+def check_writes(load: generator.Load) -> tuple[int, int, int]:
     """(errors, lost, floor_lost) over every request of the run, warm-up included.
 
     errors: webhooks not answered 200 with the empty TwiML; lost: MessageSids answered so

@@ -29,6 +29,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from bench import _load as generator
 from bench import _webhooks as webhooks  # first: it sets Django up, the models need it
 from bench._floor_urls import (
     CALLERS,
@@ -111,12 +112,12 @@ def _greets(answer: bytes) -> bool:
 
 
 def pools() -> None:
-    webhooks.POOLS["webhook"] = build_requests(
+    generator.POOLS["webhook"] = build_requests(
         WEBHOOK_REQUESTS, WEBHOOK_PATH, first=FIRST_WEBHOOK, signed=True
     )
-    webhooks.POOLS["floor"] = build_requests(FLOOR_REQUESTS, FLOOR_PATH, first=1, signed=False)
-    webhooks.CHECKS["webhook"] = _greets
-    webhooks.CHECKS["floor"] = webhooks.ends_with(voice_floor_twiml())
+    generator.POOLS["floor"] = build_requests(FLOOR_REQUESTS, FLOOR_PATH, first=1, signed=False)
+    generator.CHECKS["webhook"] = _greets
+    generator.CHECKS["floor"] = generator.ends_with(voice_floor_twiml())
 
 
 def seed() -> None:
@@ -170,7 +171,7 @@ def probes() -> list[tuple[str, bytes]]:
     ]
 
 
-def check_writes(load: webhooks.Load) -> tuple[int, int, int]:
+def check_writes(load: generator.Load) -> tuple[int, int, int]:
     """(errors, lost, floor_lost) over every request of the run, warm-up included.
 
     errors: webhooks not answered 200 with a greeting; lost: CallSids answered so with no
