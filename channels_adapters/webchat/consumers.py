@@ -49,11 +49,10 @@ from django.db import IntegrityError
 from base import limits as counters
 from base.inputs import unstorable
 from conversations import links
-from conversations.broadcast import conversation_group
 from conversations.models import Conversation
-from conversations.visitors import InvalidVisitorToken, read_visitor_token, visitor_group
+from conversations.visitors import InvalidVisitorToken, read_visitor_token
 
-from . import history, inbound, offers, outbound
+from . import backends, history, inbound, offers, status
 from .models import Site
 from .origins import origin_allowed
 from .throttle import TokenBucket
@@ -151,7 +150,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             # anonymous: nothing to replay; told by the visitor's group when a conversation
             # is made (by this socket's first message, another tab, or an HTTP call)
             self.cursor, self.ahead = 0, set()
-            await self.channel_layer.group_add(visitor_group(self.visitor_id), self.channel_name)
+            await backends.join_visitor(self.channel_layer, self.channel_name, self.visitor_id)
             await self.send_json({"type": "ready", "cursor": 0})
             # made between the check and joining the group: that notice was missed
             customer = await database_sync_to_async(inbound.known_customer)(self.visitor_id)
@@ -167,8 +166,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         arrives both ways and the cursor drops the second copy, so nothing falls between."""
         self.cursor = after_seq
         self.ahead: set[int] = set()  # seqs above the cursor already handled
-        await self.channel_layer.group_add(
-            conversation_group(self.conversation_id), self.channel_name
+        await backends.join_conversation(
+            self.channel_layer, self.channel_name, self.conversation_id
         )
         messages, cursor, renumbered = await database_sync_to_async(history.visible_history)(
             self.conversation_id, after_seq=after_seq
@@ -188,7 +187,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if self.conversation_id is not None:
             return  # joined already (this socket's own message got here first)
         self.conversation_id = conversation_id
-        await self.channel_layer.group_discard(visitor_group(self.visitor_id), self.channel_name)
+        await backends.leave_visitor(self.channel_layer, self.channel_name, self.visitor_id)
         await self._join(0)
         url = await database_sync_to_async(_preferences_url)(conversation_id)
         await self.send_json({"type": "preferences", "url": url})
@@ -196,13 +195,11 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if getattr(self, "conversation_id", None) is not None:
-            await self.channel_layer.group_discard(
-                conversation_group(self.conversation_id), self.channel_name
+            await backends.leave_conversation(
+                self.channel_layer, self.channel_name, self.conversation_id
             )
         elif hasattr(self, "visitor_id"):
-            await self.channel_layer.group_discard(
-                visitor_group(self.visitor_id), self.channel_name
-            )
+            await backends.leave_visitor(self.channel_layer, self.channel_name, self.visitor_id)
 
     # ---------------------------------------------------------------- from the shopper
 
@@ -239,22 +236,17 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "typing":
             if self.conversation_id is None:
                 return  # anonymous: no agent to tell
-            await self.channel_layer.group_send(
-                conversation_group(self.conversation_id),
-                {
-                    "type": "widget.typing",
-                    "conversation": self.conversation_id,
-                    "typing": bool(content.get("typing")),
-                },
+            await backends.shopper_typing(
+                self.channel_layer, self.conversation_id, bool(content.get("typing"))
             )
-        elif kind in outbound.MARKS:
+        elif kind in status.MARKS:
             seq = content.get("seq")
             if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
                 await self._error("malformed", f"{kind} needs a positive integer seq.")
                 return
             if self.conversation_id is None:
                 return  # anonymous: none of our messages to mark
-            await database_sync_to_async(outbound.mark_web_messages)(
+            await database_sync_to_async(status.mark_web_messages)(
                 conversation_id=self.conversation_id, up_to_seq=seq, status=kind
             )
         elif kind == "offer_answer":
@@ -371,8 +363,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_resync(self, message):
         # A merge moved or renumbered this conversation: follow it and replay from the start.
-        await self.channel_layer.group_discard(
-            conversation_group(self.conversation_id), self.channel_name
+        await backends.leave_conversation(
+            self.channel_layer, self.channel_name, self.conversation_id
         )
         self.conversation_id = message["moved_to"]
         await self._join(0, reset=True)
