@@ -126,6 +126,7 @@ def address_retry_after(bucket: str, address: str, *, now: float | None = None) 
 def too_many_requests(retry_after: int, *, json: bool = True) -> HttpResponse:
     """429 with `Retry-After` and a message a person (or the widget) can show."""
     message = f"Too many requests from your network; try again in {retry_after} seconds."
+    response: HttpResponse
     if json:
         response = JsonResponse({"error": message, "retry_after": retry_after}, status=429)
     else:

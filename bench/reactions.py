@@ -36,9 +36,9 @@ setup_django()
 import itertools
 import time
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from base import plugins
 from bench.routing import BODY, configure, quiet_journal
 from conversations import journal
 from conversations.identities import resolve_customer
@@ -114,7 +114,7 @@ def _name(path: str) -> str:
 
 def main() -> None:
     started = time.monotonic()
-    paths = list(settings.THROUGHLINE_EVENT_REACTIONS)
+    paths = plugins.paths("event_reactions")
     reactions = [(path, import_string(path)) for path in paths]
     with scratch_database(DATABASE):
         handled = configure()  # routing's teams, agents and rules; one handled case

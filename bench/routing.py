@@ -38,11 +38,8 @@ def _hooks(on: bool) -> None:
     """Route (or not) what `_append` records; nothing else reacts either way."""
     from django.conf import settings
 
-    from conversations import journal
-
     settings.THROUGHLINE_EVENT_HOOKS = []
     settings.THROUGHLINE_EVENT_REACTIONS = []
-    journal._event_hooks.cache_clear()
     _routing["on"] = on
 
 
@@ -51,15 +48,12 @@ def quiet_journal():
     """record() with no hook and no reaction configured (restored on the way out)."""
     from django.conf import settings
 
-    from conversations import journal
-
     saved = settings.THROUGHLINE_EVENT_HOOKS, settings.THROUGHLINE_EVENT_REACTIONS
     _hooks(False)
     try:
         yield
     finally:
         settings.THROUGHLINE_EVENT_HOOKS, settings.THROUGHLINE_EVENT_REACTIONS = saved
-        journal._event_hooks.cache_clear()
 
 
 def configure():

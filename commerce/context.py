@@ -1,18 +1,23 @@
-"""What commerce adds to the customer context (THROUGHLINE_CONTEXT_PROVIDERS).
+"""What commerce adds to the customer context (a `context_providers` plug).
 
-`provide(customer)` returns the keys the greeting, the agent panel and the nudges read:
-`open_cart`, `cart_value`, `products_viewed`, `last_order` and `current_intent`. Values
+`provide(customer)` returns two parts: `CommerceContext` (the open cart, its value, the
+products viewed, the last order: what the agent panel and the nudges read) and the core's
+`CurrentIntent` (what the greeting reads). Their JSON view in `context.extra` is
+`open_cart`, `cart_value`, `products_viewed`, `last_order` and `current_intent`; values
 are JSON-ready (decimal strings, ISO 8601 times), so callers can send them as they are.
 It reads five small indexed queries at most, however long the history.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from conversations.context import ContextPart, CurrentIntent, Intent
 from conversations.models import Customer
 
 from .models import Cart, Order, ProductInterest
@@ -20,7 +25,25 @@ from .models import Cart, Order, ProductInterest
 PRODUCTS_VIEWED = 5
 
 
-def provide(customer: Customer) -> dict:
+@dataclass(frozen=True)
+class CommerceContext(ContextPart):
+    """The shop's side of the customer: JSON objects as the API shows them."""
+
+    open_cart: dict[str, Any] | None  # id, status, currency, value, item_count, items...
+    cart_value: str | None  # a decimal string
+    products_viewed: list[dict[str, Any]]  # most recent first: sku, name, url, views...
+    last_order: dict[str, Any] | None  # order_id, currency, total, placed_at, delivered_at
+
+    def as_extra(self) -> dict[str, Any]:
+        return {
+            "open_cart": self.open_cart,
+            "cart_value": self.cart_value,
+            "products_viewed": self.products_viewed,
+            "last_order": self.last_order,
+        }
+
+
+def provide(customer: Customer) -> list[ContextPart]:
     cart = (
         Cart.objects.filter(customer=customer, status__in=Cart.ACTIVE, item_count__gt=0)
         .prefetch_related("items")
@@ -32,25 +55,29 @@ def provide(customer: Customer) -> dict:
         .order_by("-last_viewed_at")[:PRODUCTS_VIEWED]
     )
     order = Order.objects.filter(customer=customer).order_by("-placed_at").first()
-    return {
-        "open_cart": _cart(cart) if cart else None,
-        "cart_value": str(cart.value) if cart else None,
-        "products_viewed": [
-            {
-                "sku": i.product.sku,
-                "name": i.product.name,
-                "url": i.product.url,
-                "views": i.views,
-                "last_viewed_at": i.last_viewed_at.isoformat(),
-            }
-            for i in interests
-        ],
-        "last_order": _order(order) if order else None,
-        "current_intent": _intent(
-            _cart_facts(cart) if cart else None,
-            _latest_facts(customer, interests[0]) if interests else None,
+    return [
+        CommerceContext(
+            open_cart=_cart(cart) if cart else None,
+            cart_value=str(cart.value) if cart else None,
+            products_viewed=[
+                {
+                    "sku": i.product.sku,
+                    "name": i.product.name,
+                    "url": i.product.url,
+                    "views": i.views,
+                    "last_viewed_at": i.last_viewed_at.isoformat(),
+                }
+                for i in interests
+            ],
+            last_order=_order(order) if order else None,
         ),
-    }
+        CurrentIntent(
+            _intent(
+                _cart_facts(cart) if cart else None,
+                _latest_facts(customer, interests[0]) if interests else None,
+            )
+        ),
+    ]
 
 
 def _cart_facts(cart: Cart) -> dict:
@@ -109,7 +136,7 @@ def _order(order: Order) -> dict:
     }
 
 
-def _intent(cart: dict | None, latest: dict | None) -> dict | None:
+def _intent(cart: dict | None, latest: dict | None) -> Intent | None:
     """What the customer is trying to do now: the most recent of these signals.
 
     - `checkout`: a cart in checkout with no order yet;
@@ -128,25 +155,25 @@ def _intent(cart: dict | None, latest: dict | None) -> dict | None:
         evaluating is None
         or (cart["snapshot_at"] and cart["snapshot_at"] >= evaluating["last_viewed_at"])
     ):
-        return {
-            "kind": "checkout" if cart["status"] == Cart.Status.CHECKOUT else "cart",
-            "item_count": cart["item_count"],
-            "value": cart["value"],
-            "currency": cart["currency"],
-            "names": cart["names"],
-        }
+        return Intent(
+            kind="checkout" if cart["status"] == Cart.Status.CHECKOUT else "cart",
+            item_count=cart["item_count"],
+            value=cart["value"],
+            currency=cart["currency"],
+            names=tuple(cart["names"]),
+        )
     if evaluating is not None:
-        return {
-            "kind": "evaluating",
-            "sku": evaluating["sku"],
-            "name": evaluating["name"],
-            "views": evaluating["views"],
-        }
+        return Intent(
+            kind="evaluating",
+            sku=evaluating["sku"],
+            name=evaluating["name"],
+            views=evaluating["views"],
+        )
     return None
 
 
-class Intent:
-    """`current_intent` for the headline (THROUGHLINE_HEADLINE_PARTS): the open cart and
+class IntentPart:
+    """`CurrentIntent` for the headline (a `headline_parts` plug): the open cart and
     the latest viewed product as JSON from one scalar subquery over customer `c`, through
     the same `_intent` rules as `provide`."""
 
@@ -179,17 +206,17 @@ class Intent:
     def params(self) -> dict:
         return {}
 
-    def parse(self, value: dict) -> dict:
+    def parse(self, value: dict) -> CurrentIntent:
         cart, latest = value["cart"], value["latest"]
         if cart is not None:
             cart["snapshot_at"] = _when(cart["snapshot_at"])
         if latest is not None:
             latest["last_viewed_at"] = _when(latest["last_viewed_at"])
             latest["bought"] = (lambda bought: lambda: bought)(latest["bought"])
-        return {"current_intent": _intent(cart, latest)}
+        return CurrentIntent(_intent(cart, latest))
 
 
-HEADLINE = Intent()
+HEADLINE = IntentPart()
 
 
 def _when(value: str | None) -> datetime | None:

@@ -1,9 +1,12 @@
-"""The one reader of the environment for config/settings.py: strict, and file-aware.
+"""The one reader of the environment for config/settings/: strict, and file-aware.
 
 - A boolean must say yes or no: `DEBUG=ture` stops the start with a message naming the
   variable, where django-environ alone would read it as False and carry on.
 - Every variable can come from a file instead: `SECRET_KEY_FILE=/run/secrets/key` reads
   the secret from that file (Docker and Kubernetes secrets), for any NAME as NAME_FILE.
+- A plug setting (base/plugins.py) set to an empty value is an empty list, not "unset":
+  django-environ reads `NAME=` as its default, so `THROUGHLINE_EVENT_HOOKS=` could never
+  switch the in-store hook off.
 """
 
 from __future__ import annotations
@@ -38,3 +41,24 @@ class StrictEnv(environ.FileAwareEnv):
         raise ImproperlyConfigured(
             f"{var} must be true or false (also yes/no, on/off, 1/0), not {value!r}."
         )
+
+    def plugs(self, var, *, keyed=False):
+        """A plug setting: None when unset (the apps' declarations stand), else exactly
+        what it says: comma-separated dotted paths, or `channel=dotted.path` pairs when
+        keyed; an empty value is empty."""
+        try:
+            raw = self.ENVIRON[var]
+        except KeyError:
+            return None
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        if not keyed:
+            return items
+        mapping = {}
+        for item in items:
+            channel, equals, path = (part.strip() for part in item.partition("="))
+            if not (channel and equals and path):
+                raise ImproperlyConfigured(
+                    f'{var} is comma-separated "channel=dotted.path" pairs, not {item!r}.'
+                )
+            mapping[channel] = path
+        return mapping

@@ -3,18 +3,17 @@
 The channel picker defaults to the channel the customer last used when they may be
 reached on it, else their preferred channel, else the first one allowed; a channel that
 is not allowed carries the reason (no phone number, opted out...). Sending goes through
-the channel's own verb, looked up in THROUGHLINE_REPLY_VERBS (conversations never
-imports an adapter): `outbox.send` for SMS, the widget's `reply_on_web` for the web.
+the channel's own verb, which its adapter declares (conversations/reply_verbs.py; the
+console never imports an adapter): `outbox.send` for SMS, the widget's `reply_on_web`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count
-from django.utils.module_loading import import_string
 
+from conversations import reply_verbs
 from conversations.context import CustomerContext
 from conversations.models import Event
 from conversations.outbox import NOT_SENT_ON, Refused
@@ -35,7 +34,7 @@ class ReplyChannel:
 def reply_channels(context: CustomerContext) -> list[ReplyChannel]:
     """Every channel the console can answer on, each allowed or with the reason why not."""
     channels = []
-    for channel in settings.THROUGHLINE_REPLY_VERBS:
+    for channel in reply_verbs.reply_channels():
         allowed, reason = _reachable(context, channel)
         channels.append(ReplyChannel(channel, LABELS.get(channel, channel), allowed, reason))
     return channels
@@ -95,10 +94,9 @@ def reply(*, customer, channel: str, body: str, author) -> Event:
     """Send the agent's answer on `channel`; raise Refused with a reason when it may not go."""
     if channel in NOT_SENT_ON:
         raise Refused(NOT_SENT_ON[channel])
-    path = settings.THROUGHLINE_REPLY_VERBS.get(channel)
-    if path is None:
+    verb = reply_verbs.reply_verb(channel)
+    if verb is None:
         raise Refused(f"The console cannot answer on {channel!r}.")
-    verb = import_string(path)
     try:
         if channel == "web":
             # the widget needs no address, so nothing else would stop a message nobody reads

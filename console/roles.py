@@ -10,9 +10,10 @@ insights, export and erasure) once those apps' permissions exist. docs/console.m
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+
+from base import plugins
 
 AGENTS = [
     "view_customer",
@@ -50,7 +51,7 @@ def ensure_roles() -> dict[str, Group]:
         group, _ = Group.objects.get_or_create(name=name)
         wanted = Q(content_type__app_label="conversations", codename__in=codenames)
         if name == "Managers":
-            for dotted in settings.THROUGHLINE_MANAGER_PERMISSIONS:
+            for dotted in plugins.paths("manager_permissions"):
                 app_label, _, codename = dotted.partition(".")
                 wanted |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.add(*Permission.objects.filter(wanted))

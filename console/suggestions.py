@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations.context import CustomerContext
 from conversations.models import Event
 
@@ -42,7 +43,7 @@ class Suggestion:
 
 def suggest(context: CustomerContext) -> list[Suggestion]:
     suggestions = sorted(_rules(context), key=lambda s: -s.score)
-    for path in getattr(settings, "THROUGHLINE_SUGGESTION_RANKERS", []):
+    for path in plugins.paths("suggestion_rankers"):
         try:
             suggestions = list(import_string(path)(context.customer, context, suggestions))
         except Exception:

@@ -1,6 +1,16 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.core import checks
 
 
 class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The core reads what the other apps plug in (base/plugins.py): a declaration of a
+        # kind that does not exist stops every process now, rather than being ignored;
+        # the paths are imported by `manage.py check` (migrate and runserver run it too).
+        from base import plugins
+
+        plugins.validate(apps.get_app_configs())
+        checks.register(plugins.check, "plugins")

@@ -112,7 +112,8 @@ def _append_many(
     fallback: list[int] = []
     groups: dict[int, list[int]] = {}  # customer id -> indexes of its new events
     recorded = _recorded_many({(e.channel, e.source_id) for e in events if e.source_id})
-    first: dict[tuple[str, str], int] = {}  # a repeat within the batch -> its first index
+    # a repeat within the batch -> its first index
+    first: dict[tuple[str, str | None], int] = {}
     repeats: list[tuple[int, int]] = []
     for index, (item, event) in enumerate(zip(items, events, strict=True)):
         key = (event.channel, event.source_id)
@@ -200,7 +201,7 @@ def _insert_many(events: list[Event]) -> None:
     """Insert these events (seq and conversation set), with their hand-over to the
     reactions, and give each its pk."""
     encoder = Event._meta.get_field("data").encoder
-    columns = [
+    columns: list[list[Any]] = [
         [e.conversation_id for e in events],
         [e.seq for e in events],
         [e.case_id for e in events],
@@ -223,7 +224,7 @@ def _insert_many(events: list[Event]) -> None:
         event._state.adding = False
 
 
-def _recorded_many(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Event]:
+def _recorded_many(keys: set[tuple[str, str]]) -> dict[tuple[str, str | None], Event]:
     """The recorded events among these (channel, source_id) pairs, in one query."""
     if not keys:
         return {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Any, cast
 
 import redis
 from channels.layers import get_channel_layer
@@ -125,7 +126,7 @@ class _GroupPublisher:
         if self._clients is None:
             with self._lock:
                 if self._clients is None:
-                    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+                    config = _layer_config()
                     self._clients = [
                         redis_client(timeout=2, url=host["address"])
                         for host in decode_hosts(config["hosts"])
@@ -143,9 +144,10 @@ class _GroupPublisher:
         """Publish each (group, message), in one round trip per shard, with `handover`'s
         stream entries in the round trip to REDIS_URL's server."""
         layer = get_channel_layer()
-        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+        prefix = _layer_config().get("prefix", "asgi")
         shards = self._shards()
-        pipelines: dict[int, redis.client.Pipeline] = {}
+        # by shard index, and "own" for REDIS_URL's server when no shard is on it
+        pipelines: dict[int | str, redis.client.Pipeline] = {}
         for group, message in messages:
             channel = f"{prefix}__group__{group}"  # RedisPubSubLoopLayer._get_group_channel_name
             shard = _consistent_hash(channel, len(shards))
@@ -164,6 +166,11 @@ class _GroupPublisher:
                 )
         for pipeline in pipelines.values():
             pipeline.execute()
+
+
+def _layer_config() -> dict[str, Any]:
+    # a cast: mypy reads the settings' literal as a mapping of strings to Collection[str]
+    return cast(dict[str, Any], settings.CHANNEL_LAYERS["default"]["CONFIG"])
 
 
 publisher = _GroupPublisher()

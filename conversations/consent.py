@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations import journal
 from conversations.identities import live_customer
 from conversations.locks import conversation_for_update
@@ -306,7 +307,7 @@ def is_opted_out(kind: str, value: str) -> bool:
 def suppressed(kind: str, value: str) -> str | None:
     """Why this address starts opted out though its identity never said stop (the
     suppression list: docs/privacy.md), or None."""
-    for check in _registered("THROUGHLINE_SUPPRESSION_CHECKS"):
+    for check in _registered("suppression_checks"):
         if reason := check(kind, value):
             return str(reason)
     return None
@@ -346,11 +347,11 @@ def _hook(path: str):
     return import_string(path)
 
 
-def _registered(setting: str) -> list:
-    # read each time, imported once: settings name them, tests may change them
-    return [_hook(path) for path in getattr(settings, setting, ())]
+def _registered(kind: str) -> list:
+    # read each time, imported once: apps declare them, settings and tests may change them
+    return [_hook(path) for path in plugins.paths(kind)]
 
 
 def _tell_hooks(event: Event, identity: Identity | None, proof: Proof) -> None:
-    for hook in _registered("THROUGHLINE_CONSENT_HOOKS"):
+    for hook in _registered("consent_hooks"):
         hook(event, identity, proof)

@@ -4,20 +4,29 @@ One function, `build_context`, read by the agent panel, the widget and voice gre
 and the nudge templates; `greeting` turns a context into the widget's first words. It
 reads a bounded number of rows whatever the length of the history.
 
-Other apps add what they know through THROUGHLINE_CONTEXT_PROVIDERS: dotted paths to
-functions called with the (live) customer, each returning a dict merged into
-`CustomerContext.extra`. This module never imports them. The keys in use:
+Other apps contribute typed parts: each function of `context_providers` (declared on the
+apps' AppConfig, THROUGHLINE_CONTEXT_PROVIDERS overrides them) is called with the (live)
+customer and returns a `ContextPart` (a frozen dataclass) or a list of them, kept by type:
+`context.part(CommerceContext)` is commerce's part or None. This module never imports
+those apps; it defines only the two parts it reads itself, which apps fill in:
 
-- commerce.context.provide: `open_cart`, `cart_value`, `products_viewed`, `last_order`,
-  `current_intent` (`{"kind": "evaluating" | "cart" | "checkout", ...}` or None).
+- `CurrentIntent` (commerce): what the customer is trying to do now, an `Intent`
+  (`evaluating` a product, an open `cart`, or `checkout`) or None;
+- `InStore` (instore): the customer's scan in a store just now, a `Visit` or None.
 
-`headline_for` is the hot path's cut of it: the name, the open case and the few keys a
-greeting reads (`current_intent`, `in_store`), for a sender known by an identity, in ONE
+`context.extra` is the JSON view of every part (`part.as_extra()`, merged in provider
+order): the API's customer document, routing's conditions and the timeline template read
+it by key; code reads the typed parts. A provider may still return a plain dict, merged
+into `extra` as it is (no part).
+
+`headline_for` is the hot path's cut of it: the name, the open case and the parts a
+greeting reads (`CurrentIntent`, `InStore`), for a sender known by an identity, in ONE
 query. A caller waits on the voice webhook's answer, and the full context costs a dozen
-queries. Apps add their key through THROUGHLINE_HEADLINE_PARTS: each a `HeadlinePart`
-whose SQL is a scalar subquery over the customer `c` (it may use `%(name)s` parameters
-from `params()`), and whose `parse` turns the value into the keys it provides, exactly
-as its full provider does (the providers read through the same SQL or the same rules).
+queries. Apps add their part through `headline_parts` (THROUGHLINE_HEADLINE_PARTS): each a
+`HeadlinePart` whose SQL is a scalar subquery over the customer `c` (it may use
+`%(name)s` parameters from `params()`), and whose `parse` turns the value into the part
+it provides, exactly as its full provider does (the providers read through the same SQL
+or the same rules).
 """
 
 from __future__ import annotations
@@ -26,13 +35,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db.models import Max
-from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations import statements
 from conversations.identities import live_customer
 from conversations.models import Case, Customer, Event
@@ -41,6 +49,114 @@ logger = logging.getLogger(__name__)
 
 RECENT_TOUCHPOINTS = 10
 DEFAULT_GREETING = "Hi! How can we help you today?"
+
+
+class ContextPart:
+    """What one app contributes to the context: subclass it as a frozen dataclass."""
+
+    def as_extra(self) -> dict[str, Any]:
+        """The part's JSON-ready keys in `CustomerContext.extra` (none by default)."""
+        return {}
+
+
+P = TypeVar("P", bound=ContextPart)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the customer is trying to do now: `evaluating` a product (sku, name, views),
+    or an open `cart` / a `checkout` (item_count, value, currency, names)."""
+
+    kind: str
+    sku: str = ""
+    name: str = ""
+    views: int = 0
+    item_count: int = 0
+    value: str = ""
+    currency: str = ""
+    names: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        if self.kind == "evaluating":
+            return {"kind": self.kind, "sku": self.sku, "name": self.name, "views": self.views}
+        return {
+            "kind": self.kind,
+            "item_count": self.item_count,
+            "value": self.value,
+            "currency": self.currency,
+            "names": list(self.names),
+        }
+
+
+@dataclass(frozen=True)
+class CurrentIntent(ContextPart):
+    """The customer's intent now, or None (commerce provides it)."""
+
+    intent: Intent | None
+
+    def as_extra(self) -> dict[str, Any]:
+        return {"current_intent": self.intent.as_json() if self.intent else None}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A scan in a store just now: JSON objects as the API shows them."""
+
+    store: dict[str, Any]  # id, name, time_zone
+    product: dict[str, Any]  # id, sku, name, price, currency
+    placement: dict[str, Any]  # id, label
+    scanned_at: str  # ISO 8601
+
+    @property
+    def store_name(self) -> str:
+        return self.store["name"]
+
+    @property
+    def product_name(self) -> str:
+        return self.product["name"]
+
+
+@dataclass(frozen=True)
+class InStore(ContextPart):
+    """Where the customer stands now, or None (instore provides it)."""
+
+    visit: Visit | None
+
+    def as_extra(self) -> dict[str, Any]:
+        visit = self.visit
+        return {
+            "in_store": None
+            if visit is None
+            else {
+                "store": visit.store,
+                "product": visit.product,
+                "placement": visit.placement,
+                "scanned_at": visit.scanned_at,
+            }
+        }
+
+
+class _Parts:
+    """Parts kept by type, read with `part(SomePart)`; shared by context and headline."""
+
+    parts: dict[type, ContextPart]
+
+    def part(self, kind: type[P]) -> P | None:
+        return self.parts.get(kind)  # type: ignore[return-value]  # keyed by its own type
+
+
+def _collect(contributions: list[Any]) -> tuple[dict[type, ContextPart], dict[str, Any]]:
+    """Parts by type and the JSON view of them all, in contribution order."""
+    parts: dict[type, ContextPart] = {}
+    extra: dict[str, Any] = {}
+    for contribution in contributions:
+        if isinstance(contribution, dict):  # an untyped provider: JSON keys only
+            extra.update(contribution)
+            continue
+        for part in contribution if isinstance(contribution, list | tuple) else [contribution]:
+            parts[type(part)] = part
+            extra.update(part.as_extra())
+    return parts, extra
 
 
 @dataclass(frozen=True)
@@ -52,7 +168,7 @@ class IdentityView:
 
 
 @dataclass(frozen=True)
-class CustomerContext:
+class CustomerContext(_Parts):
     customer: Customer
     name: str
     identities: list[IdentityView]
@@ -62,7 +178,8 @@ class CustomerContext:
     last_channel: str
     recent: list[Event] = field(default_factory=list)  # newest first
     open_case: Case | None = None
-    # What THROUGHLINE_CONTEXT_PROVIDERS added (JSON-ready values), keyed as listed above.
+    # What the providers contributed, by type, and its JSON view (see the module docstring).
+    parts: dict[type, ContextPart] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
@@ -94,6 +211,7 @@ def build_context(customer: Customer) -> CustomerContext:
         if conversation.current_case_id
         else None
     )
+    parts, extra = _provided(customer)
     return CustomerContext(
         customer=customer,
         name=customer.display_name,
@@ -103,23 +221,21 @@ def build_context(customer: Customer) -> CustomerContext:
         last_channel=conversation.last_channel,
         recent=recent,
         open_case=open_case,
-        extra=_provided(customer),
+        parts=parts,
+        extra=extra,
     )
 
 
-def _providers() -> list[Callable[[Customer], dict]]:
-    return [import_string(path) for path in getattr(settings, "THROUGHLINE_CONTEXT_PROVIDERS", [])]
-
-
-def _provided(customer: Customer) -> dict:
-    extra: dict = {}
-    for provide in _providers():
+def _provided(customer: Customer) -> tuple[dict[type, ContextPart], dict[str, Any]]:
+    contributions = []
+    provide: Callable[[Customer], Any]
+    for provide in plugins.enabled("context_providers"):
         try:
-            extra.update(provide(customer))
+            contributions.append(provide(customer))
         except Exception:
             # A greeting without the cart beats a widget or agent panel that fails to open.
             logger.exception("context provider %s failed", provide.__qualname__)
-    return extra
+    return _collect(contributions)
 
 
 class HeadlinePart(Protocol):
@@ -127,7 +243,7 @@ class HeadlinePart(Protocol):
 
     def params(self) -> dict[str, Any]: ...
 
-    def parse(self, value: Any) -> dict: ...
+    def parse(self, value: Any) -> ContextPart: ...
 
 
 @dataclass(frozen=True)
@@ -137,13 +253,14 @@ class OpenCase:
 
 
 @dataclass(frozen=True)
-class Headline:
+class Headline(_Parts):
     """What a greeting needs: read with the same names as CustomerContext's fields."""
 
     customer_id: int
     name: str
     open_case: OpenCase | None = None
-    extra: dict = field(default_factory=dict)
+    parts: dict[type, ContextPart] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # the parts' JSON view, as the context's
 
 
 _HEADLINE_SQL = """
@@ -156,18 +273,13 @@ WHERE i.kind = %(identity_kind)s AND i.value = %(identity_value)s
 """
 
 
-@cache
-def _headline_parts(paths: tuple[str, ...]) -> tuple[HeadlinePart, ...]:
-    return tuple(import_string(path) for path in paths)
-
-
 def headline_for(kind: str, value: str) -> Headline | None:
     """The headline of the customer holding identity `(kind, value)`, None if unknown.
 
     Identities always belong to the live customer (merges move them), so no merge chain
     is followed here.
     """
-    parts = _headline_parts(tuple(getattr(settings, "THROUGHLINE_HEADLINE_PARTS", ())))
+    parts: list[HeadlinePart] = plugins.enabled("headline_parts")
     params: dict[str, Any] = {"identity_kind": kind, "identity_value": value}
     for part in parts:
         params.update(part.params())
@@ -178,35 +290,42 @@ def headline_for(kind: str, value: str) -> Headline | None:
     if row is None:
         return None
     customer_id, name, case_id, opened_at, *values = row
-    extra: dict = {}
-    for part, part_value in zip(parts, values, strict=True):
-        extra.update(part.parse(part_value))
+    provided, extra = _collect(
+        [part.parse(part_value) for part, part_value in zip(parts, values, strict=True)]
+    )
     return Headline(
         customer_id=customer_id,
         name=name,
         open_case=OpenCase(case_id, opened_at) if case_id is not None else None,
+        parts=provided,
         extra=extra,
     )
 
 
-def greeting(context: CustomerContext) -> str:
+def greeting(context: CustomerContext | Headline) -> str:
     """The widget's opening line: about what the customer is doing now, else the default.
 
     Plain text (the widget escapes it). The default is the setting WIDGET_DEFAULT_GREETING.
     """
-    in_store = context.extra.get("in_store")
-    if in_store:  # standing in front of it beats anything she did online
-        product, store = in_store["product"]["name"], in_store["store"]["name"]
-        return f"You're looking at the {product} at {store} — what would you like to know?"
-    intent = context.extra.get("current_intent") or {}
-    kind = intent.get("kind")
-    if kind == "evaluating" and intent.get("name"):
-        return f"Can I help you with your evaluation of the {intent['name']}?"
-    if kind == "checkout":
+    in_store = context.part(InStore)
+    if in_store and in_store.visit:  # standing in front of it beats anything she did online
+        visit = in_store.visit
+        return (
+            f"You're looking at the {visit.product_name} at {visit.store_name}"
+            " — what would you like to know?"
+        )
+    current = context.part(CurrentIntent)
+    intent = current.intent if current else None
+    if intent is None:
+        pass
+    elif intent.kind == "evaluating" and intent.name:
+        return f"Can I help you with your evaluation of the {intent.name}?"
+    elif intent.kind == "checkout":
         return "Need a hand finishing your order? I'm here if anything is unclear."
-    if kind == "cart":
-        names = intent.get("names") or []
-        if len(names) == 1:
-            return f"Any questions about the {names[0]} in your cart?"
-        return f"Any questions about the {intent.get('item_count', len(names))} items in your cart?"
+    elif intent.kind == "cart":
+        if len(intent.names) == 1:
+            return f"Any questions about the {intent.names[0]} in your cart?"
+        return (
+            f"Any questions about the {intent.item_count or len(intent.names)} items in your cart?"
+        )
     return getattr(settings, "WIDGET_DEFAULT_GREETING", "") or DEFAULT_GREETING

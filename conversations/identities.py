@@ -7,6 +7,7 @@ concurrency; docs/subsystems/identities.md explains the locking.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import phonenumbers
@@ -18,6 +19,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations import journal
 from conversations.broadcast import broadcast_resync_on_commit
 from conversations.locks import merges_serialised
@@ -104,7 +106,8 @@ def sms_address_kind(address: str) -> str:
     return Identity.Kind.SHORT_CODE if _SHORT_CODE.fullmatch(address) else Identity.Kind.PHONE
 
 
-_NORMALIZERS = {
+# keyed by Identity.Kind, looked up with the plain string a caller passes
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
     Identity.Kind.PHONE: normalize_phone,
     Identity.Kind.WHATSAPP: normalize_whatsapp,
     Identity.Kind.SHORT_CODE: normalize_short_code,
@@ -225,7 +228,7 @@ def link_identity(customer: Customer, kind: str, value: str, *, verified: bool =
 
 # A number's phone and its WhatsApp account are one person: each is an identity of its own
 # (its own consent: STOP on WhatsApp is not STOP by SMS) of the same customer.
-_SIBLING = {
+_SIBLING: dict[str, str] = {
     Identity.Kind.PHONE: Identity.Kind.WHATSAPP,
     Identity.Kind.WHATSAPP: Identity.Kind.PHONE,
 }
@@ -336,7 +339,7 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
         survivor.save(update_fields=["traits", "display_name", "time_zone", "locale"])
         Customer.objects.filter(pk=merged.pk).update(merged_into=survivor)
 
-        for hook in settings.THROUGHLINE_MERGE_HOOKS:
+        for hook in plugins.paths("merge_hooks"):
             import_string(hook)(survivor=survivor, merged=merged)
 
         journal.record(

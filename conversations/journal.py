@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from datetime import datetime
-from functools import cache
+from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations import first_contact, reactions, statements
 from conversations.broadcast import (
     broadcast_on_commit,
@@ -83,9 +82,14 @@ def record(
         if identity is not None and not unknown_sender and (row := _first_contact(event, identity)):
             return _appended(event, row)  # a new sender after all: one statement too
     if customer is None:
+        if event.source_id is not None and (existing := _recorded(event.channel, event.source_id)):
+            # A repeat from a sender nobody has (an erasure keeps Twilio's ids): write no
+            # customer for it, as the first-contact statement writes none.
+            return existing
         # identities imports this module (merges record events): import at call time
         from conversations.identities import resolve_customer
 
+        assert identity is not None  # record() took one of the two
         customer = resolve_customer(*identity)
     return _append_under_lock(customer, event)
 
@@ -179,9 +183,11 @@ def _append_in_one_statement(
 ) -> Event | None:
     """Append in one round trip; None when the general path must do it."""
     inbound = event.direction == Event.Direction.IN
+    whose: dict[str, object]
     if customer is not None:
         sql, whose = _APPEND_SQL, {"customer": customer.pk}
     else:
+        assert identity is not None  # record() took one of the two
         sql, whose = (
             _APPEND_BY_IDENTITY_SQL,
             {"identity_kind": identity[0], "identity_value": identity[1]},
@@ -336,14 +342,13 @@ def _summarise(conversation: Conversation, event: Event) -> None:
     )
 
 
-@cache
-def _event_hooks() -> tuple:
-    return tuple(import_string(path) for path in settings.THROUGHLINE_EVENT_HOOKS)
+def _event_hooks() -> list:
+    return plugins.enabled("event_hooks")
 
 
 def _run_hooks_on_commit(event: Event) -> None:
     for hook in _event_hooks():
-        transaction.on_commit(lambda hook=hook: _run_hook(hook, event), robust=True)
+        transaction.on_commit(partial(_run_hook, hook, event), robust=True)
     reactions.react_on_commit(event)
 
 

@@ -44,7 +44,10 @@ def customer_from(token: str, page: str, *, max_age: timedelta = MAX_AGE) -> Cus
         raise BadLink("This link is not valid.") from None
     if not isinstance(payload, dict) or payload.get("p") != page:
         raise BadLink("This link is not valid.")
-    customer = Customer.objects.filter(pk=payload.get("c")).first()
+    customer_id = payload.get("c")
+    if not isinstance(customer_id, int):
+        raise BadLink("This link is not valid.")
+    customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise BadLink("This link is not valid.")
     return live_customer(customer)

@@ -1,12 +1,14 @@
 """The outbox: how every channel sends a message (docs/twilio.md, "Outbound").
 
 Verbs: `send` writes the outbound `message` event and its `Outbox` row in one
-transaction and enqueues delivery after commit; `deliver` claims the row, calls the
-channel's sender outside any transaction and records what happened;
-`record_provider_status` takes the provider's delivery callbacks; `sweep` re-enqueues
-due retries and hands rows whose worker died mid-send to reconciliation.
+transaction and enqueues delivery after commit (it and its checks live in outbox_send.py);
+`deliver` claims the row, calls the channel's sender outside any transaction and records
+what happened; `record_provider_status` takes the provider's delivery callbacks; `sweep`
+re-enqueues due retries and hands rows whose worker died mid-send to reconciliation
+(outbox_retry.py, with the retry schedule). Every name of the three modules is imported
+from this one (`outbox.send`, `outbox.Refused`, `outbox.NOT_SENT_ON`, `outbox.sweep`...).
 
-Senders are registered by channel in `THROUGHLINE_SENDERS` (dotted paths): a sender
+Senders are declared by channel adapters (kind `senders`; THROUGHLINE_SENDERS): a sender
 takes an `Outbox` row and returns a `Receipt`, or raises `SendError` saying whether the
 message may have left and whether to try again. The guarantees:
 
@@ -26,58 +28,33 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from conversations import consent, delivery, journal, send_checks
-from conversations.identities import (
-    InvalidIdentity,
-    live_customer,
-    normalize_identity,
-    sms_address_kind,
-)
-from conversations.models import Customer, Event, Identity, Outbox
+from base import plugins
+from conversations import consent, delivery, send_checks
+from conversations.identities import sms_address_kind
+from conversations.models import Event, Identity, Outbox
 
 # The schedule (retries, the sweep) lives in outbox_retry; `outbox.sweep` stays its name.
-from conversations.outbox_retry import ENQUEUE_LEASE, MAX_ATTEMPTS, retry_later
+from conversations.outbox_retry import MAX_ATTEMPTS, retry_later
 from conversations.outbox_retry import RETRY_DELAYS as RETRY_DELAYS
 from conversations.outbox_retry import sweep as sweep
 
+# The send verb and its checks live in outbox_send; callers know them as `outbox.send`...
+from conversations.outbox_send import ADDRESS_KIND as ADDRESS_KIND
+from conversations.outbox_send import ALSO_REACHES as ALSO_REACHES
+from conversations.outbox_send import MAX_BODY_CHARS as MAX_BODY_CHARS
+from conversations.outbox_send import MAX_MEDIA as MAX_MEDIA
+from conversations.outbox_send import NOT_SENT_ON as NOT_SENT_ON
+from conversations.outbox_send import Refused as Refused
+from conversations.outbox_send import enqueue_delivery_on_commit as enqueue_delivery_on_commit
+from conversations.outbox_send import plain_text as plain_text
+from conversations.outbox_send import send as send
+
 logger = logging.getLogger(__name__)
-
-# Which identity a channel sends to.
-ADDRESS_KIND = {
-    "sms": Identity.Kind.PHONE,
-    "voice": Identity.Kind.PHONE,
-    "email": Identity.Kind.EMAIL,
-}
-# Other identity kinds a channel reaches: a short code is answered by SMS.
-ALSO_REACHES = {"sms": (Identity.Kind.SHORT_CODE,)}
-# Channels recorded faithfully that we do not send on, and why (said to the agent).
-NOT_SENT_ON = {
-    "whatsapp": (
-        "WhatsApp messages are recorded but Throughline does not send on WhatsApp: "
-        "WhatsApp takes free text only within 24 hours of the customer's last message and "
-        "from an approved sender. Answer by SMS or web chat instead."
-    ),
-}
-# Twilio's limit for one message body (it splits it into segments up to this length).
-MAX_BODY_CHARS = 1600
-MAX_MEDIA = 10
-# Characters that cost money and mean nothing: a stray no-break space turns a GSM-7 SMS
-# into UCS-2, which halves the characters per segment and so can double the price.
-_INVISIBLE = str.maketrans(
-    {"\xa0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None}
-)
-
-
-class Refused(Exception):
-    """The message was not written: no consent, no address, nothing to send. Say it to the agent."""
 
 
 class SendError(Exception):
@@ -110,137 +87,17 @@ class Receipt:
     status: str = "queued"
 
 
-# ---------------------------------------------------------------------------- writing
-
-
-def send(
-    *,
-    customer: Customer,
-    channel: str,
-    body: str,
-    author=None,
-    to: str | None = None,
-    from_address: str = "",
-    media_urls: list[str] | tuple[str, ...] = (),
-    data: dict | None = None,
-) -> Event:
-    """Write an outbound message to the customer on `channel`; return its event.
-
-    Delivery happens after commit (a Celery task, then `deliver`). `to` picks one of the
-    customer's addresses; by default the newest one that has not opted out. Raises
-    `Refused` with a reason an agent can read when nothing may be sent. Not durable on
-    purpose: a caller deciding to send (the engagement arbiter) writes its decision and
-    this row in one transaction.
-    """
-    if channel in NOT_SENT_ON:
-        raise Refused(NOT_SENT_ON[channel])
-    if channel not in settings.THROUGHLINE_SENDERS:
-        raise Refused(f"Throughline cannot send on {channel!r} (no sender in THROUGHLINE_SENDERS).")
-    body = plain_text(body)
-    media_urls = list(media_urls)
-    if not body and not media_urls:
-        raise Refused("There is nothing to send: the message is empty.")
-    if len(body) > MAX_BODY_CHARS:
-        raise Refused(f"The message is {len(body)} characters; the limit is {MAX_BODY_CHARS}.")
-    if len(media_urls) > MAX_MEDIA:
-        raise Refused(f"At most {MAX_MEDIA} attachments fit in one message.")
-    with transaction.atomic():
-        customer = live_customer(customer)
-        recipient = _recipient(customer, channel, to)
-        event = journal.record(
-            customer=customer,
-            channel=channel,
-            kind="message",
-            direction=Event.Direction.OUT,
-            body=body,
-            data={
-                **(data or {}),
-                "to": recipient.value,
-                **({"media_urls": media_urls} if media_urls else {}),
-            },
-            author=author,
-            delivery_status="pending",
-        )
-        now = timezone.now()
-        item = Outbox.objects.create(
-            channel=channel,
-            event=event,
-            to_address=recipient.value,
-            from_address=from_address,
-            body=body,
-            media_urls=media_urls,
-            next_attempt_at=now + ENQUEUE_LEASE,
-            created_at=now,
-            updated_at=now,
-        )
-        enqueue_delivery_on_commit(item.pk)
-    return event
-
-
-def plain_text(body: str) -> str:
-    return str(body).translate(_INVISIBLE).strip()
-
-
-def _recipient(customer: Customer, channel: str, to: str | None) -> Identity:
-    kind = ADDRESS_KIND.get(channel)
-    if kind is None:
-        raise Refused(f"No address kind is known for channel {channel!r}.")
-    kinds = (kind, *ALSO_REACHES.get(channel, ()))
-    identities = customer.identities.filter(kind__in=kinds)
-    if to is not None:
-        identities = identities.filter(value=_address(kinds, to))
-    candidates = list(identities.order_by("-created_at", "-pk"))
-    if (
-        not candidates
-        and channel == "sms"
-        and (sender_id := customer.identities.filter(kind=Identity.Kind.ALPHANUMERIC).first())
-    ):
-        raise Refused(
-            f"This customer texted from the sender id {sender_id.value!r}, which cannot "
-            "receive replies, and has no phone number to text."
-        )
-    if not candidates:
-        raise Refused(
-            f"This customer has no {kind} to send {channel} to"
-            + (" at that address." if to else ".")
-        )
-    reasons = []
-    for identity in candidates:
-        if (reason := consent.refusal(channel, identity)) is None:  # nor suppressed
-            return identity
-        reasons.append(reason)
-    raise Refused(reasons[0])
-
-
-def _address(kinds: tuple[str, ...], to: str) -> str:
-    """`to` normalised as the first of `kinds` it is (a phone, else a short code)."""
-    for kind in kinds:
-        try:
-            return normalize_identity(kind, to)[1]
-        except InvalidIdentity as exc:
-            problem = exc
-    raise Refused(str(problem)) from None
-
-
 def _address_kind(channel: str, address: str) -> str | None:
     """The identity kind of an address a row is sent to (SMS: a phone or a short code)."""
     return sms_address_kind(address) if channel == "sms" else ADDRESS_KIND.get(channel)
 
 
-def enqueue_delivery_on_commit(outbox_id: int) -> None:
-    """Queue `deliver(outbox_id)` once the row is committed. If the broker is down, the row
-    stays pending and the sweep enqueues it after ENQUEUE_LEASE."""
-    from conversations.tasks import deliver_outbox_item  # tasks imports this module
-
-    transaction.on_commit(lambda: deliver_outbox_item.delay(outbox_id), robust=True)
-
-
 # ---------------------------------------------------------------------------- delivering
 
 
-@cache
-def _sender(path: str):
-    return import_string(path)
+def _sender(channel: str):
+    """The channel's transport, which its adapter declares (kind `senders`, base/plugins.py)."""
+    return plugins.mapping("senders")[channel]
 
 
 def deliver(outbox_id: int) -> str:
@@ -273,7 +130,7 @@ def deliver(outbox_id: int) -> str:
     if (status := send_checks.held(item)) is not None:
         return status
     try:
-        receipt = _sender(settings.THROUGHLINE_SENDERS[item.channel])(item)
+        receipt = _sender(item.channel)(item)
     except SendError as exc:
         logger.warning(
             "outbox %s: %s send failed (code %s, permanent=%s, maybe_sent=%s)",

@@ -72,12 +72,14 @@ def _first_id_recorded_from(at: datetime) -> int:
     low, high = bounds["low"], bounds["high"] + 1
     while low < high:
         middle = (low + high) // 2
-        pk, recorded_at = (
+        row = (
             Event.objects.filter(pk__gte=middle)
             .order_by("pk")
             .values_list("pk", "recorded_at")
             .first()
         )
+        assert row is not None  # middle is at most the highest id
+        pk, recorded_at = row
         if recorded_at < at:
             low = pk + 1
         else:

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from functools import cache
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -50,6 +51,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from base import plugins
 from base.inputs import ascii_int
 from base.redis_client import redis_client
 from conversations.broadcast import StreamAppend
@@ -76,7 +78,7 @@ def reactions() -> tuple[Callable[[Event], None], ...]:
 
 
 def _registered() -> tuple[tuple[str, Callable[[Event], None]], ...]:
-    return _imported(tuple(settings.THROUGHLINE_EVENT_REACTIONS))
+    return _imported(tuple(plugins.paths("event_reactions")))
 
 
 @cache
@@ -264,17 +266,21 @@ def drain(*, consumer: str | None = None, block_ms: int | None = None, count: in
     client = _client()
     # Entries another consumer read and never acknowledged: it died mid-way.
     idle_ms = settings.REACTIONS_CLAIM_IDLE_SECONDS * 1000
-    _next, claimed, *_ = client.xautoclaim(
-        _stream(), GROUP, consumer, min_idle_time=idle_ms, count=count
+    # redis-py types a reply as sync-or-async; this client is the synchronous one
+    _next, claimed, *_ = cast(
+        list, client.xautoclaim(_stream(), GROUP, consumer, min_idle_time=idle_ms, count=count)
     )
     entries = list(claimed)
     block = None if done or entries else block_ms
-    fresh = client.xreadgroup(GROUP, consumer, {_stream(): ">"}, count=count, block=block)
+    fresh = cast(
+        list | None,
+        client.xreadgroup(GROUP, consumer, {_stream(): ">"}, count=count, block=block),
+    )
     for _name, stream_entries in fresh or []:
         entries.extend(stream_entries)
     if not entries:
         return done
-    ids = {_event_id(fields) for _entry_id, fields in entries} - {None}
+    ids = {event_id for _entry_id, fields in entries if (event_id := _event_id(fields)) is not None}
     done += process(_claim(ids=sorted(ids), count=len(ids)))
     # Acknowledged whatever was claimed: an id without a row is done already (or held by
     # another process, which deletes the row), and the row, not the entry, is the record.

@@ -164,6 +164,8 @@ def _replacement(table: str, column: str, present: set[str]) -> str:
 def _repair_table(table, columns, present, params, batch_size, say) -> dict[str, int]:
     q = connection.ops.quote_name
     pk = _integer_pk(table)
+    if pk is None:  # the batches are ranges of the key; every table of ours has one
+        raise ValueError(f"{table} has no integer primary key to repair it by")
     any_bad = " OR ".join(_bad(table, column) for column in columns)
     was = ", ".join(
         f"CASE WHEN {_bad(table, c)} THEN {q(c)}::text END AS {q('was_' + c)}" for c in columns

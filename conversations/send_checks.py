@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations import delivery
 from conversations.models import Outbox
 
@@ -49,8 +49,8 @@ def _check(path: str):
 
 
 def _checks() -> list:
-    # read each time, imported once: settings name them, tests may change them
-    return [_check(path) for path in getattr(settings, "THROUGHLINE_SEND_CHECKS", ())]
+    # read each time, imported once: apps declare them, settings and tests may change them
+    return [_check(path) for path in plugins.paths("send_checks")]
 
 
 def held(item: Outbox) -> str | None:

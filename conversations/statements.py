@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 
-def cursor():
+def cursor() -> CursorWrapper:
     """A cursor of the default connection that binds parameters on the server."""
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = psycopg.Cursor(connection.connection)
+    # django-stubs type the argument as Django's wrapper; Django passes the driver's cursor
     if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+        return connection.make_debug_cursor(raw)  # type: ignore[arg-type]
+    return connection.make_cursor(raw)  # type: ignore[arg-type]

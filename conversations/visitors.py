@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations.broadcast import _publish_rollback_unsafe
 from conversations.identities import live_customer, resolve_customer
 from conversations.models import Case, Conversation, Customer, Event, Identity
@@ -93,7 +94,7 @@ def become_customer(visitor_id: str) -> Customer:
         return customer
     with transaction.atomic():
         customer = resolve_customer(Identity.Kind.VISITOR, visitor_id)
-        for path in settings.THROUGHLINE_VISITOR_HOOKS:
+        for path in plugins.paths("visitor_hooks"):
             import_string(path)(customer=customer, visitor_id=visitor_id)
         conversation_id = Conversation.objects.values_list("pk", flat=True).get(customer=customer)
         message = {"type": "visitor.customer", "conversation": conversation_id}
@@ -113,12 +114,12 @@ def _kept_by_others():
     own = {Identity, Conversation, Customer}
     filters = []
     for relation in Customer._meta.related_objects:
-        if relation.related_model in own:
+        related = relation.related_model
+        assert not isinstance(related, str)  # "self" is resolved to a class once apps load
+        if related in own:
             continue
         field = relation.field.name
-        filters.append(
-            ~Exists(relation.related_model._base_manager.filter(**{field: OuterRef("pk")}))
-        )
+        filters.append(~Exists(related._base_manager.filter(**{field: OuterRef("pk")})))
     return filters
 
 

@@ -15,9 +15,9 @@ the customer that is due, best priority first, and for each one:
    and the law's per subject for the recipient's jurisdictions): suppressed;
 5. otherwise sent: `outbox.send` for SMS (its row commits with this decision, carrying the
    expiry and the jurisdictions so that every send attempt checks them again:
-   attempts.py), or `reply_on_web` for the widget (live if she is online, at her next
-   visit otherwise); and once one is sent, the others due with it are suppressed
-   ("outranked").
+   attempts.py), or the web's reply verb for the widget (kind `reply_verbs`: live if
+   she is online, at her next visit otherwise); and once one is sent, the others due
+   with it are suppressed ("outranked").
 
 Nudges that answer the customer's own contact (a missed call, a message after hours) are
 `responsive`: quiet hours, caps and a hot case do not hold them back (they still expire).
@@ -37,11 +37,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from channels_adapters.webchat.outbound import reply_on_web
+from base import plugins
 from conversations import journal, outbox, reactions
 from conversations.identities import live_customer
 from conversations.locks import conversation_for_update
 from conversations.models import Case, Conversation, Customer, Event, Identity
+from conversations.reply_verbs import reply_verb
 
 from . import caps, jurisdictions
 from .jurisdictions import Regime
@@ -247,6 +248,8 @@ def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route |
                 return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by SMS"
         route = Route("sms", reachable[0].value)
     elif channel == "web":
+        if reply_verb("web") is None:  # no installed app sends to the widget
+            return None, "never by web"
         if not customer.identities.filter(kind=Identity.Kind.VISITOR).exists():
             return None, "no widget visitor"
         route = Route("web")
@@ -265,7 +268,7 @@ def _gate(path: str):
 
 def _gates() -> list:
     # read each time, imported once: tests and the privacy helper's settings may change it
-    return [_gate(path) for path in settings.ENGAGEMENT_GATES]
+    return [_gate(path) for path in plugins.paths("engagement_gates")]
 
 
 def _agent_active(conversation: Conversation, now: datetime) -> bool:
@@ -303,7 +306,8 @@ def _send(nudge: Nudge, customer: Customer, route: Route, regime: Regime | None,
             return _suppress(nudge, customer, str(exc), now=now)
         nudge.outbox = message.outbox
     else:
-        message = reply_on_web(customer=customer, author=None, body=nudge.body)
+        # the widget's verb through the registry: engagement imports no channel adapter
+        message = reply_verb("web")(customer=customer, author=None, body=nudge.body)
     nudge.message = message
     nudge.channel = route.channel
     nudge.status = Nudge.Status.SENT

@@ -30,8 +30,9 @@ from django.template import (
     defaulttags,
 )
 
+from commerce.context import CommerceContext
 from conversations import links
-from conversations.context import build_context
+from conversations.context import InStore, build_context
 from conversations.models import Customer
 
 # The tags a message needs; everything else (load, debug, url, csrf_token, include,
@@ -99,9 +100,11 @@ def message_context(customer: Customer, **extra) -> dict:
     (`callback`, `preferences`), `shop_name`; rules add their own keys (`opens_at`...).
     """
     context = build_context(customer)
-    cart = context.extra.get("open_cart")
-    viewed = context.extra.get("products_viewed") or []
-    in_store = context.extra.get("in_store") or {}
+    commerce = context.part(CommerceContext)
+    cart = commerce.open_cart if commerce else None
+    viewed = commerce.products_viewed if commerce else []
+    in_store = context.part(InStore)
+    visit = in_store.visit if in_store else None
     agent = context.open_case.assignee if context.open_case else None
     name = (context.name or "").strip()
     data = {
@@ -112,7 +115,7 @@ def message_context(customer: Customer, **extra) -> dict:
         "product": (cart["items"][0]["name"] if cart and cart["items"] else "")
         or (viewed[0]["name"] if viewed else ""),
         "products_viewed": [p["name"] for p in viewed],
-        "store": in_store.get("store"),
+        "store": visit.store if visit else None,
         "agent_name": (agent.get_short_name() or agent.get_username()) if agent else "",
         "links": {
             "callback": links.url_for(context.customer, "callback"),

@@ -1,10 +1,12 @@
-"""What instore adds to the customer context (THROUGHLINE_CONTEXT_PROVIDERS): `in_store`.
+"""What instore adds to the customer context (a `context_providers` plug): the core's
+`InStore` part.
 
-`in_store` is the customer's latest scan within INSTORE_PRESENCE_MINUTES, or None:
-`{"store": {...}, "product": {...}, "placement": {...}, "scanned_at": ISO 8601}`. The
-greeting, the agent panel and routing read it ("she is in Downtown, at the T900").
-One indexed query: the customer's visitor ids, their most recent scan. The same SQL is
-the headline part (THROUGHLINE_HEADLINE_PARTS) the voice greeting reads in its one query.
+Its `visit` is the customer's latest scan within INSTORE_PRESENCE_MINUTES, or None: the
+store, the product, the placement and when (JSON view `in_store`: `{"store": {...},
+"product": {...}, "placement": {...}, "scanned_at": ISO 8601}`). The greeting, the agent
+panel and routing read it ("she is in Downtown, at the T900"). One indexed query: the
+customer's visitor ids, their most recent scan. The same SQL is the headline part (a
+`headline_parts` plug) the voice greeting reads in its one query.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from conversations.context import InStore, Visit
 from conversations.models import Customer
 
 
@@ -45,10 +48,18 @@ class Presence:
         since = timezone.now() - timedelta(minutes=settings.INSTORE_PRESENCE_MINUTES)
         return {"instore_present_since": since}
 
-    def parse(self, value: dict | None) -> dict:
-        if value is not None:  # written as Python writes it, as the rest of the context is
-            value["scanned_at"] = datetime.fromisoformat(value["scanned_at"]).isoformat()
-        return {"in_store": value}
+    def parse(self, value: dict | None) -> InStore:
+        if value is None:
+            return InStore(None)
+        return InStore(
+            Visit(
+                store=value["store"],
+                product=value["product"],
+                placement=value["placement"],
+                # written as Python writes it, as the rest of the context is
+                scanned_at=datetime.fromisoformat(value["scanned_at"]).isoformat(),
+            )
+        )
 
 
 HEADLINE = Presence()
@@ -56,7 +67,7 @@ HEADLINE = Presence()
 _PRESENCE_OF = f"SELECT ({HEADLINE.sql}) FROM conversations_customer c WHERE c.id = %(customer)s"  # noqa: S608 (constant SQL)
 
 
-def provide(customer: Customer) -> dict:
+def provide(customer: Customer) -> InStore:
     with connection.cursor() as cursor:
         cursor.execute(_PRESENCE_OF, {**HEADLINE.params(), "customer": customer.pk})
         row = cursor.fetchone()

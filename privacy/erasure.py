@@ -12,11 +12,17 @@ customer's conversation lock and the merge lock:
    that had opted out on the suppression list (suppression.py: the stop outlives the
    erasure), and in the consent ledger replace the addresses by the same hash and blank
    the client's address and user agent (what was agreed to, when and how stays: the
-   proof a claim may need); delete the identities, the widget's phone verifications,
-   detach the in-store scans from the visitor id, blank the names of the customer and of
-   every customer merged into them, and the admin's log lines naming them;
-4. call PRIVACY_ERASURE_HOOKS (apps that hold more) with `(customer, counts)`;
-5. when anything changed, write the `Erasure` row (who, whom, when, counts) and an
+   proof a claim may need);
+4. ask every app that holds personal data to erase its own rows: the `erasure_hooks`
+   they declare (PRIVACY_ERASURE_HOOKS overrides them), each called with
+   `(customer, counts)` and adding what it changed to `counts` (instore detaches its
+   scans from the visitor id, engagement empties its nudges and watches, routing cancels
+   waiting call backs); they run before the identities go, so an app can still find
+   rows stored against the customer's visitor ids or numbers. This module imports none
+   of those apps;
+5. delete the identities and the widget's phone verifications, blank the names of the
+   customer and of every customer merged into them, and the admin's log lines naming them;
+6. when anything changed, write the `Erasure` row (who, whom, when, counts) and an
    `erasure` event in the timeline.
 
 Then, after commit and outside any transaction, ask Twilio through the SMS and voice
@@ -32,14 +38,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models, transaction
-from django.db.models import Q
-from django.utils.module_loading import import_string
+from django.db import connection, transaction
 
+from base import plugins
 from conversations import journal
 from conversations.identities import live_customer
 from conversations.locks import conversation_for_update, merges_serialised
@@ -138,10 +141,8 @@ def erase_customer(customer: Customer, *, by=None) -> ErasureReport:
         identities = list(
             Identity.objects.filter(customer=customer).values_list("pk", "kind", "value")
         )
-        visitor_ids = [value for _, kind, value in identities if kind == Identity.Kind.VISITOR]
-        phones = [value for _, kind, value in identities if kind == Identity.Kind.PHONE]
-        counts["scans"] = _detach_scans(visitor_ids)
-        counts["phone verifications"] = _delete_phone_verifications(visitor_ids, phones)
+        for erase in plugins.enabled("erasure_hooks"):  # before the identities go
+            erase(customer, counts)
         customer_ids = _merge_tree(customer.pk)
         counts["admin log lines"] = _erase_admin_log(
             customer_ids, conversation, [pk for pk, _, _ in identities]
@@ -152,9 +153,6 @@ def erase_customer(customer: Customer, *, by=None) -> ErasureReport:
         counts["consent records"] = ledger.erase_addresses(customer_ids)
         counts["identities"] = Identity.objects.filter(customer=customer).delete()[0]
         counts["names"] = _erase_customers(customer_ids)
-        counts["other rows"] = _erase_other_apps(customer_ids)
-        for path in settings.PRIVACY_ERASURE_HOOKS:
-            import_string(path)(customer, counts)
         if any(counts.values()):
             report.erasure = Erasure.objects.create(
                 customer=customer, erased_by=by, report={"counts": counts}
@@ -246,32 +244,6 @@ def _erase_outbox(conversation: Conversation) -> int:
         return cursor.rowcount
 
 
-def _detach_scans(visitor_ids: list[str]) -> int:
-    if not visitor_ids:
-        return 0
-    from instore.models import Scan
-
-    # The scan stays for the store's figures; only the link to the person goes.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Scan._meta.db_table} SET visitor_id = 'erased', "  # noqa: S608
-            "source_id = 'erased:' || id WHERE visitor_id = ANY(%s)",
-            [visitor_ids],
-        )
-        return cursor.rowcount
-
-
-def _delete_phone_verifications(visitor_ids: list[str], phones: list[str]) -> int:
-    from channels_adapters.webchat.models import PhoneVerification
-
-    if not (visitor_ids or phones):
-        return 0
-    return (
-        PhoneVerification.objects.filter(visitor_id__in=visitor_ids).delete()[0]
-        + PhoneVerification.objects.filter(phone__in=phones).delete()[0]
-    )
-
-
 def _merge_tree(customer_id: int) -> list[int]:
     """The customer and every customer merged into them, at any depth."""
     with connection.cursor() as cursor:
@@ -296,41 +268,6 @@ def _erase_customers(customer_ids: list[int]) -> int:
             [customer_ids],
         )
         return cursor.rowcount
-
-
-# Apps whose tables this module erases one by one above (or that hold nothing personal).
-_HANDLED_APPS = {"conversations", "commerce", "instore", "privacy", "insights", "webchat"}
-
-
-def _erase_other_apps(customer_ids: list[int]) -> int:
-    """Rows of other apps that point at the customer (engagement's nudges and watches...):
-    their free text and JSON (a nudge's rendered message) go back to the field's default."""
-    changed = 0
-    for model in apps.get_models():
-        meta = model._meta
-        if meta.app_label in _HANDLED_APPS or meta.proxy:
-            continue
-        links = [f.name for f in meta.fields if f.is_relation and f.related_model is Customer]
-        fields = [
-            f
-            for f in meta.fields
-            if isinstance(f, models.TextField | models.JSONField) and not f.choices
-        ]
-        if not links or not fields:
-            continue
-        blank = {
-            f.name: (f.get_default() if isinstance(f, models.JSONField) else "") for f in fields
-        }
-        not_blank = Q()
-        for name, value in blank.items():
-            not_blank |= ~Q(**{name: value})
-        for link in links:
-            changed += (
-                model._default_manager.filter(**{f"{link}__in": customer_ids})
-                .filter(not_blank)
-                .update(**blank)
-            )
-    return changed
 
 
 def _erase_admin_log(

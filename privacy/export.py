@@ -1,9 +1,11 @@
 """Export: one JSON document with everything held about a customer (docs/privacy.md).
 
-`export_customer(customer) -> dict` is JSON-ready (dates as ISO strings). It reads every
-table that points at the customer, directly or through their conversation, identities
-(scans are stored against the widget's visitor id) or outbox; apps installed later
-(engagement) are read when present.
+`export_customer(customer) -> dict` is JSON-ready (dates as ISO strings). It reads the
+core's tables (the customer, identities, timeline, cases, outbox) and privacy's own, and
+asks every app that holds more for its sections: the `export_hooks` they declare
+(PRIVACY_EXPORT_HOOKS overrides them), each `export(customer) -> {"section": [rows]}`
+(commerce: carts, orders, products viewed; instore: scans; engagement: nudges). This
+module imports none of those apps.
 """
 
 from __future__ import annotations
@@ -11,14 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from commerce.models import Cart, CartItem, Order, ProductInterest
+from base import plugins
 from conversations.identities import live_customer
 from conversations.models import Case, Customer, Event, Identity, Outbox
-from instore.models import Scan
 
 from .models import ConsentRecord, Erasure, Preference
 
@@ -29,7 +29,6 @@ def export_customer(customer: Customer) -> dict[str, Any]:
     customer = live_customer(customer)
     conversation = customer.conversation
     identities = list(Identity.objects.filter(customer=customer).order_by("created_at").values())
-    visitor_ids = [i["value"] for i in identities if i["kind"] == Identity.Kind.VISITOR]
     events = Event.objects.filter(conversation=conversation).order_by("seq")
     document = {
         "format": FORMAT,
@@ -107,48 +106,17 @@ def export_customer(customer: Customer) -> dict[str, Any]:
                 "event__seq", "channel", "to_address", "body", "media_urls", "status", "sent_at"
             )
         ),
-        "carts": [
-            {
-                **cart,
-                "items": list(
-                    CartItem.objects.filter(cart_id=cart["id"]).values(
-                        "sku", "name", "quantity", "unit_price"
-                    )
-                ),
-            }
-            for cart in Cart.objects.filter(customer=customer)
-            .order_by("created_at")
-            .values("id", "status", "currency", "value", "item_count", "created_at", "ordered_at")
-        ],
-        "orders": list(
-            Order.objects.filter(customer=customer)
-            .order_by("placed_at")
-            .values("external_id", "currency", "total", "items", "placed_at", "delivered_at")
-        ),
-        "products_viewed": list(
-            ProductInterest.objects.filter(customer=customer).values(
-                "product__sku", "product__name", "views", "first_viewed_at", "last_viewed_at"
-            )
-        ),
-        "scans": list(
-            Scan.objects.filter(visitor_id__in=visitor_ids)
-            .order_by("scanned_at")
-            .values("store__name", "placement__label", "placement__product__name", "scanned_at")
-        ),
-        "nudges": _nudges(customer),
         "erasures": list(
             Erasure.objects.filter(customer=customer).values("erased_at", "erased_by__username")
         ),
     }
+    for export in plugins.enabled("export_hooks"):
+        for section, rows in export(customer).items():
+            if section in document:  # two apps, one name: one would hide the other
+                raise ValueError(f"export section {section!r} is provided twice")
+            document[section] = rows
     # One round trip through the encoder: dates, decimals and UUIDs become JSON values.
     return json.loads(json.dumps(document, cls=DjangoJSONEncoder))
-
-
-def _nudges(customer: Customer) -> list[dict]:
-    if not apps.is_installed("engagement"):
-        return []
-    Nudge = apps.get_model("engagement", "Nudge")
-    return list(Nudge.objects.filter(customer=customer).order_by("pk").values())
 
 
 def export_json(customer: Customer) -> str:

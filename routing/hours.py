@@ -2,6 +2,10 @@
 slots to offer. Hours are the stores' (instore.Store.business_hours, in the store's time
 zone): the store whose number the customer reached, else the first store with hours set
 (the shop's main store). No store with hours: always open, call backs any time of day.
+
+This module is routing's one door to instore (a declared edge, tests/test_project_rules.py):
+the stores are instore's, and slots, next openings and "open now" need their whole week,
+which the single-number THROUGHLINE_BUSINESS_HOURS answer (open now, described) lacks.
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ from instore.hours import describe
 from instore.models import WEEKDAYS, Store
 
 ALWAYS_OPEN = [["00:00", "24:00"]]
+
+
+def stores_with_hours() -> list[Store]:
+    """The stores with business hours set, the main store first (routing's rules snapshot)."""
+    return list(Store.objects.exclude(business_hours={}).order_by("pk"))
 
 
 def store_for(stores: list[Store], number: str = "") -> Store | None:

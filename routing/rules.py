@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from conversations.models import Team
-from instore.models import Store
 
+from . import hours
 from .models import ContextualAction, HotRule, IntentRule
 
 
@@ -52,7 +52,7 @@ class Rules:
     hot: list[CompiledHotRule] = field(default_factory=list)
     actions: list[ContextualAction] = field(default_factory=list)
     teams: dict[str, Team] = field(default_factory=dict)
-    stores: list[Store] = field(default_factory=list)  # with business hours, main store first
+    stores: list[hours.Store] = field(default_factory=list)  # with business hours, main store first
 
 
 def words_pattern(words: list[str]) -> re.Pattern | None:
@@ -102,7 +102,7 @@ def _load() -> Rules:
         hot=hot,
         actions=actions,
         teams={t.slug: t for t in Team.objects.all()},
-        stores=list(Store.objects.exclude(business_hours={}).order_by("pk")),
+        stores=hours.stores_with_hours(),
     )
 
 

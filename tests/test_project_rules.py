@@ -3,6 +3,7 @@
 Application code only (not tests, benchmarks or migrations).
 """
 
+import ast
 import re
 from pathlib import Path
 
@@ -89,3 +90,119 @@ def test_the_code_keeps_the_rule(rule):
     ]
 
     assert not breaking, f"{rule}:\n" + "\n".join(breaking)
+
+
+# ---------------------------------------------------------------- dependencies point down
+# Every import between two top-level packages, as `importer: {imported, ...}`: an edge not
+# listed here fails the test below, and the graph must stay free of cycles. The layers:
+# base (no domain) < conversations (the domain core) < the outer apps < config. Outer apps
+# reach the core through its verbs and each other through plugs (base/plugins.py: hooks,
+# providers, reply verbs declared on their AppConfig); an import between two outer apps
+# is an edge declared here with the reason it is not a plug.
+DEPENDS_ON: dict[str, set[str]] = {
+    "base": set(),  # knows no domain: Django only
+    "conversations": {"base"},  # imports no outer app: they plug in
+    "console": {"base", "conversations"},
+    "operations": {"base", "conversations"},
+    # the adapters answer to the core only: what they tell engagement (a missed call that
+    # made a case hot) goes through the `missed_call_hooks` engagement declares
+    "channels_adapters": {"base", "conversations"},
+    # commerce's ingest records consent the shop collected at checkout in privacy's
+    # ledger (the one home of consent proofs), checked against privacy's topics/channels
+    "commerce": {"base", "conversations", "privacy"},
+    "instore": {"base", "conversations"},
+    # the API's customer and cart endpoints are commerce's data
+    "api": {"base", "conversations", "commerce"},
+    "privacy": {
+        "base",
+        "conversations",
+        # after the erasure commits, the SMS and voice backends are asked to delete what
+        # Twilio keeps (messages, media, recordings): provider calls outside the erasure's
+        # transaction, with their own report, not rows an app's erasure hook deletes
+        "channels_adapters",
+    },
+    # the insights seed builds a demo shop (carts, stores); the dashboard filters by store
+    "insights": {"conversations", "commerce", "instore"},
+    # routing's business hours are the stores' whole week (slots, next opening), read in
+    # routing/hours.py only: THROUGHLINE_BUSINESS_HOURS answers one number's "open now"
+    "routing": {"base", "conversations", "instore"},
+    # engagement's rules watch carts, orders and product views (commerce) and its message
+    # templates read commerce's context part; scans and store hours (instore) give
+    # after-hours answers and the recipient's local time
+    "engagement": {"base", "conversations", "commerce", "instore"},
+    "quickstart": {"base"},  # the dev launcher, before Django is set up
+    # the composition root: settings, URLs, ASGI and Celery wiring name the apps
+    "config": {"base", "channels_adapters", "console", "operations", "quickstart"},
+}
+
+
+def imported_packages(source: str, own: str) -> set[str]:
+    """Top-level packages of this project that `source` imports, at any depth (imports
+    inside functions too), other than its own package `own`."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found.update(n.split(".")[0] for n in names if n.split(".")[0] in APP_DIRS)
+    return found - {own}
+
+
+def undeclared_imports(sources) -> list[str]:
+    return [
+        f"{name}: {package} -> {target}"
+        for name, text in sources
+        for package in [name.split("/")[0]]
+        for target in sorted(imported_packages(text, package))
+        if target not in DEPENDS_ON.get(package, set())
+    ]
+
+
+def cycle_in(graph: dict[str, set[str]]) -> list[str]:
+    """One cycle of the graph as a path (first node repeated at the end), or []."""
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target, [*path, target])):
+                return found
+        state[node] = "done"
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node, [node])):
+            return found
+    return []
+
+
+def test_the_dependency_rule_catches_an_undeclared_import_and_a_cycle():
+    inside_a_function = "def offer():\n    from engagement.rules import missed_call\n"
+    assert undeclared_imports([("channels_adapters/voice/missed.py", inside_a_function)]) == [
+        "channels_adapters/voice/missed.py: channels_adapters -> engagement"
+    ]
+    assert undeclared_imports([("routing/x.py", "import instore.models\nfrom . import a\n")]) == []
+    assert cycle_in({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert cycle_in({"a": {"b"}, "b": set()}) == []
+
+
+def test_every_package_declares_its_dependencies():
+    assert set(DEPENDS_ON) == set(APP_DIRS)
+    assert all(targets <= set(APP_DIRS) for targets in DEPENDS_ON.values())
+
+
+def test_imports_between_packages_are_declared():
+    breaking = undeclared_imports(app_sources())
+
+    assert not breaking, "undeclared imports (add the edge to DEPENDS_ON, with why):\n" + (
+        "\n".join(breaking)
+    )
+
+
+def test_the_declared_dependencies_have_no_cycle():
+    assert cycle_in(DEPENDS_ON) == []

@@ -70,3 +70,20 @@ def test_every_setting_can_be_read_from_a_file(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == repr(PRODUCTION["SECRET_KEY"])
+
+
+def test_a_boolean_read_from_a_file_is_as_strict(tmp_path):
+    flag = tmp_path / "ssl_redirect"
+    flag.write_text("ture\n")
+
+    result = manage("check", env={**PRODUCTION, "SECURE_SSL_REDIRECT_FILE": str(flag)})
+
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT must be true or false" in result.stderr
+
+
+def test_a_channel_plug_variable_that_is_not_pairs_stops_the_start_with_its_name():
+    result = manage("check", env={**PRODUCTION, "THROUGHLINE_SENDERS": "channels_adapters.sms"})
+
+    assert result.returncode != 0
+    assert 'THROUGHLINE_SENDERS is comma-separated "channel=dotted.path" pairs' in result.stderr

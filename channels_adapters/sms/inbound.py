@@ -39,7 +39,7 @@ MAX_CONTENT_TYPE_CHARS = 100
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 # A sender's kind decides the channel: a WhatsApp account is a channel of its own, whose
 # STOP stops WhatsApp only; short codes and alphanumeric ids are senders of SMS.
-CHANNEL_OF = {
+CHANNEL_OF: dict[str, str] = {
     Identity.Kind.PHONE: Event.Channel.SMS,
     Identity.Kind.SHORT_CODE: Event.Channel.SMS,
     Identity.Kind.ALPHANUMERIC: Event.Channel.SMS,

@@ -3,9 +3,11 @@
 A missed call is a `missed_call` event (the voice context provider reads them as a
 frustration signal). When the customer has missed VOICE_HOT_MISSED_CALLS calls within
 VOICE_HOT_WINDOW_MINUTES, on any of their numbers (they are all one conversation), the
-case becomes hot and a call-back offer is proposed to the engagement arbiter (the
-`missed_call` rule): it decides, with consent, and records its decision in the timeline;
-a refused offer is never sent to Twilio.
+case becomes hot and the apps that answer that are told, in the same transaction, through
+the `missed_call_hooks` they declare (VOICE_MISSED_CALL_HOOKS overrides them): engagement's
+`missed_call` rule proposes a call-back offer to its arbiter, which decides with consent
+and records its decision in the timeline; a refused offer is never sent to Twilio. This
+adapter imports no app above it: engagement knows voice's event, not the other way round.
 
 Twilio does not order a call's `completed` status callback and its voicemail's
 `<Record>` action: either may come first. So the decision gives the same rows in any
@@ -29,10 +31,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from base import plugins
 from conversations import cases, journal
 from conversations.calls import annotate_call
 from conversations.models import Case, Event
-from engagement.rules import missed_call
 
 # Twilio posts the <Record> action as the call ends and the recording status within
 # seconds: a caller who left a message is known well within this.
@@ -139,5 +141,7 @@ def _escalate(missed: Event, count: int, *, phone: str) -> None:
         is None
     ):
         return  # no case, or hot already: the offer went out (or was refused) then
-    # one voice: the arbiter, not this adapter, decides whether and where the offer goes
-    missed_call.offer_call_back(missed, phone=phone)
+    # whether and where a call-back offer goes is decided by whoever declared a hook
+    # (engagement's arbiter), not by this adapter
+    for hook in plugins.enabled("missed_call_hooks"):
+        hook(missed, phone=phone)

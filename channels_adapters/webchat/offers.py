@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from base import plugins
 from conversations.models import Conversation
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ CHOICES = ("call_now", "schedule")
 
 def announce_presence(conversation_id: int) -> None:
     """The shopper of this conversation has the widget open now."""
-    hooks = settings.WIDGET_PRESENCE_HOOKS
+    hooks = plugins.paths("presence_hooks")
     if not hooks:
         return
     conversation = (

@@ -1,5 +1,9 @@
-"""Missed call: the call-back offer the voice adapter proposes when missed calls make a
-case hot (channels_adapters/voice/missed.py). One offer per missed call that triggers it.
+"""Missed call: the call-back offer made when missed calls make a case hot. One offer per
+missed call that triggers it.
+
+The voice adapter sees the calls (channels_adapters/voice/missed.py) and calls every
+`missed_call_hooks` plug in the transaction that recorded the missed call; engagement
+declares `offer_call_back` as one, so voice never imports engagement.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from conversations import journal
-from conversations.context import build_context, greeting
+from conversations.context import CurrentIntent, Intent, build_context, greeting
 from tests.factories import CustomerFactory, IdentityFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +67,11 @@ def test_providers_see_the_survivor_of_a_merge(settings):
 
 
 def context_with(settings, intent):
+    """A context whose commerce part says `intent` (a dict as in the JSON view, or None)."""
     settings.THROUGHLINE_CONTEXT_PROVIDERS = []
     context = build_context(CustomerFactory())
-    context.extra["current_intent"] = intent
-    return context
+    typed = Intent(**{**intent, "names": tuple(intent.get("names", ()))}) if intent else None
+    return replace(context, parts={CurrentIntent: CurrentIntent(typed)})
 
 
 def test_the_greeting_names_the_product_being_evaluated(settings):

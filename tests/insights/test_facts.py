@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from base import plugins
 from conversations.models import Event
 from insights import facts
 from tests.insights import journeys
@@ -41,9 +42,9 @@ def test_the_hook_and_the_rebuild_agree(agent):
     assert snapshot() == rebuilt
 
 
-def test_the_hook_is_registered(settings):
-    assert "insights.facts.on_event" in settings.THROUGHLINE_EVENT_REACTIONS
-    assert "insights.facts.move_to_survivor" in settings.THROUGHLINE_MERGE_HOOKS
+def test_the_hook_is_registered():
+    assert "insights.facts.on_event" in plugins.paths("event_reactions")
+    assert "insights.facts.move_to_survivor" in plugins.paths("merge_hooks")
 
 
 def test_the_command_rebuilds(agent, capsys):

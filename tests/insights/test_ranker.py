@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from base import plugins
 from console.suggestions import Suggestion, suggest
 from conversations import journal
 from conversations.context import build_context
@@ -110,7 +111,7 @@ def test_showing_taking_and_what_followed_are_recorded(researchers, agent):
 
 
 def test_the_console_uses_the_ranker(researchers, settings):
-    assert "insights.ranker.rank" in settings.THROUGHLINE_SUGGESTION_RANKERS
+    assert "insights.ranker.rank" in plugins.paths("suggestion_rankers")
     customer = researcher(6)
     journal.record(customer=customer, channel="web", kind="message", direction="in",
                    body="Does the warranty cover the motor?")  # fmt: skip

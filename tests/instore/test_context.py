@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from conversations.context import build_context
+from conversations.context import InStore, build_context
 from conversations.identities import link_identity, resolve_customer
 from conversations.visitors import new_visitor_id
 from instore.context import provide
@@ -21,7 +21,7 @@ def test_a_recent_scan_puts_her_in_the_store_at_the_product():
     visitor_id = new_visitor_id()
     scan = record_scan(placement=placement, visitor_id=visitor_id)
 
-    in_store = provide(resolve_customer("visitor", visitor_id))["in_store"]
+    in_store = provide(resolve_customer("visitor", visitor_id)).as_extra()["in_store"]
 
     assert in_store == {
         "store": {"id": placement.store.pk, "name": "Downtown", "time_zone": "America/New_York"},
@@ -46,9 +46,9 @@ def test_the_latest_scan_wins_and_it_fades_after_the_window(settings):
     record_scan(placement=bike, visitor_id=visitor_id, at=start - timedelta(minutes=5))
     customer = resolve_customer("visitor", visitor_id)
 
-    now = provide(customer)["in_store"]
+    now = provide(customer).as_extra()["in_store"]
     with time_machine.travel(start + timedelta(minutes=settings.INSTORE_PRESENCE_MINUTES)):
-        later = provide(customer)["in_store"]
+        later = provide(customer).as_extra()["in_store"]
 
     assert now["product"]["name"] == "B300 Studio Bike"
     assert later is None
@@ -62,11 +62,11 @@ def test_it_follows_the_scan_into_a_merged_customer():
 
     survivor = link_identity(phone_customer, "visitor", visitor_id)
 
-    assert provide(survivor)["in_store"]["store"]["name"] == "Downtown"
+    assert provide(survivor).visit.store_name == "Downtown"
 
 
 def test_a_customer_who_never_scanned_is_nowhere():
-    assert provide(resolve_customer("phone", "+14155550123")) == {"in_store": None}
+    assert provide(resolve_customer("phone", "+14155550123")).visit is None
 
 
 def test_build_context_carries_it_through_the_provider_registry():
@@ -76,7 +76,8 @@ def test_build_context_carries_it_through_the_provider_registry():
 
     context = build_context(resolve_customer("visitor", visitor_id))
 
-    assert context.extra["in_store"]["product"]["sku"] == "T900"
+    assert context.part(InStore).visit.product["sku"] == "T900"
+    assert context.extra["in_store"]["product"]["sku"] == "T900"  # and its JSON view
 
 
 def test_the_widget_greets_her_about_what_she_is_looking_at_in_the_store():
