@@ -108,7 +108,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # every template lives in the app that renders it (a wheel carries them)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
