@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from base import limits as counters
+from base import limits
 
 
 def retry_after(key_id: int) -> int | None:
     """Count one request for this key; return the seconds to wait when over the limit."""
-    return counters.count_in_window(
+    return limits.count_in_window(
         f"{settings.API_RATE_LIMIT_PREFIX}:{key_id}",
         limit=settings.API_RATE_LIMIT,
         window=settings.API_RATE_LIMIT_WINDOW,

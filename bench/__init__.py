@@ -107,6 +107,21 @@ def free_port(first: int, last: int) -> int:
     raise RuntimeError(f"no free port in {first}-{last}")
 
 
+def database_url() -> str:
+    """The URL of this process's (scratch) database, for the servers a benchmark starts."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host = db["OPTIONS"].get("host") or db["HOST"] or "localhost"
+    if host.startswith("/"):
+        return f"postgres://{user}{password}@/{db['NAME']}?host={quote(host, safe='')}"
+    return f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

@@ -45,6 +45,7 @@ import os
 import secrets
 
 from bench import (
+    database_url,
     median,
     scratch_database,
     setup_django,
@@ -77,7 +78,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
@@ -129,16 +130,6 @@ def _validator() -> RequestValidator:
 
 
 # ---------------------------------------------------------------------------- server
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = db["OPTIONS"].get("host") or db["HOST"] or "localhost"
-    if host.startswith("/"):
-        return f"postgres://{user}{password}@/{db['NAME']}?host={quote(host, safe='')}"
-    return f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _stop_with_parent() -> None:

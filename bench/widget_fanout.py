@@ -26,7 +26,14 @@ from __future__ import annotations
 
 import os
 
-from bench import release_connections, scratch_database, setup_django, verdict
+from bench import (
+    database_url,
+    free_port,
+    release_connections,
+    scratch_database,
+    setup_django,
+    verdict,
+)
 
 setup_django()
 
@@ -45,7 +52,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import path
 
 from config import asgi
@@ -57,7 +64,6 @@ ROUNDS = 10  # per count: each round sends ROUND_SIZE of each kind
 ROUND_SIZE = 20
 WARMUP = 20  # messages of each kind before the clock starts
 LOST_AFTER = 3.0  # seconds
-PORTS = range(27_100, 27_200)
 ORIGIN = "http://localhost"
 FLOOR_GROUP = "bench.floor"
 BODY = "Yes: the T900 folds flat to 25 cm and rolls on two wheels; it fits under most beds."
@@ -98,25 +104,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
-
-
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    host = db["OPTIONS"].get("host") or db["HOST"]
-    if host.startswith("/"):
-        return f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
-    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 UVICORN = [
@@ -355,7 +342,7 @@ def main() -> int:
     lines = []
     with scratch_database(DATABASE):
         fixtures = make_fixtures()
-        port = free_port()
+        port = free_port(27_100, 27_200)
         server = start_server(port)
         receivers = Receivers()
         try:

@@ -1,7 +1,7 @@
 """The agent console in the Django admin (docs/console.md): the inbox, the conversation
 page (timeline, context panel, reply box) and the model pages behind them.
 
-The pages and actions live in console.py; this module registers the models and wires the
+The pages and actions live in views.py; this module registers the models and wires the
 console's URLs under the conversation admin. Access follows Django's model permissions,
 held by the groups "Agents" and "Managers" (console/roles.py): a staff user without
 them gets 403 on every console page, action and the agent socket.
@@ -14,8 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from console import consent_views as console_consent
-from console import views as console
+from console import consent_views, views
 from console.access import is_agent
 from conversations import reactions
 from conversations.models import (
@@ -35,7 +34,7 @@ from conversations.models import (
 def _matching_identity(queryset, term: str, customer_path: str):
     """Let agents find a customer by a phone typed any way, or by any identity value."""
     identities = Identity.objects.filter(
-        customer=OuterRef(customer_path), value__in=console.identity_values(term)
+        customer=OuterRef(customer_path), value__in=views.identity_values(term)
     )
     return queryset.filter(Exists(identities))
 
@@ -109,31 +108,29 @@ class ConversationAdmin(admin.ModelAdmin):
 
         return [
             path("inbox/", site.admin_view(self.inbox_view), name="conversations_inbox"),
-            path("<path:object_id>/reply/", action(console.reply), name="conversations_reply"),
-            path("<path:object_id>/note/", action(console.note), name="conversations_note"),
-            path("<path:object_id>/assign/", action(console.assign), name="conversations_assign"),
-            path(
-                "<path:object_id>/resolve/", action(console.resolve), name="conversations_resolve"
-            ),
-            path("<path:object_id>/snooze/", action(console.snooze), name="conversations_snooze"),
+            path("<path:object_id>/reply/", action(views.reply), name="conversations_reply"),
+            path("<path:object_id>/note/", action(views.note), name="conversations_note"),
+            path("<path:object_id>/assign/", action(views.assign), name="conversations_assign"),
+            path("<path:object_id>/resolve/", action(views.resolve), name="conversations_resolve"),
+            path("<path:object_id>/snooze/", action(views.snooze), name="conversations_snooze"),
             path(
                 "<path:object_id>/call-back/",
-                action(console.call_back),
+                action(views.call_back),
                 name="conversations_call_back",
             ),
             path(
                 "<path:object_id>/schedule-call-back/",
-                action(console.schedule_call_back),
+                action(views.schedule_call_back),
                 name="conversations_schedule_call_back",
             ),
             path(
                 "<path:object_id>/asked-to-stop/",
-                action(console_consent.asked_to_stop),
+                action(consent_views.asked_to_stop),
                 name="conversations_asked_to_stop",
             ),
             path(
                 "<path:object_id>/stop-request/",
-                action(console_consent.review_flag),
+                action(consent_views.review_flag),
                 name="conversations_review_stop_request",
             ),
             path(
@@ -145,10 +142,10 @@ class ConversationAdmin(admin.ModelAdmin):
         ]
 
     def inbox_view(self, request):
-        return console.inbox(request, self.admin_site)
+        return views.inbox(request, self.admin_site)
 
     def merge_view(self, request, object_id):
-        return console.merge(request, self.admin_site, object_id)
+        return views.merge(request, self.admin_site, object_id)
 
     def has_module_permission(self, request):
         return is_agent(request.user)
@@ -160,7 +157,7 @@ class ConversationAdmin(admin.ModelAdmin):
         return False  # the journal is append-only
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return console.conversation_page(request, self.admin_site, object_id)
+        return views.conversation_page(request, self.admin_site, object_id)
 
 
 def _matching_transcript(queryset, term: str):

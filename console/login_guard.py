@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
-from base import limits as counters
+from base import limits
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def is_locked_out(username: str, ip: str) -> bool:
     if settings.LOGIN_MAX_FAILURES <= 0:
         return False
     try:
-        count = counters.client().get(_key(username, ip))
+        count = limits.client().get(_key(username, ip))
     except redis.RedisError:
         logger.warning("login guard unavailable (Redis error); login not guarded")
         return False
@@ -51,7 +51,7 @@ def record_failure(username: str, ip: str) -> int:
         return 0
     key = _key(username, ip)
     try:
-        pipeline = counters.client().pipeline(transaction=False)
+        pipeline = limits.client().pipeline(transaction=False)
         pipeline.set(key, 0, ex=settings.LOGIN_FAILURE_WINDOW, nx=True)
         pipeline.incr(key)
         _, count = pipeline.execute()
@@ -64,7 +64,7 @@ def record_failure(username: str, ip: str) -> int:
 
 def clear_failures(username: str, ip: str) -> None:
     with contextlib.suppress(redis.RedisError):
-        counters.client().delete(_key(username, ip))
+        limits.client().delete(_key(username, ip))
 
 
 class GuardedModelBackend(ModelBackend):

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from base import plugins
+from base import limits, plugins
 from conversations import journal
 from conversations.identities import live_customer
 from conversations.locks import conversation_for_update
@@ -332,6 +332,17 @@ class Disclosure:
 
     text: str
     version: str
+
+    def ticked(self, request, *, channel: str | None = "sms") -> Proof:
+        """The proof that the client of `request` ticked the box shown with these words:
+        the words, their version, the address and user agent (`channel` as in Proof)."""
+        return Proof(
+            text=self.text,
+            version=self.version,
+            channel=channel,
+            ip=limits.request_address(request),
+            user_agent=request.headers.get("User-Agent", "")[:500],
+        )
 
 
 def sms_disclosure(shop: str = "") -> Disclosure:

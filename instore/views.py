@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
-from base import limits as counters
+from base import limits
 from conversations import consent
 from conversations.visitors import (
     InvalidVisitorToken,
@@ -149,7 +149,7 @@ def _label_call(request: HttpRequest, code: str):
 
 
 @require_POST
-@counters.limit_per_address("scan")
+@limits.limit_per_address("scan")
 def scan(request: HttpRequest, code: str) -> JsonResponse:
     """Record the scan for this browser's visitor; answer with its token and the
     "Text us" link carrying the scan's reference."""
@@ -179,7 +179,7 @@ def scan(request: HttpRequest, code: str) -> JsonResponse:
 
 
 @require_POST
-@counters.limit_per_address("scan")
+@limits.limit_per_address("scan")
 def consent_box(request: HttpRequest, code: str) -> JsonResponse:
     """The consent box beside "Text us", ticked (`consent: true`) or unticked: keep or
     forget its proof on the visitor's scan; answer with the "Text us" link to use now."""
@@ -199,13 +199,7 @@ def consent_box(request: HttpRequest, code: str) -> JsonResponse:
             return JsonResponse(
                 {"error": "The consent text changed; reload and read it again."}, status=422
             )
-        proof = consent.Proof(
-            text=shown.text,
-            version=shown.version,
-            channel="sms",
-            ip=counters.request_address(request),
-            user_agent=request.headers.get("User-Agent", "")[:500],
-        )
+        proof = shown.ticked(request)
     reference = data["reference"][:16]
     if not tick_consent_box(reference=reference, visitor_id=visitor_id, proof=proof):
         return JsonResponse({"error": "reference: no such scan of this visitor."}, status=404)

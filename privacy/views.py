@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from base import limits as counters
+from base import limits
 from conversations import consent
 from conversations.links import BadLink, customer_from
 
@@ -17,7 +17,7 @@ PAGE = "preferences"
 
 
 @require_http_methods(["GET", "POST"])
-@counters.limit_per_address("page", json=False)  # a public write: bounded per address
+@limits.limit_per_address("page", json=False)  # a public write: bounded per address
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
         customer = customer_from(token, PAGE)
@@ -35,12 +35,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         chosen = {(t, c): f"{t}:{c}" in request.POST for t in TOPICS for c in CHANNELS}
         if text_status(customer) == "opted out":  # START turns texts back on, not this page
             chosen = {key: on for key, on in chosen.items() if key[1] != "sms"}
-        proof = consent.Proof(
-            text=disclosure.text,
-            version=disclosure.version,
-            ip=counters.request_address(request),
-            user_agent=request.headers.get("User-Agent", "")[:500],
-        )
+        proof = disclosure.ticked(request, channel=None)  # the boxes say which channels
         set_preferences(customer, chosen, source="preferences page", proof=proof)
         return redirect(f"{request.path}?saved=1")
     current = shown_choices(customer)

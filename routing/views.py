@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
-from base import limits as counters
+from base import limits
 from conversations.links import BadLink, customer_from
 
 from . import hours, rules
@@ -48,7 +48,7 @@ def _by_day(slots: list, zone: str) -> list[dict]:
 
 
 @require_http_methods(["GET", "POST"])
-@counters.limit_per_address("page", json=False)  # a public write: bounded per address
+@limits.limit_per_address("page", json=False)  # a public write: bounded per address
 def call_back_page(request, token: str):
     try:
         customer = customer_from(token, PAGE)

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 
 from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
-from channels_adapters.voice import ringing as routing
+from channels_adapters.voice import ringing
 from conversations import consent, consent_review, revocation
 from conversations.calls import annotate_call
 from conversations.models import Event
@@ -64,7 +64,7 @@ def route_call(sid: str, *, speech: str, digits: str, caller_id: str) -> twiml.V
     if (stopped := _stop_if_asked(event, speech=speech, digits=digits)) is not None:
         annotate_call(event, routed_to=None, opted_out=True, **said)
         return stopped
-    agent = routing.choose_agent(event.case)
+    agent = ringing.choose_agent(event.case)
     if agent is None:
         # voicemail_offered: the call's end waits for its recording (missed.py)
         annotate_call(event, routed_to=None, voicemail_offered=True, **said)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from channels_adapters.twilio_form import BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
-from channels_adapters.voice import ringing as routing
+from channels_adapters.voice import ringing
 from conversations import journal
 from conversations.calls import CALL_STATUS_RANK, annotate_call
 from conversations.context import Headline, headline_for
@@ -63,7 +63,7 @@ def parse_inbound_call(form: TwilioForm) -> InboundCall:
 
 def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
     """Record the call in the caller's conversation and say what they hear first."""
-    hours = routing.business_hours(call.to)
+    hours = ringing.business_hours(call.to)
     if not call.from_number:
         # nobody to attach the call to: take a message, which lands in Twilio's logs only
         return (

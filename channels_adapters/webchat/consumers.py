@@ -46,7 +46,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import IntegrityError
 
-from base import limits as counters
+from base import limits
 from base.inputs import unstorable
 from conversations import links
 from conversations.models import Conversation
@@ -70,7 +70,7 @@ def _address(scope) -> str:
     """The client address (base.limits.client_address): the peer, or what the
     trusted proxies say it is."""
     peer = (scope.get("client") or ("",))[0] or ""
-    return counters.client_address(peer, _header(scope, b"x-forwarded-for"))
+    return limits.client_address(peer, _header(scope, b"x-forwarded-for"))
 
 
 def _header(scope, name: bytes) -> str:
@@ -114,7 +114,7 @@ def _conversation_of(customer) -> int:
 
 @database_sync_to_async
 def _over_limit(bucket: str, address: str) -> int | None:
-    return counters.address_retry_after(bucket, address)
+    return limits.address_retry_after(bucket, address)
 
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):

@@ -29,7 +29,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_GET
 
-from base import limits as counters
+from base import limits
 from base.inputs import unstorable_in
 from conversations import consent, links
 from conversations.context import build_context
@@ -122,9 +122,9 @@ def widget_endpoint(bucket: str, *, needs_visitor: bool = True):
                 return response
             if request.method != "POST":
                 return _error(405, "Use POST.")
-            wait = counters.address_retry_after(bucket, counters.request_address(request))
+            wait = limits.address_retry_after(bucket, limits.request_address(request))
             if wait is not None:
-                response = counters.too_many_requests(wait)
+                response = limits.too_many_requests(wait)
                 if origin:  # readable by the widget, which shows the message
                     _allow(response, origin)
                     response["Access-Control-Expose-Headers"] = "Retry-After"
@@ -291,13 +291,7 @@ def phone_confirm(request, call: WidgetRequest):
             return _error(
                 422, "The consent text changed; reload and read it again.", field="consent"
             )
-        proof = consent.Proof(
-            text=shown.text,
-            version=shown.version,
-            channel="sms",
-            ip=counters.request_address(request),
-            user_agent=request.headers.get("User-Agent", "")[:500],
-        )
+        proof = shown.ticked(request)
     try:
         confirm_phone_verification(
             visitor_id=call.visitor_id, code=str(call.data.get("code", "")), proof=proof
