@@ -7,9 +7,10 @@ process runs for it), against the very same `record()` alone, with no hook or re
 configured. Floor and routed appends alternate in short rounds; the figure is the median
 over rounds of (routed - floor) / floor, target <= 1.
 
-The first event of a new case (intent from the commerce context, assignment under the
-agent locks), routing's expensive half, has its figure in bench/reactions.py, beside the
-other reactions' per-event costs; it uses this module's `configure` and `quiet_journal`.
+The first event of a new case (its intent and team, from the text or the customer
+context, and its assignment under the agent locks), routing's expensive half, has its
+figures in bench/reactions.py, beside the other reactions' per-event costs; it uses this
+module's `configure` and `quiet_journal`.
 
 `routing_added_cost(setup=None)` returns the verdict lines, so bench/console.py can list it
 among its FIGURES (it needs Django set up and a database; the argument is ignored).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from conversations.context import CustomerContext
+from conversations.context import CurrentIntent, CustomerContext, InStore
 from conversations.models import CannedResponse
 
 
@@ -15,17 +15,21 @@ class _Keep(dict):
 
 def variables(context: CustomerContext, *, agent) -> dict[str, str]:
     """The values a canned response may name, from the customer context."""
-    extra = context.extra
     name = context.name or ""
-    intent = extra.get("current_intent") or {}
-    in_store = extra.get("in_store") or {}
+    current = context.part(CurrentIntent)
+    intent = current.intent if current else None
+    in_store = context.part(InStore)
+    visit = in_store.visit if in_store else None
     return {
         "name": name or "there",
         "first_name": name.split()[0] if name else "there",
         "agent": agent.get_short_name() or agent.get_username(),
-        "cart_value": extra.get("cart_value") or "",
-        "product": intent.get("name") or (in_store.get("product") or {}).get("name", ""),
-        "store": (in_store.get("store") or {}).get("name", ""),
+        # commerce's field, read in the JSON view: console may not import commerce (its part
+        # type lives there), and the core's CurrentIntent has the value only while the
+        # cart is the intent, not while a product viewed since is
+        "cart_value": context.extra.get("cart_value") or "",
+        "product": (intent.name if intent else "") or (visit.product_name if visit else ""),
+        "store": visit.store_name if visit else "",
     }
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from base import plugins
-from conversations.context import CustomerContext
+from conversations.context import CurrentIntent, CustomerContext, InStore
 from conversations.models import Event
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,10 @@ def suggest(context: CustomerContext) -> list[Suggestion]:
 
 
 def _rules(context: CustomerContext) -> list[Suggestion]:
+    """The built-in rules. The core's parts (InStore, CurrentIntent) are read typed; the
+    outer apps' (voice's `frustration`, commerce's `open_cart`, a plain provider's
+    `bought_together`) through their JSON view, `context.extra`: console may import only
+    the core, and those part types live in the apps that provide them."""
     extra, found = context.extra, []
     frustration = extra.get("frustration") or {}
     if frustration.get("missed_calls"):
@@ -77,13 +81,14 @@ def _rules(context: CustomerContext) -> list[Suggestion]:
                 90,
             )
         )
-    in_store = extra.get("in_store")
-    if in_store:
+    in_store = context.part(InStore)
+    if in_store and in_store.visit:
+        visit = in_store.visit
         found.append(
             Suggestion(
                 "in_store",
-                f"Help with the {in_store['product']['name']} in store",
-                f"Scanned it at {in_store['store']['name']} {_ago(in_store['scanned_at'])}",
+                f"Help with the {visit.product_name} in store",
+                f"Scanned it at {visit.store_name} {_ago(visit.scanned_at)}",
                 80,
             )
         )
@@ -98,13 +103,14 @@ def _rules(context: CustomerContext) -> list[Suggestion]:
                 70,
             )
         )
-    intent = extra.get("current_intent") or {}
-    if intent.get("kind") == "evaluating":
+    current = context.part(CurrentIntent)
+    intent = current.intent if current else None
+    if intent is not None and intent.kind == "evaluating":
         found.append(
             Suggestion(
                 "product",
-                f"Help with the choice of the {intent['name']}",
-                f"Viewed {intent.get('views', 1)} times and not bought",
+                f"Help with the choice of the {intent.name}",
+                f"Viewed {intent.views} times and not bought",
                 60,
             )
         )

@@ -16,8 +16,10 @@ from dataclasses import replace
 
 from django.db import connection
 
+from conversations.context import CustomerContext
 from conversations.models import Customer
 
+from .context import Personas
 from .models import Persona
 from .outcomes import record_shown
 from .personas import personas_of
@@ -51,7 +53,7 @@ GROUP BY o.action, p.persona
 """
 
 
-def rank(customer: Customer, context, suggestions: list) -> list:
+def rank(customer: Customer, context: CustomerContext | None, suggestions: list) -> list:
     if not suggestions:
         return suggestions
     personas = _personas(customer, context)
@@ -81,11 +83,12 @@ def rank(customer: Customer, context, suggestions: list) -> list:
     return [suggestion for _, _, suggestion in sorted(ranked, key=lambda item: item[:2])]
 
 
-def _personas(customer: Customer, context) -> list[Persona]:
-    provided = (getattr(context, "extra", None) or {}).get("personas")
+def _personas(customer: Customer, context: CustomerContext | None) -> list[Persona]:
+    """The customer's personas: the context's `Personas` part when it has one (computed
+    once for the page), else evaluated now."""
+    provided = context.part(Personas) if context is not None else None
     if provided is not None:
-        ids = [p["id"] for p in provided]
-        return list(Persona.objects.filter(pk__in=ids))
+        return list(Persona.objects.filter(pk__in=[p.id for p in provided.personas]))
     return personas_of(customer)
 
 

@@ -11,34 +11,44 @@ before the conversation lock, the one order that cannot deadlock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from conversations import journal
+from conversations import journal, statements
+from conversations.batch import record_many
 from conversations.locks import conversation_for_update
-from conversations.models import AgentProfile, Case, Event, Team
-
-from .models import CaseAssignment
+from conversations.models import AgentProfile, Case, Customer, Event, Team
 
 # Cases that hold a seat of an agent's capacity.
 ACTIVE_STATUSES = (Case.Status.OPEN, Case.Status.PENDING)
 
 
-def _candidates(team: Team | None, *, needs_phone: bool):
-    agents = AgentProfile.objects.filter(available=True, user__is_active=True, user__is_staff=True)
+def _candidates(team: Team | None, *, needs_phone: bool, assignee_id: int | None):
+    """The available agents of the team (any team's when None), and the case's own agent
+    whatever their state: `assign` locks them all, then re-reads who is available."""
+    agents = Q(available=True, user__is_active=True, user__is_staff=True)
     if team is not None:
-        agents = agents.filter(teams=team)
+        # a subquery, not a join: the membership rows are not locked, nor repeated per team
+        agents &= Q(
+            pk__in=AgentProfile.teams.through.objects.filter(team=team).values("agentprofile")
+        )
     if needs_phone:
-        agents = agents.exclude(phone="")
+        agents &= ~Q(phone="")
+    if assignee_id is not None:
+        agents |= Q(user_id=assignee_id)
     return agents
 
 
-def _locked(ids) -> list[AgentProfile]:
+def _locked(candidates: Q) -> list[AgentProfile]:
     # One lock order for everyone (primary key): concurrent routings queue, never deadlock.
+    # Found and locked in one statement; what the lock protects is re-read from the rows it
+    # returns (`available`), the users' flags as of the same statement.
     return list(
-        AgentProfile.objects.select_for_update(no_key=True)
-        .filter(pk__in=list(ids))
+        AgentProfile.objects.select_for_update(no_key=True, of=("self",))
+        .filter(candidates)
         .select_related("user")
         .order_by("pk")
     )
@@ -76,6 +86,9 @@ def assign(
     needs_phone: bool = False,
     skill: str = "",
     record_waiting: bool = False,
+    first: Callable[[Customer, Case], dict | None] | None = None,
+    team: Team | None = None,
+    customer: Customer | None = None,
 ):
     """Give the case to the best available agent and record why; return the user or None.
 
@@ -83,25 +96,40 @@ def assign(
     `needs_phone` keeps to agents a call can ring. Nothing changes (and None comes back)
     when the case is resolved, or when no agent is free: then, with `record_waiting`, a
     `routing` event says the case waits.
+
+    `first` is a decision taken under the same locks before the assignment (triage gives
+    a new case its intent and team this way): called with the live customer and the case
+    re-read under the conversation's lock, it changes the case and returns the event
+    saying so (record() keywords) or None; that event is recorded with the assignment's,
+    in one append, before it.
+    With `first`, `team` is the team whose agents are candidates (the one `first` gives).
+    `customer` is the case's customer when the caller knows it (else read from the case);
+    a merge since is followed under the lock.
     """
     with transaction.atomic():
-        ids = set(_candidates(case.team, needs_phone=needs_phone).values_list("pk", flat=True))
-        if case.assignee_id is not None:
-            ids |= set(
-                AgentProfile.objects.filter(user_id=case.assignee_id).values_list("pk", flat=True)
+        profiles = _locked(
+            _candidates(
+                team if first is not None else case.team,
+                needs_phone=needs_phone,
+                assignee_id=case.assignee_id,
             )
-        profiles = _locked(ids)
+        )
         # Re-read what the lock now protects: who is still available, and the case itself.
         profiles = [p for p in profiles if p.available and p.user.is_active and p.user.is_staff]
-        conversation = conversation_for_update(case.conversation.customer)
+        customer = customer or case.conversation.customer
+        conversation = conversation_for_update(customer)
+        if conversation.customer_id != customer.pk:  # merged meanwhile: the survivor's
+            customer = conversation.customer
         case = Case.objects.select_related("team").get(pk=case.pk)
         if case.status == Case.Status.RESOLVED:
             return None
+        events = [event for event in [first(customer, case) if first else None] if event]
         current = next(
             (p for p in profiles if p.user_id == case.assignee_id and p.user_id not in exclude),
             None,
         )
         if current is not None and (not needs_phone or current.phone):
+            _record(events)
             return current.user  # the agent on the case is here: they keep it
         choices = [p for p in profiles if p.user_id not in exclude]
         if needs_phone:
@@ -110,48 +138,81 @@ def assign(
         if chosen is None:
             # With no agent profile at all, routing is not set up here: no news to record.
             if record_waiting and AgentProfile.objects.exists():
-                _record(
-                    conversation,
-                    case,
-                    body=f"Case #{case.pk} waits: no available agent"
-                    + (f" of {case.team}" if case.team else "")
-                    + " has room",
-                    data={"action": "waiting", "reason": reason},
+                events.append(
+                    _event(
+                        customer,
+                        case,
+                        body=f"Case #{case.pk} waits: no available agent"
+                        + (f" of {case.team}" if case.team else "")
+                        + " has room",
+                        data={"action": "waiting", "reason": reason},
+                    )
                 )
+            _record(events)
             return None
         previous = case.assignee_id
-        Case.objects.filter(pk=case.pk).update(assignee=chosen.user)
-        now = timezone.now()
-        AgentProfile.objects.filter(pk=chosen.pk).update(last_routed_at=now)
-        CaseAssignment.objects.update_or_create(
-            case=case,
-            defaults={"assigned_at": now},
-            create_defaults={"assigned_at": now},
-        )
-        if previous is not None:
-            CaseAssignment.objects.filter(case=case).update(reassignments=F("reassignments") + 1)
+        with statements.cursor() as cursor:  # prepared: planned once per connection
+            cursor.execute(
+                _ASSIGN_SQL,
+                {
+                    "case": case.pk,
+                    "user": chosen.user_id,
+                    "profile": chosen.pk,
+                    "now": timezone.now(),
+                    "again": int(previous is not None),
+                },
+            )
         case.assignee = chosen.user
-        _record(
-            conversation,
-            case,
-            body=f"Case #{case.pk} assigned to {chosen.user}: {reason}",
-            data={
-                "action": "assign",
-                "assignee": chosen.user_id,
-                "previous": previous,
-                "reason": reason,
-                **({"skill": skill} if skill else {}),
-            },
+        events.append(
+            _event(
+                customer,
+                case,
+                body=f"Case #{case.pk} assigned to {chosen.user}: {reason}",
+                data={
+                    "action": "assign",
+                    "assignee": chosen.user_id,
+                    "previous": previous,
+                    "reason": reason,
+                    **({"skill": skill} if skill else {}),
+                },
+            )
         )
+        _record(events)
         return chosen.user
 
 
-def _record(conversation, case: Case, *, body: str, data: dict) -> Event:
-    return journal.record(
-        customer=conversation.customer,
-        channel=Event.Channel.SYSTEM,
-        kind="routing",
-        direction=Event.Direction.INTERNAL,
-        body=body,
-        data={**data, "case": case.pk},
-    )
+# The assignment in one statement: the case's agent, the agent's last routing time, and
+# the case's CaseAssignment (when routing last gave it to someone; `again` counts a
+# reassignment when the case had an agent before).
+_ASSIGN_SQL = """
+WITH assigned AS (
+    UPDATE conversations_case SET assignee_id = %(user)s WHERE id = %(case)s
+), routed AS (
+    UPDATE conversations_agentprofile SET last_routed_at = %(now)s WHERE id = %(profile)s
+)
+INSERT INTO routing_caseassignment (case_id, assigned_at, reassignments)
+VALUES (%(case)s, %(now)s, %(again)s)
+ON CONFLICT (case_id) DO UPDATE SET assigned_at = EXCLUDED.assigned_at,
+    reassignments = routing_caseassignment.reassignments + EXCLUDED.reassignments
+"""
+
+
+def _event(customer: Customer, case: Case, *, body: str, data: dict) -> dict:
+    """A `routing` event about the case, as record() keywords."""
+    return {
+        "customer": customer,
+        "channel": Event.Channel.SYSTEM,
+        "kind": "routing",
+        "direction": Event.Direction.INTERNAL,
+        "body": body,
+        "data": {**data, "case": case.pk},
+    }
+
+
+def _record(events: list[dict]) -> None:
+    # Two events (a new case's intent and its assignment) go in one append: one lock and
+    # one broadcast rather than two.
+    if len(events) == 1:
+        journal.record(**events[0])
+    elif events:
+        record_many(events)

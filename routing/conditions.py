@@ -66,7 +66,10 @@ def holds(condition: dict, values: dict) -> bool:
 
 
 def context_values(context) -> dict:
-    """The dict a condition reads from a conversations.context.CustomerContext."""
+    """The dict a condition reads from a conversations.context.CustomerContext.
+
+    Conditions are data (paths a manager types in the admin), so they read the parts'
+    JSON view, `context.extra`, on purpose: code reads the typed parts instead."""
     return {
         **context.extra,
         "name": context.name,

@@ -49,6 +49,7 @@ def on_presence(customer: Customer, *, channel: str = "web") -> Event | None:
 
 
 def _why(action: ContextualAction, values: dict) -> str:
+    # the condition's values (the JSON view, conditions.py): what the manager's rule read
     frustration = values.get("frustration") or {}
     if frustration.get("missed_calls"):
         return f"{frustration['missed_calls']} missed calls, on the website now"

@@ -19,15 +19,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from conversations.context import ContextPart, CurrentIntent, InStore
 from conversations.models import Team
 
 from . import hours
 from .models import ContextualAction, HotRule, IntentRule
+
+P = TypeVar("P", bound=ContextPart)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,15 @@ class Intent:
     team: Team | None
     skill: str
     reason: str
+
+
+class Context(Protocol):
+    """What the context rules read: the core's typed parts and the JSON view of them all
+    (CustomerContext and Headline are both one)."""
+
+    extra: dict
+
+    def part(self, kind: type[P]) -> P | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,11 @@ class Rules:
     actions: list[ContextualAction] = field(default_factory=list)
     teams: dict[str, Team] = field(default_factory=dict)
     stores: list[hours.Store] = field(default_factory=list)  # with business hours, main store first
+
+    @property
+    def cart_minimums(self) -> bool:
+        """Whether a hot rule has a cart minimum (else `hot_from_cart` never holds)."""
+        return any(rule.min_cart_value is not None for rule in self.hot)
 
 
 def words_pattern(words: list[str]) -> re.Pattern | None:
@@ -124,17 +142,25 @@ def intent_from_text(text: str, rules: Rules) -> Intent | None:
     return None
 
 
-def intent_from_context(extra: dict, rules: Rules) -> Intent | None:
-    """Commerce and in-store context: evaluating a product beats an old order."""
-    in_store = extra.get("in_store")
-    current_intent = extra.get("current_intent") or {}
+def intent_from_context(context: Context, rules: Rules) -> Intent | None:
+    """Commerce and in-store context: evaluating a product beats an old order.
+
+    `context` is a CustomerContext, a Headline or routing's own cut (triage.py): anything
+    with the core's typed parts, `part(InStore)` and `part(CurrentIntent)`, and the JSON
+    view `extra`. The last order is commerce's field (its `CommerceContext` part), read in
+    the JSON view: routing may not import commerce (tests/test_project_rules.py).
+    """
+    in_store = context.part(InStore)
+    visit = in_store.visit if in_store else None
+    current = context.part(CurrentIntent)
+    intent = current.intent if current else None
     evaluation = None
-    if in_store:
-        evaluation = f"scanned the {in_store['product']['name']} in {in_store['store']['name']}"
-    elif current_intent.get("kind") in ("cart", "checkout"):
-        evaluation = f"an open cart of {current_intent.get('item_count', '?')} item(s)"
-    elif current_intent.get("kind") == "evaluating":
-        evaluation = f"viewing the {current_intent.get('name', 'product')}"
+    if visit is not None:
+        evaluation = f"scanned the {visit.product_name} in {visit.store_name}"
+    elif intent is not None and intent.kind in ("cart", "checkout"):
+        evaluation = f"an open cart of {intent.item_count} item(s)"
+    elif intent is not None and intent.kind == "evaluating":
+        evaluation = f"viewing the {intent.name or 'product'}"
     if evaluation:
         return Intent(
             intent=settings.ROUTING_EVALUATION_INTENT,
@@ -142,7 +168,7 @@ def intent_from_context(extra: dict, rules: Rules) -> Intent | None:
             skill="",
             reason=f"context: {evaluation}",
         )
-    order = extra.get("last_order")
+    order = context.extra.get("last_order")
     if order:
         placed = parse_datetime(order.get("placed_at") or "")
         window = timedelta(days=settings.ROUTING_ORDER_SUPPORT_DAYS)

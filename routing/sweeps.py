@@ -13,6 +13,7 @@ Each reads candidates only, through indexed conditions, in bounded batches.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
@@ -24,7 +25,7 @@ from conversations.context import build_context
 from conversations.models import AgentProfile, Case
 
 from . import assignment, hours, rules
-from .triage import first_intent, skill_for
+from .triage import first_intent, set_intent, skill_for
 
 BATCH_SIZE = 200  # cases looked at per run: a few seconds of work at most
 
@@ -51,8 +52,10 @@ def reassign_waiting(*, now: datetime | None = None, batch_size: int = BATCH_SIZ
     for case in waiting:
         if not case.intent:
             # never routed (its event's reaction was lost with Redis): decide it now
-            context = build_context(case.conversation.customer)
-            case.intent = first_intent(case, "", context, snapshot)
+            context = partial(build_context, case.conversation.customer)
+            intent, worth_a_line = first_intent("", context, snapshot)
+            set_intent(case, intent, record=worth_a_line)
+            case.intent = intent.intent
         profile = getattr(case.assignee, "agent_profile", None) if case.assignee_id else None
         skill = skill_for(case.intent, snapshot)
         if case.assignee_id is None:

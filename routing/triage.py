@@ -2,8 +2,9 @@
 (hooks.py, off the request path) for every inbound need: a message, a call, a voicemail,
 a missed call. Each step is a rule of rules.py; each decision is a `routing` event with its reason:
 
-1. intent and team, once per case (text rules, then the commerce context, then the
-   default) — and again from the text while the case still has the default intent;
+1. intent and team, once per case (text rules, then the customer context: a scan, a cart
+   or a product being evaluated, a recent order; then the default) — and again from the
+   text while the case still has the default intent;
 2. hot: a hot rule's words, a frustrated customer (missed calls, repeated contacts across
    channels within hours), an open cart worth a hot rule's minimum; a hot case jumps the
    queue and the team's on-call agents are paged (paging.py, on the `hot` event);
@@ -11,23 +12,29 @@ a missed call. Each step is a rule of rules.py; each decision is a `routing` eve
    waits for the opening (the waiting-cases sweep assigns it then);
 4. assignment (assignment.py).
 
-A follow-up message on a routed, assigned case costs one statement (`facts_of`).
+A follow-up message on a routed, assigned case costs one statement (`facts_of`). A new
+case's first event (bench/reactions.py) builds the customer context (a dozen queries)
+only when a rule reads it: when no intent rule matches the text, or a hot rule has a cart
+minimum. When nothing else happens between them (not hot, open, nobody on the case), its
+intent and its assignment are decided in one transaction under the same locks and their
+two events appended together: the same decisions and events, in the same order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from conversations import cases, journal
-from conversations.context import build_context
+from conversations import cases, journal, statements
+from conversations.context import CustomerContext, build_context
 from conversations.journal import NEED_KINDS
 from conversations.locks import conversation_for_update
-from conversations.models import Case, Event
+from conversations.models import Case, Customer, Event
 
 from . import assignment, hours, rules
 from .optional import optional
@@ -48,48 +55,59 @@ def set_intent(case: Case, intent: Intent, *, record: bool = True) -> Event | No
     intent, when no rule matched, is no decision worth a line in the timeline). None when
     nothing was recorded."""
     with transaction.atomic():
-        conversation = conversation_for_update(case.conversation.customer)
-        team_id = intent.team.pk if intent.team else None
-        changed = (
-            Case.objects.filter(pk=case.pk)
-            .exclude(status=Case.Status.RESOLVED)
-            .exclude(intent=intent.intent, team_id=team_id)
-            .update(intent=intent.intent, team_id=team_id)
-        )
-        if not changed:
-            return None
-        case.intent, case.team = intent.intent, intent.team
-        if not record:
-            return None
-        team = f", team {intent.team}" if intent.team else ""
-        return journal.record(
-            customer=conversation.customer,
-            channel=Event.Channel.SYSTEM,
-            kind="routing",
-            direction=Event.Direction.INTERNAL,
-            body=f"Intent: {intent.intent}{team} ({intent.reason})",
-            data={
-                "action": "intent",
-                "case": case.pk,
-                "intent": intent.intent,
-                "team": intent.team.slug if intent.team else None,
-                "reason": intent.reason,
-            },
-        )
+        customer = case.conversation.customer
+        conversation = conversation_for_update(customer)
+        if conversation.customer_id != customer.pk:  # merged meanwhile: the survivor's
+            customer = conversation.customer
+        event = apply_intent(customer, case, intent, record=record)
+        return journal.record(**event) if event else None
 
 
-def first_intent(case: Case, body: str, context, snapshot: rules.Rules) -> str:
-    """Give a case its first intent and team: from the text, else the context, else the
-    default (set without a timeline line: no rule matched, nothing was decided)."""
+def apply_intent(
+    customer: Customer, case: Case, intent: Intent, *, record: bool = True
+) -> dict | None:
+    """Under the conversation's lock: set the case's intent and team unless it is resolved
+    or has them already; the event saying why (record() keywords, for the live
+    `customer`), or None."""
+    team_id = intent.team.pk if intent.team else None
+    changed = (
+        Case.objects.filter(pk=case.pk)
+        .exclude(status=Case.Status.RESOLVED)
+        .exclude(intent=intent.intent, team_id=team_id)
+        .update(intent=intent.intent, team_id=team_id)
+    )
+    if not changed:
+        return None
+    case.intent, case.team = intent.intent, intent.team
+    if not record:
+        return None
+    team = f", team {intent.team}" if intent.team else ""
+    return {
+        "customer": customer,
+        "channel": Event.Channel.SYSTEM,
+        "kind": "routing",
+        "direction": Event.Direction.INTERNAL,
+        "body": f"Intent: {intent.intent}{team} ({intent.reason})",
+        "data": {
+            "action": "intent",
+            "case": case.pk,
+            "intent": intent.intent,
+            "team": intent.team.slug if intent.team else None,
+            "reason": intent.reason,
+        },
+    }
+
+
+def first_intent(body: str, context: Callable[[], rules.Context], snapshot: rules.Rules):
+    """A new case's first intent and team, and whether it is worth a timeline line: from
+    the text, else the context (`context()` builds it: only read when the text says
+    nothing), else the default (no rule matched, nothing was decided: no line)."""
     intent = rules.intent_from_text(body, snapshot) or rules.intent_from_context(
-        context.extra, snapshot
+        context(), snapshot
     )
     if intent is not None:
-        set_intent(case, intent)
-    else:
-        intent = rules.default_intent(snapshot)
-        set_intent(case, intent, record=False)
-    return intent.intent
+        return intent, True
+    return rules.default_intent(snapshot), False
 
 
 # What routing needs to know of the event's case, in one statement: its state, whether its
@@ -98,8 +116,9 @@ def first_intent(case: Case, body: str, context, snapshot: rules.Rules) -> str:
 # nothing more.
 _FACTS_SQL = """
 SELECT c.status, c.priority, c.intent, c.assignee_id, p.available,
-    r.contacts, r.channels, r.missed
+    r.contacts, r.channels, r.missed, v.customer_id
 FROM conversations_case c
+JOIN conversations_conversation v ON v.id = c.conversation_id
 LEFT JOIN conversations_agentprofile p ON p.user_id = c.assignee_id
 CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE kind = ANY(%(needs)s)) AS contacts,
@@ -124,11 +143,12 @@ class Facts:
     contacts: int  # inbound needs within ROUTING_REPEAT_HOURS
     channels: int  # the channels they came on
     missed: int  # missed calls within ROUTING_REPEAT_HOURS
+    customer_id: int  # whose conversation the case is in (merges may have moved it since)
 
 
 def facts_of(event: Event) -> Facts | None:
     since = timezone.now() - timedelta(hours=settings.ROUTING_REPEAT_HOURS)
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:  # prepared: planned once per connection
         cursor.execute(
             _FACTS_SQL,
             {
@@ -181,30 +201,60 @@ def route(event: Event) -> None:
             )
         return loaded[0]
 
+    built: list[CustomerContext] = []
+
+    def context() -> CustomerContext:
+        # The customer context costs a dozen queries: built only when a rule reads it
+        # (no intent rule matched the text, or a hot rule has a cart minimum), once.
+        if not built:
+            built.append(build_context(the_case().conversation.customer))
+        return built[0]
+
     first = not facts.intent
     intent_now = facts.intent
-    context = None
+    new_intent, worth_a_line = None, False
     # 1. intent and team
     if first:
-        context = build_context(the_case().conversation.customer)
-        intent_now = first_intent(the_case(), event.body, context, snapshot)
+        new_intent, worth_a_line = first_intent(event.body, context, snapshot)
+        intent_now = new_intent.intent
     elif facts.intent == settings.ROUTING_DEFAULT_INTENT:
         intent = rules.intent_from_text(event.body, snapshot)
         if intent is not None:
             set_intent(the_case(), intent)
             intent_now = intent.intent
     # 2. hot
+    reason = None
     if facts.priority < Case.Priority.HOT:
         reason = (
             rules.hot_from_text(event.body, snapshot)
-            or (context and rules.hot_from_cart(context.extra.get("cart_value"), snapshot))
+            or (first and snapshot.cart_minimums and _hot_from_cart(context(), snapshot))
             or frustration(facts)
         )
-        if reason:
-            cases.mark_hot(the_case(), reason=reason, data={"event": event.pk})
     # 3. after hours
     store = hours.store_for(snapshot.stores, event.data.get("to", ""))
-    if not hours.is_open(store):
+    is_open = hours.is_open(store)
+    if new_intent is not None and not reason and is_open and facts.assignee_id is None:
+        # The common new case: its intent and its assignment under the same locks, their
+        # two events in one append (what the steps below do one transaction at a time).
+        assignment.assign(
+            # assign re-reads the case under the lock; before it, it reads only its pk and
+            # agent (none, the facts say), so the case and its customer need no query here
+            loaded[0] if loaded else Case(pk=event.case_id),
+            customer=Customer(pk=facts.customer_id),
+            reason=f"new case, intent {intent_now}",
+            skill=skill_for(intent_now, snapshot),
+            record_waiting=True,
+            first=lambda customer, case: apply_intent(
+                customer, case, new_intent, record=worth_a_line
+            ),
+            team=new_intent.team,
+        )
+        return
+    if new_intent is not None:
+        set_intent(the_case(), new_intent, record=worth_a_line)
+    if reason:
+        cases.mark_hot(the_case(), reason=reason, data={"event": event.pk})
+    if not is_open:
         if first:
             wait_after_hours(the_case(), event, store)
         return
@@ -218,6 +268,12 @@ def route(event: Event) -> None:
             skill=skill_for(intent_now, snapshot),
             record_waiting=first or away,
         )
+
+
+def _hot_from_cart(context: CustomerContext, snapshot: rules.Rules) -> str | None:
+    # The cart's value is commerce's field (its CommerceContext part): routing reads it in
+    # the JSON view, as it may not import commerce (tests/test_project_rules.py).
+    return rules.hot_from_cart(context.extra.get("cart_value"), snapshot)
 
 
 def wait_after_hours(case: Case, event: Event, store) -> None:

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from twilio.twiml.voice_response import VoiceResponse
 
-from conversations.context import CustomerContext, Headline
+from conversations.context import CurrentIntent, CustomerContext, Headline, InStore
 
 # The keypad digit that stops every call and text from us (revocation by any reasonable
 # means, FCC 24-24; the prompt says it to every caller). "9": clear of "1" (talk to us now).
@@ -72,20 +72,20 @@ def greeting(context: CustomerContext | Headline | None) -> str:
 
 
 def _about(context: CustomerContext | Headline) -> str:
-    in_store = context.extra.get("in_store")
-    if in_store:  # standing in front of it beats anything done online
-        return f"the {in_store['product']['name']} at {in_store['store']['name']}"
-    intent = context.extra.get("current_intent") or {}
-    kind = intent.get("kind")
-    if kind == "cart":
-        names = intent.get("names") or []
-        if len(names) == 1:
-            return f"the {names[0]} in your cart"
-        return f"the {intent.get('item_count', len(names))} items in your cart"
+    in_store = context.part(InStore)
+    if in_store and in_store.visit:  # standing in front of it beats anything done online
+        return f"the {in_store.visit.product_name} at {in_store.visit.store_name}"
+    current = context.part(CurrentIntent)
+    intent = current.intent if current else None
+    kind = intent.kind if intent else None
+    if intent is not None and kind == "cart":
+        if len(intent.names) == 1:
+            return f"the {intent.names[0]} in your cart"
+        return f"the {intent.item_count} items in your cart"
     if kind == "checkout":
         return "finishing your order"
-    if kind == "evaluating" and intent.get("name"):
-        return f"the {intent['name']}"
+    if intent is not None and kind == "evaluating" and intent.name:
+        return f"the {intent.name}"
     if context.open_case is not None:
         return "your open request with us"
     return ""

@@ -1,5 +1,6 @@
 """Suggestions are ranked by what worked for the same persona; outcomes are recorded."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from conversations import journal
 from conversations.context import build_context
 from conversations.identities import resolve_customer
 from insights import outcomes, ranker
+from insights.context import Personas
 from insights.models import Outcome, Persona
 from instore.scans import record_scan
 from tests.instore.factories import PlacementFactory
@@ -120,3 +122,18 @@ def test_the_console_uses_the_ranker(researchers, settings):
     assert set(Outcome.objects.filter(customer=customer).values_list("action", flat=True)) == {
         s.action for s in suggestions
     }
+
+
+def test_the_ranker_reads_the_personas_the_context_has(researchers):
+    customer = researcher(7)
+    context = build_context(customer)
+    assert [p.slug for p in context.part(Personas).personas] == ["researchers"]
+    # a page whose context says "no persona" (computed when it opened) ranks with none
+    with_none = replace(context, parts={**context.parts, Personas: Personas(())})
+
+    ranker.rank(customer, with_none, SUGGESTIONS)
+
+    assert list(Outcome.objects.filter(customer=customer).values_list("personas", flat=True)) == [
+        [],
+        [],
+    ]

@@ -1,14 +1,15 @@
 """Routing of inbound events through the journal hook: intent, hot, paging, after hours,
 assignment. Each test records real events and runs the after-commit hooks."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
-from commerce.models import Cart
+from commerce.models import Cart, Order
 from conversations import journal
 from conversations.models import Case, Event, Outbox
 from engagement.models import Nudge
@@ -164,6 +165,52 @@ def test_a_big_cart_makes_the_case_hot(customer, routed):
 
     [hot] = routing_events(customer, "hot")
     assert "an open cart worth 1299.00" in hot.data["reason"]
+
+
+def test_a_big_cart_makes_the_case_hot_when_the_text_decides_the_intent_too(
+    customer, sales, support, agent, routed
+):
+    IntentRule.objects.create(name="Orders", phrases=["delivery"], intent="order", team=support)
+    HotRule.objects.create(name="Big cart", min_cart_value=Decimal("1000"))
+    Cart.objects.create(customer=customer, value=Decimal("1299.00"), item_count=1)
+    profile(agent, teams=[support])
+
+    with routed():
+        event = inbound(customer, "Question about delivery", channel="web")
+
+    case = Case.objects.get(pk=event.case_id)
+    assert (case.intent, case.priority, case.assignee) == ("order", Case.Priority.HOT, agent)
+    assert [e.data["action"] for e in routing_events(customer)] == ["intent", "hot", "assign"]
+
+
+def test_a_recent_order_routes_to_order_support(customer, support, agent, routed):
+    Order.objects.create(
+        external_id="1001", customer=customer, currency="USD", total=Decimal("1299.00"),
+        placed_at=timezone.now() - timedelta(days=3),
+    )  # fmt: skip
+    profile(agent, teams=[support])
+
+    with routed():
+        event = inbound(customer, "Hello, a question")
+
+    case = Case.objects.get(pk=event.case_id)
+    assert (case.intent, case.team, case.assignee) == ("order support", support, agent)
+    intent, assigned = routing_events(customer)
+    assert intent.data["reason"].startswith("context: order 1001 placed ")
+    assert assigned.data["reason"] == "new case, intent order support"
+    assert intent.seq + 1 == assigned.seq  # appended together
+
+
+def test_with_no_rule_and_nothing_known_the_new_case_is_assigned_without_an_intent_line(
+    customer, agent, routed
+):
+    profile(agent)
+
+    with routed():
+        event = inbound(customer, "Hello, a question")
+
+    assert Case.objects.get(pk=event.case_id).intent == "general"
+    assert [e.data["action"] for e in routing_events(customer)] == ["assign"]
 
 
 def test_events_that_ask_nothing_are_not_routed(customer, agent, routed):

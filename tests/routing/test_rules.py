@@ -1,11 +1,13 @@
 """Each routing rule on its own: text and context in, a decision with its reason out."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from conversations.context import CurrentIntent, InStore, Intent, Visit
 from routing import rules
 from routing.conditions import ConditionError, check_condition, holds
 from routing.models import HotRule, IntentRule
@@ -42,41 +44,60 @@ def test_inactive_rules_are_ignored():
     assert rules.intent_from_text("order", rules.current()) is None
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the context rules read of a customer context: its typed parts, its JSON view."""
+
+    parts: tuple = ()
+    extra: dict = field(default_factory=dict)
+
+    def part(self, kind):
+        return next((p for p in self.parts if type(p) is kind), None)
+
+
 def test_a_cart_or_a_product_being_evaluated_means_product_evaluation_for_sales(sales):
     snapshot = rules.current()
-    cart = {"current_intent": {"kind": "cart", "item_count": 1, "names": ["T900"]}}
-    viewing = {"current_intent": {"kind": "evaluating", "name": "T900 Folding Treadmill"}}
+    cart = Context((CurrentIntent(Intent("cart", item_count=1, names=("T900",))),))
+    viewing = Context((CurrentIntent(Intent("evaluating", name="T900 Folding Treadmill")),))
 
-    for extra in (cart, viewing):
-        found = rules.intent_from_context(extra, snapshot)
+    for context in (cart, viewing):
+        found = rules.intent_from_context(context, snapshot)
         assert (found.intent, found.team) == ("product evaluation", sales)
     assert "T900 Folding Treadmill" in rules.intent_from_context(viewing, snapshot).reason
 
 
 def test_a_scan_in_store_means_product_evaluation(sales):
-    extra = {"in_store": {"product": {"name": "T900"}, "store": {"name": "Downtown"}}}
+    visit = Visit(store={"name": "Downtown"}, product={"name": "T900"}, placement={}, scanned_at="")
+    context = Context((InStore(visit), CurrentIntent(None)))
 
-    found = rules.intent_from_context(extra, rules.current())
+    found = rules.intent_from_context(context, rules.current())
 
     assert found.intent == "product evaluation"
     assert found.reason == "context: scanned the T900 in Downtown"
 
 
 def test_a_recent_order_means_order_support_and_an_old_one_nothing(support):
-    recent = {"last_order": {"order_id": "1001", "placed_at": timezone.now().isoformat()}}
-    old = {
-        "last_order": {
-            "order_id": "9",
-            "placed_at": (timezone.now() - timedelta(days=400)).isoformat(),
+    # the last order is commerce's field: routing reads it in the JSON view
+    recent = Context(
+        extra={"last_order": {"order_id": "1001", "placed_at": timezone.now().isoformat()}}
+    )
+    old = Context(
+        extra={
+            "last_order": {
+                "order_id": "9",
+                "placed_at": (timezone.now() - timedelta(days=400)).isoformat(),
+            }
         }
-    }
+    )
     snapshot = rules.current()
 
     found = rules.intent_from_context(recent, snapshot)
 
     assert (found.intent, found.team) == ("order support", support)
     assert rules.intent_from_context(old, snapshot) is None
-    assert rules.intent_from_context({}, snapshot) is None
+    assert rules.intent_from_context(Context(), snapshot) is None
+    nothing_now = Context((InStore(None), CurrentIntent(None)), {"last_order": None})
+    assert rules.intent_from_context(nothing_now, snapshot) is None
 
 
 @pytest.mark.parametrize(
