@@ -14,15 +14,22 @@ import redis
 from django.conf import settings
 from django.db import connection, connections
 
+from tests import database_reuse, quick_flush
+
 
 def pytest_configure(config):
-    # A key prefix per test session keeps parallel runs on one Redis apart.
+    # Every pytest process (the serial run, or each xdist worker) has its own key prefix
+    # on the one Redis database REDIS_URL names, so workers, other checkouts and other
+    # runs share that database without meeting: the channel layer's groups, the Celery
+    # queue (tasks enqueued by one worker, outbox deliveries, never reach another's
+    # Celery worker), the reactions stream and the counters all live under it.
     prefix = f"test{uuid.uuid4().hex[:8]}"
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
-    # Tasks enqueued by one session (outbox deliveries) must never reach another session's
-    # worker: each session has its own Celery queue on the shared Redis.
     settings.CELERY_TASK_DEFAULT_QUEUE = prefix
     settings.THROUGHLINE_REACTIONS_STREAM = f"{prefix}:reactions"
+    settings.LOGIN_GUARD_PREFIX = f"{prefix}:login"
+    settings.API_RATE_LIMIT_PREFIX = f"{prefix}:ratelimit"
+    quick_flush.install()
 
 
 def pytest_unconfigure(config):
@@ -31,8 +38,22 @@ def pytest_unconfigure(config):
     if queue.startswith("test"):
         with contextlib.suppress(redis.RedisError, ValueError):
             redis.Redis.from_url(settings.REDIS_URL).delete(
-                queue, settings.THROUGHLINE_REACTIONS_STREAM
+                queue,
+                f"_kombu.binding.{queue}",  # what a Celery worker on the queue declared
+                f"_kombu.binding_permanent.{queue}",
+                settings.THROUGHLINE_REACTIONS_STREAM,
             )
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(request, django_db_modify_db_settings, django_db_blocker):
+    """Rebuild the kept test database when its migrations changed (tests/database_reuse.py)."""
+    return database_reuse.must_create(request.config, django_db_blocker)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, request, django_db_blocker):
+    database_reuse.after_setup(request.config, django_db_blocker)
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +140,11 @@ def subprocess_env(**extra) -> dict:
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         "DEBUG": "true",
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        # outside pytest reactions go to the stream: this worker's, not one all runs share
+        "THROUGHLINE_REACTIONS_STREAM": settings.THROUGHLINE_REACTIONS_STREAM,
         "ADDRESS_RATE_LIMIT_PREFIX": settings.ADDRESS_RATE_LIMIT_PREFIX,
+        "API_RATE_LIMIT_PREFIX": settings.API_RATE_LIMIT_PREFIX,
+        "LOGIN_GUARD_PREFIX": settings.LOGIN_GUARD_PREFIX,
         **extra,
     }
 

@@ -1,10 +1,10 @@
 """Twilio's webhook forms as Twilio really posts them: every field, in Twilio's order.
 
-The payloads live as JSON fixtures beside the tests that replay them
-(tests/channels_adapters/{sms,voice}/fixtures/). `payload` loads one, changed where a test
-says (a value of None removes the field, keeping the others in place); `post_signed`
-posts it form-encoded in that order, signed with `RequestValidator.compute_signature`
-over PUBLIC_BASE_URL + path, exactly as Twilio signs.
+The payloads live as JSON fixtures in tests/fixtures/twilio/{sms,voice}/ (the README
+there gives each one's source). `payload` loads one, changed where a test says (a value
+of None removes the field, keeping the others in place); `post_signed` posts it
+form-encoded in that order, signed with `RequestValidator.compute_signature` over
+PUBLIC_BASE_URL + path, exactly as Twilio signs.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from twilio.request_validator import RequestValidator
 
 from tests.fakes.twilio_server import AUTH_TOKEN
 
-ADAPTER_TESTS = Path(__file__).resolve().parent.parent / "channels_adapters"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 
 
 @cache
 def _load(adapter: str, name: str) -> tuple[tuple[str, str], ...]:
-    with open(ADAPTER_TESTS / adapter / "fixtures" / f"{name}.json", encoding="utf-8") as f:
+    with open(FIXTURES / adapter / f"{name}.json", encoding="utf-8") as f:
         return tuple(json.load(f).items())
 
 
 def payload(adapter: str, name: str, **changes: str | None) -> dict[str, str]:
-    """The fixture `adapter/fixtures/name.json` as an ordered form, with `changes` applied."""
+    """tests/fixtures/twilio/<adapter>/<name>.json as an ordered form, `changes` applied."""
     form = dict(_load(adapter, name))
     for key, value in changes.items():
         if value is None:
