@@ -10,14 +10,9 @@ of order are each reported.
 from __future__ import annotations
 
 import secrets
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from bench.load.clients import Agent, Platform, Shopper
 from bench.load.journey import run_journey
@@ -26,101 +21,45 @@ from bench.load.verify import verify
 from conversations import journal
 from conversations.identities import resolve_customer
 from conversations.models import Customer, Event, Identity
-from tests.conftest import subprocess_env
+from tests.live_server import daphne
 
 TWILIO_TOKEN = secrets.token_hex(16)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def platform(transactional_db, settings):
+def platform(transactional_db, settings, tmp_path):
     """daphne on 127.0.0.1 serving the project on the test database, and what the
     journey's clients hold (the seed: site, store and placement, API key, one agent)."""
     # the agent logs in to the server, whose hashers are production's (the suite's MD5 is not)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     seeded = seed_platform(agents=1)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=django_settings.BASE_DIR,
-        env=subprocess_env(
-            DATABASE_POOL="false",
-            PUBLIC_BASE_URL=base,
-            WEBSOCKET_BASE_URL="",
-            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-            TWILIO_ACCOUNT_SID="",
-            SMS_BACKEND="channels_adapters.sms.backends.LocmemBackend",  # nothing leaves
-            THROUGHLINE_REACTIONS_MODE="inline",  # no `react` process here
-            API_RATE_LIMIT="0",
-            ADDRESS_RATE_LIMIT_PREFIX=f"test-addr-{secrets.token_hex(6)}",
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    public = "http://127.0.0.1"  # what the server checks Twilio signatures against
+    server = daphne(
+        tmp_path / "load-server.log",
+        PUBLIC_BASE_URL=public,
+        TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        TWILIO_ACCOUNT_SID="",
+        SMS_BACKEND="channels_adapters.sms.backends.LocmemBackend",  # nothing leaves
+        THROUGHLINE_REACTIONS_MODE="inline",  # no `react` process here
+        API_RATE_LIMIT="0",
+        ADDRESS_RATE_LIMIT_PREFIX=f"test-addr-{secrets.token_hex(6)}",
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    f"daphne did not start: {process.stderr.read()[-2000:]}"
-                ) from None
-            time.sleep(0.1)
-    live = Platform(
-        http=base,
-        ws=f"ws://127.0.0.1:{port}",
-        public_base_url=base,
-        twilio_token=TWILIO_TOKEN,
-        api_key=seeded.api_key,
-        site_key=seeded.site_key,
-        site_secret=seeded.site_secret,
-        origin=ORIGIN,
-        placement_code=seeded.placement_code,
-        shop_number=SHOP_NUMBER,
-    )
-    agent = Agent(live, *seeded.agents[0])
-    yield live, agent
-    agent.close()
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    _wait_for_other_sessions_to_end()
-
-
-def _wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:
-    """The server's PostgreSQL sessions end a moment after it does; the test database can
-    only be flushed once they have."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.1)
+    with server as base:
+        live = Platform(
+            http=base,
+            ws=base.replace("http://", "ws://"),
+            public_base_url=public,
+            twilio_token=TWILIO_TOKEN,
+            api_key=seeded.api_key,
+            site_key=seeded.site_key,
+            site_secret=seeded.site_secret,
+            origin=ORIGIN,
+            placement_code=seeded.placement_code,
+            shop_number=SHOP_NUMBER,
+        )
+        agent = Agent(live, *seeded.agents[0])
+        yield live, agent
+        agent.close()
 
 
 def _journey(platform) -> tuple[dict, list[str]]:
