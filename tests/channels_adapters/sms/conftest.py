@@ -10,6 +10,7 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from channels_adapters.sms.backends import LocmemBackend
+from tests.fakes.twilio_payloads import payload
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 SHOP_NUMBER = "+14155550100"
@@ -36,15 +37,27 @@ class TwilioWebhooks:
         )
 
     def sms(self, body="hello", *, sid="SM" + "a" * 32, sender=SHOPPER, **extra):
-        return self.post(
-            "/hooks/twilio/sms/",
-            {"MessageSid": sid, "From": sender, "To": SHOP_NUMBER, "Body": body, "NumMedia": "0"}
-            | extra,
+        """An inbound text as Twilio posts it: every field of the fixture, in its order."""
+        form = payload(
+            "sms",
+            "inbound_sms",
+            **{"SmsMessageSid": sid, "SmsSid": sid, "MessageSid": sid, "AccountSid": ACCOUNT_SID},
+            **{"From": sender, "To": SHOP_NUMBER, "Body": body},
         )
+        return self.post("/hooks/twilio/sms/", form | extra)
 
     def status(self, sid: str, status: str, *, outbox_id: int | None = None, **extra):
+        """A status callback as Twilio posts it (the delivered fixture's fields and order;
+        the delivery receipt's date only where the carrier gives one)."""
         path = "/hooks/twilio/sms/status/" + (f"?outbox={outbox_id}" if outbox_id else "")
-        return self.post(path, {"MessageSid": sid, "MessageStatus": status} | extra)
+        receipt = {} if status in ("delivered", "undelivered") else {"RawDlrDoneDate": None}
+        form = payload(
+            "sms",
+            "status_delivered",
+            **{"SmsSid": sid, "MessageSid": sid, "AccountSid": ACCOUNT_SID},
+            **{"SmsStatus": status, "MessageStatus": status, **receipt},
+        )
+        return self.post(path, form | extra)
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ def test_a_text_from_a_new_number_creates_a_customer_and_lands_in_its_conversati
     assert (event.channel, event.direction, event.kind) == ("sms", "in", "message")
     assert event.body == "Do you have the T900 in stock?"
     assert event.source_id == sid(1)
-    assert event.data == {"from": SHOPPER, "to": SHOP_NUMBER}
+    assert event.data == {"from": SHOPPER, "to": SHOP_NUMBER, "segments": 1}  # as Twilio posts it
     assert Case.objects.get().conversation == event.conversation  # a need opens a case
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from channels_adapters.voice.backends import LocmemBackend
 from conversations.models import AgentProfile, Event
 from tests.channels_adapters.sms.conftest import signature
+from tests.fakes.twilio_payloads import payload
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 SHOP_NUMBER = "+14155550100"
@@ -47,18 +48,35 @@ class TwilioVoice:
         )
 
     def call(self, sid=FIRST_CALL, *, caller=CALLER, to=SHOP_NUMBER, **extra):
-        form = {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": caller, "To": to}
-        return self.post(
-            "/hooks/twilio/voice/", form | {"CallStatus": "ringing", "Direction": "inbound"} | extra
+        """An incoming call as Twilio posts it: every field of the fixture, in its order."""
+        form = payload(
+            "voice",
+            "inbound_call",
+            **{"CallSid": sid, "AccountSid": ACCOUNT_SID},
+            **{"From": caller, "Caller": caller, "To": to, "Called": to},
         )
+        return self.post("/hooks/twilio/voice/", form | extra)
 
     def gather(self, sid=FIRST_CALL, **extra):
-        return self.post("/hooks/twilio/voice/gather/", {"CallSid": sid, "To": SHOP_NUMBER} | extra)
+        """A <Gather> result as Twilio posts it, with what the caller said or keyed in
+        `extra` (the fixture's own speech left out)."""
+        form = payload(
+            "voice",
+            "gather_speech",
+            **{"CallSid": sid, "AccountSid": ACCOUNT_SID, "To": SHOP_NUMBER},
+            **{"SpeechResult": None, "Confidence": None, "Language": None},
+        )
+        return self.post("/hooks/twilio/voice/gather/", form | extra)
 
     def status(self, sid=FIRST_CALL, status="completed", *, query="", **extra):
-        return self.post(
-            "/hooks/twilio/voice/status/" + query, {"CallSid": sid, "CallStatus": status} | extra
+        """A call status callback as Twilio posts it; durations only where a test gives them."""
+        form = payload(
+            "voice",
+            "status_completed",
+            **{"CallSid": sid, "AccountSid": ACCOUNT_SID, "CallStatus": status},
+            **{"Duration": None, "CallDuration": None},
         )
+        return self.post("/hooks/twilio/voice/status/" + query, form | extra)
 
     def dial_outcome(self, sid=FIRST_CALL, dial_status="no-answer", *, query="", **extra):
         form = {"CallSid": sid, "CallStatus": "in-progress", "DialCallStatus": dial_status}
