@@ -23,6 +23,7 @@ from django.db import connection
 from bench import _load as generator
 from bench import _webhooks as webhooks  # first: it sets Django up, the models need it
 from bench._floor_urls import CREATE_SMS_FLOOR_TABLES, MESSAGES, SENDERS, SMS_FLOOR_PATH
+from bench.load.clients import sms_form
 from channels_adapters.sms.inbound import EMPTY_TWIML
 from conversations.models import Conversation, Customer, Event
 
@@ -56,31 +57,8 @@ def _sid(n: int) -> str:
 
 
 def _form(n: int, phone: str, body: str) -> dict[str, str]:
-    """The fields Twilio posts for one inbound SMS (numbered `n`)."""
-    sid = _sid(n)
-    return {
-        "ToCountry": "US",
-        "ToState": "CA",
-        "SmsMessageSid": sid,
-        "NumMedia": "0",
-        "ToCity": "SAN FRANCISCO",
-        "FromZip": "94105",
-        "SmsSid": sid,
-        "FromState": "CA",
-        "SmsStatus": "received",
-        "FromCity": "SAN FRANCISCO",
-        "Body": body,
-        "FromCountry": "US",
-        "To": SHOP_NUMBER,
-        "MessagingServiceSid": "MG" + "5" * 32,
-        "ToZip": "94105",
-        "NumSegments": "1",
-        "ReferralNumMedia": "0",
-        "MessageSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": phone,
-        "ApiVersion": "2010-04-01",
-    }
+    """The fields Twilio posts for one inbound SMS (numbered `n`): the load run's form."""
+    return {**sms_form(_sid(n), phone, SHOP_NUMBER), "Body": body}
 
 
 def build_requests(count: int, path: str, *, first: int, signed: bool) -> list[bytes]:

@@ -38,6 +38,7 @@ from bench._floor_urls import (
     VOICE_FLOOR_PATH,
     voice_floor_twiml,
 )
+from bench.load.clients import call_form
 from channels_adapters.voice import twiml
 from commerce.ingest import ingest_event
 from conversations import journal
@@ -78,26 +79,8 @@ def _caller(n: int) -> str:
 
 
 def _form(n: int) -> dict[str, str]:
-    """The fields Twilio posts for one inbound call (numbered `n`), ringing."""
-    phone = _caller(n)
-    place = {"City": "SAN FRANCISCO", "Country": "US", "State": "CA", "Zip": "94105"}
-    return {
-        "AccountSid": "AC" + "0" * 32,
-        "ApiVersion": "2010-04-01",
-        "CallSid": _sid(n),
-        "CallStatus": "ringing",
-        "CallToken": "%7B%22parentCallInfoToken%22%3A%22eyJhbGciOiJFUzI1NiJ9%22%7D",
-        "Called": SHOP_NUMBER,
-        **{f"Called{key}": value for key, value in place.items()},
-        "Caller": phone,
-        **{f"Caller{key}": value for key, value in place.items()},
-        "Direction": "inbound",
-        "From": phone,
-        **{f"From{key}": value for key, value in place.items()},
-        "StirVerstat": "TN-Validation-Passed-A",
-        "To": SHOP_NUMBER,
-        **{f"To{key}": value for key, value in place.items()},
-    }
+    """The fields Twilio posts for one inbound call (numbered `n`), ringing: the load run's form."""
+    return call_form(_sid(n), _caller(n), SHOP_NUMBER)
 
 
 def build_requests(count: int, path: str, *, first: int, signed: bool) -> list[bytes]:

@@ -133,6 +133,7 @@ def call_form(sid: str, phone: str, shop_number: str) -> dict[str, str]:
         "ApiVersion": "2010-04-01",
         "CallSid": sid,
         "CallStatus": "ringing",
+        "CallToken": "%7B%22parentCallInfoToken%22%3A%22eyJhbGciOiJFUzI1NiJ9%22%7D",
         "Called": shop_number,
         **{f"Called{key}": value for key, value in place.items()},
         "Caller": phone,
@@ -140,6 +141,7 @@ def call_form(sid: str, phone: str, shop_number: str) -> dict[str, str]:
         "Direction": "inbound",
         "From": phone,
         **{f"From{key}": value for key, value in place.items()},
+        "StirVerstat": "TN-Validation-Passed-A",
         "To": shop_number,
         **{f"To{key}": value for key, value in place.items()},
     }
