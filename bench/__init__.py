@@ -35,15 +35,16 @@ def setup_django() -> None:
     - the reactions are handed over (the stream XADD, in the broadcast's round trip), to
       a stream of their own (REACTIONS_STREAM) that no `react` process reads: the
       reactions themselves never run here (bench.reactions times each one on its own);
-    - of the event hooks, only those an app's settings block always adds: today the
-      in-store one (a text quoting a scan's reference joins the scan; one tuple compare
-      for every other event). THROUGHLINE_EVENT_HOOKS from the environment is emptied.
+    - the event hooks the installed apps declare, as in production: today the in-store
+      one (a text quoting a scan's reference joins the scan; one tuple compare for every
+      other event). A THROUGHLINE_EVENT_HOOKS in the environment is dropped: an empty
+      value would switch the declared hooks off (base/plugins.py).
     """
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DEBUG"] = "true"
     os.environ["CHANNEL_PREFIX"] = CHANNEL_PREFIX
     os.environ["THROUGHLINE_REACTIONS_STREAM"] = REACTIONS_STREAM
-    os.environ["THROUGHLINE_EVENT_HOOKS"] = ""
+    os.environ.pop("THROUGHLINE_EVENT_HOOKS", None)
 
     import django
     from django.conf import settings

@@ -165,7 +165,6 @@ class Server:
             "DATABASE_URL": database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-            "THROUGHLINE_EVENT_HOOKS": "",
             "TWILIO_ACCOUNT_SID": "",
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "SMS_BACKEND": "channels_adapters.sms.backends.ConsoleBackend",  # nothing leaves
