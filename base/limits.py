@@ -4,7 +4,7 @@ The client is made on first use and shared by every thread: redis-py's connectio
 thread-safe and starts afresh after a fork. Short timeouts, because its callers let a
 request through rather than wait on a Redis that does not answer.
 
-Users: the API's rate limit per key (api/ratelimit.py), the login guard, and the limits
+Users: the API's rate limit per key (api/ratelimit.py) and the limits
 per client address on the public, unauthenticated writes (the widget's endpoints and
 socket, the in-store scan, the customer's signed pages; docs/widget.md, "What anonymous
 traffic costs"). The client address is proxy-aware only as far as the deployment says

@@ -3,7 +3,7 @@
 redis-py's connection pool is thread-safe and starts afresh after a fork, so a cached
 client is safe in every kind of process we run (web and socket workers, Celery, `react`).
 Callers choose the timeout by what waiting costs them: a request that would rather go on
-without Redis (rate limits, the login guard: 1 s), a scrape or a publish (2 s), a blocking
+without Redis (rate limits: 1 s), a scrape or a publish (2 s), a blocking
 stream read that itself waits a second (5 s).
 """
 

@@ -27,7 +27,6 @@ def pytest_configure(config):
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
     settings.CELERY_TASK_DEFAULT_QUEUE = prefix
     settings.THROUGHLINE_REACTIONS_STREAM = f"{prefix}:reactions"
-    settings.LOGIN_GUARD_PREFIX = f"{prefix}:login"
     settings.API_RATE_LIMIT_PREFIX = f"{prefix}:ratelimit"
     quick_flush.install()
 
@@ -144,7 +143,6 @@ def subprocess_env(**extra) -> dict:
         "THROUGHLINE_REACTIONS_STREAM": settings.THROUGHLINE_REACTIONS_STREAM,
         "ADDRESS_RATE_LIMIT_PREFIX": settings.ADDRESS_RATE_LIMIT_PREFIX,
         "API_RATE_LIMIT_PREFIX": settings.API_RATE_LIMIT_PREFIX,
-        "LOGIN_GUARD_PREFIX": settings.LOGIN_GUARD_PREFIX,
         **extra,
     }
 

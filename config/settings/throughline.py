@@ -3,6 +3,8 @@
 Each block names the doc that explains its settings (README.md, "Settings", lists them all).
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.runtime import CELERY_BEAT_SCHEDULE, DEVELOPMENT, LOGGING, TESTING, env
@@ -204,13 +206,35 @@ VOICE_FRUSTRATION_HOURS = env.int("VOICE_FRUSTRATION_HOURS", default=24)
 # docs/console.md. The agent console in the admin: inbox, conversation page, reply box.
 # Conversations per inbox page.
 INBOX_PAGE_SIZE = env.int("INBOX_PAGE_SIZE", default=50)
-# Login protection: this many failed logins for one username from one IP address within
-# LOGIN_FAILURE_WINDOW seconds lock that pair out for the rest of the window (counted in
-# Redis, console/login_guard.py). 0 switches it off.
+# Login protection (django-axes; docs/console.md, "Login protection"): this many failed
+# logins for one username from one client address, each within LOGIN_FAILURE_WINDOW seconds
+# of the last, lock that pair out for LOGIN_FAILURE_WINDOW seconds. 0 switches it off.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
-LOGIN_GUARD_PREFIX = env("LOGIN_GUARD_PREFIX", default="throughline:login")
-AUTHENTICATION_BACKENDS = ["console.login_guard.GuardedModelBackend"]
+# Axes' backend only refuses a locked-out pair; Django's own backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = LOGIN_MAX_FAILURES > 0
+AXES_FAILURE_LIMIT = max(LOGIN_MAX_FAILURES, 1)
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
+# The pair, not the username alone: a guesser elsewhere cannot lock a real agent out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client address the rate limits use (X-Forwarded-For only as far as
+# THROUGHLINE_TRUSTED_PROXIES vouches for it), so everyone behind one proxy is not one pair.
+AXES_CLIENT_IP_CALLABLE = "console.login_protection.client_address"
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout (the right password included) are refused but not counted, so the
+# lockout ends LOGIN_FAILURE_WINDOW after the failure that started it, as documented.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No table of every successful login (usernames and addresses kept for ever); the
+# attempts that count are deleted once their window has passed.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "console/login_locked_out.html"
+# No banner at every process's start; failures and lockouts are still logged, with the
+# username and the address masked (AXES_SENSITIVE_PARAMETERS' default).
+AXES_VERBOSE = False
 # ---- end Console
 
 # ---- Privacy

@@ -1,6 +1,5 @@
-"""Roles and permissions: pages, actions and the socket; login protection."""
-
-import uuid
+"""Roles and permissions: pages, actions and the socket (login protection:
+test_login_protection.py)."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -118,44 +117,6 @@ async def test_the_socket_turns_away_staff_without_the_permission(staff_only, ag
     communicator, connected, _ = await connect(agent)
     assert connected
     await communicator.disconnect()
-
-
-@pytest.fixture
-def guarded(settings):
-    settings.LOGIN_GUARD_PREFIX = f"test-login-{uuid.uuid4().hex[:8]}"
-    settings.LOGIN_MAX_FAILURES = 3
-    settings.LOGIN_FAILURE_WINDOW = 60
-    return settings
-
-
-def login(client, password, ip="203.0.113.5"):
-    response = client.post(
-        reverse("admin:login"),
-        {"username": "alice", "password": password, "next": "/admin/"},
-        REMOTE_ADDR=ip,
-    )
-    return response.status_code == 302  # the admin redirects after a successful login
-
-
-@pytest.mark.django_db
-def test_repeated_wrong_passwords_lock_the_username_from_that_address(client, agent, guarded):
-    for _ in range(3):
-        assert not login(client, "wrong")
-
-    assert not login(client, "pw-alice")  # even the right password, for the window
-    assert login(client, "pw-alice", ip="198.51.100.7")  # elsewhere is not locked
-
-
-@pytest.mark.django_db
-def test_a_successful_login_clears_the_count(client, agent, guarded):
-    for _ in range(2):
-        assert not login(client, "wrong")
-    assert login(client, "pw-alice")
-    client.logout()
-
-    for _ in range(2):
-        assert not login(client, "wrong")
-    assert login(client, "pw-alice")
 
 
 @pytest.mark.django_db
