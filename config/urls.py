@@ -1,9 +1,19 @@
 """Public URLs (DESIGN.md, "Channels"): stable, pasted into the Twilio console and shops."""
 
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from operations import health, metrics
+
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico when a page names no icon (the admin's
+    pages name none): send them to the static one rather than answer 404 each time.
+    Not permanent: the static name changes with its content in production."""
+    return redirect(static("console/favicon.svg"))
+
 
 urlpatterns = [
     path("admin/insights/", include("insights.urls")),  # managers' figures, before the admin
@@ -18,4 +28,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),  # Prometheus, with METRICS_TOKEN
+    path("favicon.ico", favicon, name="favicon"),
 ]

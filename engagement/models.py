@@ -99,6 +99,7 @@ class Watch(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "watches"  # the admin index would say "Watchs"
         constraints = [
             models.UniqueConstraint(fields=["rule", "subject"], name="watch_rule_subject_unique")
         ]

@@ -121,8 +121,10 @@ DEPENDS_ON: dict[str, set[str]] = {
         # transaction, with their own report, not rows an app's erasure hook deletes
         "channels_adapters",
     },
-    # the insights seed builds a demo shop (carts, stores); the dashboard filters by store
-    "insights": {"conversations", "commerce", "instore"},
+    # the insights seed builds a demo shop (carts, stores); the dashboard filters by store;
+    # the demo seed (seed_demo) records its calls and widget events through the voice and
+    # web chat adapters' own verbs, as live traffic does, so its events are real ones
+    "insights": {"conversations", "commerce", "instore", "channels_adapters"},
     # routing's business hours are the stores' whole week (slots, next opening), read in
     # routing/hours.py only: THROUGHLINE_BUSINESS_HOURS answers one number's "open now"
     "routing": {"base", "conversations", "instore"},
