@@ -29,6 +29,7 @@ from console.access import access_conversation, can_act, is_agent
 from console.inbox import InboxFilters, inbox_page
 from console.notes import add_note
 from console.suggestions import suggest
+from console.templatetags.agent_socket import socket_url_for_page
 from conversations import cases
 from conversations.broadcast import event_payload
 from conversations.consent_review import consent_panel
@@ -49,11 +50,13 @@ def conversation_url(conversation_id: int) -> str:
 
 
 def websocket_url(request) -> str:
+    """Where this page opens the agent socket: WEBSOCKET_BASE_URL (named for the page's own
+    loopback host, so the login cookie goes along), else this host."""
     base = settings.WEBSOCKET_BASE_URL
     if not base:
         scheme = "wss" if request.is_secure() else "ws"
         base = f"{scheme}://{request.get_host()}"
-    return f"{base}/ws/agent/"
+    return socket_url_for_page(f"{base}/ws/agent/", request)
 
 
 def _agents() -> list:

@@ -288,7 +288,6 @@ class Launcher:
         lines += [
             f"  PostgreSQL             {self._describe('DATABASE_URL', 'postgres')}",
             f"  Redis                  {self._describe('REDIS_URL', 'redis.db')}",
-            "Open the console at localhost (not 127.0.0.1): the websocket shares its cookie.",
             "Press Ctrl-C to stop.",
             "",
         ]

@@ -23,16 +23,79 @@
   }
 
   /* ---- the agent socket: one per page, reconnecting, resuming from the last seq ---- */
-  function agentSocket(url, handlers) {
-    let delay = 1000, ws = null;
+  // docs/console.md, "Connection". Tries back off exponentially to a cap, with jitter so
+  // that every console of a restarted server does not come back in the same instant.
+  const RETRY_FIRST_MS = 1000, RETRY_CAP_MS = 30000;
+  // Tries that failed before the socket ever opened on this page, after which the banner
+  // says the page cannot reach it (rather than that it is merely reconnecting).
+  const UNREACHABLE_AFTER = 3;
+
+  function retryDelay(failures) {
+    const ceiling = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** Math.max(0, failures - 1));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  function connectionBanner(root, retryNow) {
+    const banner = el("div", "connection-banner");
+    banner.id = "connection-banner";
+    banner.setAttribute("role", "status");
+    banner.hidden = true;
+    const text = el("span", "what");
+    const button = el("button", "", "Reconnect now");
+    button.type = "button";
+    button.addEventListener("click", retryNow);
+    banner.append(text, " ", button);
+    root.before(banner);
+    return {
+      paused() {
+        banner.classList.remove("unreachable");
+        text.textContent = "Live updates paused — reconnecting…";
+        banner.hidden = false;
+      },
+      unreachable(socketUrl, openInstead) {
+        // A page cannot tell a refused handshake from a dead server. Off the deployment's
+        // own address, going there is the likely cure (login cookie, origin check);
+        // on it, the websocket process is the likely culprit.
+        banner.classList.add("unreachable");
+        text.replaceChildren(`Live updates are off: this page cannot reach its live-updates socket (${socketUrl}). `);
+        const elsewhere = safeUrl(openInstead);
+        if (elsewhere) {
+          const link = el("a", "", elsewhere);
+          link.href = elsewhere;
+          text.append("Open ", link, " instead: a login belongs to the address it was made on, and the socket accepts only pages of this deployment's own address. Still trying…");
+        } else {
+          text.append("Is the websocket process running? Still trying…");
+        }
+        banner.hidden = false;
+      },
+      hide() { banner.hidden = true; },
+    };
+  }
+
+  function agentSocket(root, handlers) {
+    const url = root.dataset.ws;
+    let ws = null, timer = null, failures = 0, everOpened = false;
+    const banner = connectionBanner(root, () => { if (ws && ws.readyState === WebSocket.CLOSED) connect(); });
     function connect() {
+      clearTimeout(timer);
       ws = new WebSocket(url);
-      ws.onopen = () => { delay = 1000; if (handlers.open) handlers.open(ws); };
+      ws.onopen = () => {
+        failures = 0; everOpened = true;
+        root.dataset.connected = "1";
+        banner.hide();
+        if (handlers.open) handlers.open(ws);  // (re)connected: the page catches up here
+      };
       ws.onmessage = (m) => { const msg = JSON.parse(m.data); (handlers[msg.type] || (() => {}))(msg, ws); };
-      ws.onclose = () => setTimeout(connect, (delay = Math.min(delay * 2, 30000)));
+      ws.onclose = () => {
+        root.dataset.connected = "0";
+        failures += 1;
+        if (!everOpened && failures >= UNREACHABLE_AFTER) banner.unreachable(url, root.dataset.openInstead);
+        else banner.paused();
+        timer = setTimeout(connect, retryDelay(failures));
+      };
     }
     connect();
-    return { send: (obj) => ws && ws.readyState === 1 && ws.send(JSON.stringify(obj)) };
+    return { send: (obj) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(obj)) };
   }
 
   /* ---- the timeline ---- */
@@ -100,7 +163,7 @@
     const live = root.dataset.live === "1";
     const id = Number(root.dataset.conversation);
     if (!live) return;
-    const socket = agentSocket(root.dataset.ws, {
+    const socket = agentSocket(root, {
       open: (ws) => ws.send(JSON.stringify({ type: "subscribe", conversation: id, after_seq: lastSeq })),
       event: (msg) => {
         if (msg.event.conversation !== id) return;
@@ -215,9 +278,9 @@
         .catch(() => {});
     }
     function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
-    agentSocket(root.dataset.ws, {
+    agentSocket(root, {
       // (re)connected: catch up with whatever changed while the socket was not listening
-      open: () => { root.dataset.connected = "1"; soon(); },
+      open: soon,
       inbox: soon,
     });
     document.addEventListener("keydown", (e) => {
