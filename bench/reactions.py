@@ -16,7 +16,16 @@ ROUNDS rounds of (the reaction's median time / record()'s median time).
    bench.routing asks of routing), and for all of them together <= 3 (the bound routing's
    first event has too: past it, keeping up takes several `react` processes per writer).
    The queries each reaction makes on one follow-up are printed too, for whoever speeds
-   one up.
+   one up. Engagement's was about 6 (ten queries: attribution, the stops, the cart pause
+   and the after-hours rule each asked on their own); it is about 0.4: one prepared read
+   (engagement/outstanding.py) says which verb has anything to do. Outcomes' went from
+   about 1.3 to 0.2 (one prepared UPDATE that reads the customer through the
+   conversation). Insights' facts went from about 3.2 to about 1.0, on the target's edge
+   (0.98-1.03 from run to run): a need of a case must see the contacts before it, so it
+   is a transaction (BEGIN, the case's lock, one prepared statement doing all the rest,
+   COMMIT), four round trips where the append makes one. Below that takes a path with
+   no lock, a read guarded by the case fact's contact count, whose lock order must be
+   shown not to deadlock with a merge's (conversations/identities.py): not done.
 2. The first event of a new case (a shopper never seen, whose first text opens a case):
    routing's expensive half, the case's intent and team, and its assignment under the
    agent locks. Two figures for routing:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from conversations import statements
 from conversations.models import Case, Conversation, Customer, Event
 
 from .figures import CONTACT_GAP, NEED_KINDS, REPLY_WINDOW
@@ -122,122 +123,144 @@ def rebuild() -> None:
             cursor.execute(sql, params if "%(" in sql else None)
 
 
+# The statements below run for nearly every event, so they are prepared (ADR 0004:
+# planned once per connection) and an inbound need of a case, the common follow-up, does
+# all its work in one of them (_NEED_OF_A_CASE_SQL) after the case's lock.
+
+# A channel seen before is only read: no insert attempt, so no sequence value drawn.
+_CHANNEL_USED = """INSERT INTO insights_channelused (conversation_id, channel)
+    SELECT %(conversation)s::bigint, %(channel)s::varchar WHERE NOT EXISTS (
+        SELECT 1 FROM insights_channelused
+        WHERE conversation_id = %(conversation)s AND channel = %(channel)s)
+    ON CONFLICT (conversation_id, channel) DO NOTHING"""
+# The customer's message answers our latest message on its channel, if recent and not
+# answered earlier (the earliest reply wins, in whatever order reactions run).
+_ANSWER = """UPDATE insights_sentmessage SET replied_at = %(at)s
+    WHERE %(message)s AND event_id = (
+        SELECT event_id FROM insights_sentmessage
+        WHERE conversation_id = %(conversation)s AND channel = %(channel)s
+            AND sent_at <= %(at)s
+        ORDER BY sent_at DESC LIMIT 1
+    ) AND (replied_at IS NULL OR replied_at > %(at)s) AND sent_at >= %(reply_from)s"""
 # The case's columns the figures read, copied onto its fact.
-_COPY_CASE_SQL = """
-UPDATE insights_casefact f SET conversation_id = c.conversation_id, status = c.status,
-    intent = c.intent, team_id = c.team_id, opened_at = c.opened_at,
+_COPY_CASE = """UPDATE insights_casefact f SET conversation_id = c.conversation_id,
+    status = c.status, intent = c.intent, team_id = c.team_id, opened_at = c.opened_at,
     first_response_at = c.first_response_at, resolved_at = c.resolved_at
-FROM conversations_case c
-WHERE c.id = f.case_id AND f.case_id = %s AND (f.status, f.intent, f.team_id,
-    f.first_response_at, f.resolved_at, f.conversation_id) IS DISTINCT FROM (c.status,
-    c.intent, c.team_id, c.first_response_at, c.resolved_at, c.conversation_id)
-"""
+    FROM conversations_case c
+    WHERE c.id = f.case_id AND f.case_id = %(case)s AND (f.status, f.intent, f.team_id,
+        f.first_response_at, f.resolved_at, f.conversation_id) IS DISTINCT FROM (c.status,
+        c.intent, c.team_id, c.first_response_at, c.resolved_at, c.conversation_id)"""
+# An inbound need of a case, under the case's lock: the channel, the answer, the copy of
+# the case, and the case's last contact, extended when the need continues it (same
+# channel, within CONTACT_GAP, later than what it has seen); _count_contact reads the
+# returned contact for the rest (seen already, or a new contact).
+_NEED_OF_A_CASE_SQL = f"""
+WITH used AS ({_CHANNEL_USED} RETURNING 1),
+answered AS ({_ANSWER} RETURNING 1),
+copied AS ({_COPY_CASE} RETURNING 1),
+last AS (
+    SELECT id, number, channel, seq, last_at FROM insights_contact
+    WHERE case_id = %(case)s ORDER BY number DESC LIMIT 1
+), extended AS (
+    UPDATE insights_contact k SET last_at = %(at)s FROM last
+    WHERE k.id = last.id AND last.seq < %(seq)s AND last.channel = %(channel)s
+        AND last.last_at >= %(contact_from)s AND k.last_at < %(at)s
+    RETURNING 1
+)
+SELECT last.id, last.number, last.channel, last.seq, last.last_at
+FROM (SELECT 1) one LEFT JOIN last ON true
+"""  # noqa: S608 (no input in the SQL)
+_CASE_LOCK = "SELECT 1 FROM conversations_case WHERE id = %(case)s FOR NO KEY UPDATE"
+_SENT = """INSERT INTO insights_sentmessage (event_id, conversation_id, channel, sent_at)
+    VALUES (%(event)s, %(conversation)s, %(channel)s, %(at)s)
+    ON CONFLICT (event_id) DO NOTHING"""
+NEEDS = ("message", "call", "voicemail")  # figures.NEED_KINDS
 
 
 def on_event(event: Event) -> None:
     """Update the facts this event changes (see the module docstring)."""
     data = event.data if isinstance(event.data, dict) else {}
-    if event.direction == Event.Direction.IN:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """INSERT INTO insights_channelused (conversation_id, channel) VALUES (%s, %s)
-                ON CONFLICT (conversation_id, channel) DO NOTHING""",
-                [event.conversation_id, event.channel],
-            )
-    if event.kind in ("message", "call", "voicemail") and event.direction == Event.Direction.IN:
-        if event.case_id is not None:
-            _count_contact(event)
-        if event.kind == "message":
-            _answer(event)
-    elif event.kind == "message" and event.direction == Event.Direction.OUT:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """INSERT INTO insights_sentmessage (event_id, conversation_id, channel, sent_at)
-                VALUES (%s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING""",
-                [event.pk, event.conversation_id, event.channel, event.occurred_at],
-            )
-    if event.kind == "order" or (event.kind == "routing" and data.get("action") == "hot"):
-        with connection.cursor() as cursor:
+    inbound = event.direction == Event.Direction.IN
+    at = event.occurred_at
+    params = {
+        "conversation": event.conversation_id,
+        "channel": event.channel,
+        "message": inbound and event.kind == "message",
+        "at": at,
+        "reply_from": at - REPLY_WINDOW,
+        "case": event.case_id,
+    }
+    if inbound and event.kind in NEEDS and event.case_id is not None:
+        _count_contact(event, params)  # and the rest, in the same statement
+        return
+    with statements.cursor() as cursor:  # prepared: planned once per connection
+        if inbound:
+            cursor.execute(_CHANNEL_USED, params)
+            if event.kind == "message":
+                cursor.execute(_ANSWER, params)
+        elif event.kind == "message" and event.direction == Event.Direction.OUT:
+            cursor.execute(_SENT, params | {"event": event.pk})
+        if event.kind == "order" or (event.kind == "routing" and data.get("action") == "hot"):
             cursor.execute(_JOURNEYS_SQL.replace("{where}", "o.id = %s"), [event.pk])
-    # Any event of a case may follow a change to it (answered, assigned, resolved, its
-    # intent set): the verbs that change a case write an event in it.
-    case_id = event.case_id or data.get("case")
-    if isinstance(case_id, int):
-        with connection.cursor() as cursor:
-            cursor.execute(_COPY_CASE_SQL, [case_id])
+        # Any event of a case may follow a change to it (answered, assigned, resolved, its
+        # intent set): the verbs that change a case write an event in it.
+        case_id = event.case_id or data.get("case")
+        if isinstance(case_id, int):
+            cursor.execute(_COPY_CASE, {"case": case_id})
 
 
-def _count_contact(event: Event) -> None:
-    with transaction.atomic():
+def _count_contact(event: Event, params: dict) -> None:
+    with transaction.atomic(), statements.cursor() as cursor:
         # The case row lock orders the hooks of one case's events (they run after commit,
-        # possibly at once in several workers), so each sees the contact before it.
-        Case.objects.select_for_update(no_key=True).filter(pk=event.case_id).first()
-        last = Contact.objects.filter(case_id=event.case_id).order_by("-number").first()
-        if last is not None and event.seq <= last.seq:
-            return  # seen already
-        if (
-            last is not None
-            and last.channel == event.channel
-            and event.occurred_at - last.last_at <= CONTACT_GAP
-        ):
-            Contact.objects.filter(pk=last.pk, last_at__lt=event.occurred_at).update(
-                last_at=event.occurred_at
-            )
-            return
-        number = last.number + 1 if last else 1
-        Contact.objects.create(
-            case_id=event.case_id,
-            number=number,
-            channel=event.channel,
-            prev_channel=last.channel if last else "",
-            seq=event.seq,
-            started_at=event.occurred_at,
-            last_at=event.occurred_at,
-        )
-        fact = CaseFact.objects.filter(case_id=event.case_id).first()
-        if fact is None:
-            case = Case.objects.get(pk=event.case_id)
-            CaseFact.objects.create(
-                case_id=event.case_id,
-                contacts=number,
-                first_channel=event.channel,
-                last_channel=event.channel,
-                channel_contacts={event.channel: 1},
-                conversation_id=case.conversation_id,
-                status=case.status,
-                intent=case.intent,
-                team_id=case.team_id,
-                opened_at=case.opened_at,
-                first_response_at=case.first_response_at,
-                resolved_at=case.resolved_at,
-            )
-        else:
-            per_channel = dict(fact.channel_contacts)
-            per_channel[event.channel] = per_channel.get(event.channel, 0) + 1
-            CaseFact.objects.filter(pk=fact.pk).update(
-                contacts=number, last_channel=event.channel, channel_contacts=per_channel
-            )
-
-
-def _answer(event: Event) -> None:
-    """The customer's message answers our latest message on its channel, if recent and
-    not answered earlier (the earliest reply wins, in whatever order reactions run)."""
-    with connection.cursor() as cursor:
+        # possibly at once in several workers), so each sees the contact before it: the
+        # next statement's snapshot is taken once the lock is held.
+        cursor.execute(_CASE_LOCK, params)
+        contact_from = event.occurred_at - CONTACT_GAP  # within the gap: the same contact
         cursor.execute(
-            """UPDATE insights_sentmessage SET replied_at = %(at)s
-            WHERE event_id = (
-                SELECT event_id FROM insights_sentmessage
-                WHERE conversation_id = %(conversation)s AND channel = %(channel)s
-                    AND sent_at <= %(at)s
-                ORDER BY sent_at DESC LIMIT 1
-            ) AND (replied_at IS NULL OR replied_at > %(at)s)
-                AND sent_at >= %(at)s::timestamptz - %(window)s""",
-            {
-                "at": event.occurred_at,
-                "conversation": event.conversation_id,
-                "channel": event.channel,
-                "window": REPLY_WINDOW,
-            },
+            _NEED_OF_A_CASE_SQL, params | {"seq": event.seq, "contact_from": contact_from}
+        )
+        last_id, number, channel, seq, last_at = cursor.fetchone()
+        if last_id is not None and event.seq <= seq:
+            return  # seen already
+        if last_id is not None and channel == event.channel and last_at >= contact_from:
+            return  # the statement extended it
+        _new_contact(event, previous=None if last_id is None else (number, channel))
+
+
+def _new_contact(event: Event, *, previous: tuple[int, str] | None) -> None:
+    """The case's next contact, started by this need, and the case's fact counting it."""
+    number = previous[0] + 1 if previous else 1
+    Contact.objects.create(
+        case_id=event.case_id,
+        number=number,
+        channel=event.channel,
+        prev_channel=previous[1] if previous else "",
+        seq=event.seq,
+        started_at=event.occurred_at,
+        last_at=event.occurred_at,
+    )
+    fact = CaseFact.objects.filter(case_id=event.case_id).first()
+    if fact is None:
+        case = Case.objects.get(pk=event.case_id)
+        CaseFact.objects.create(
+            case_id=event.case_id,
+            contacts=number,
+            first_channel=event.channel,
+            last_channel=event.channel,
+            channel_contacts={event.channel: 1},
+            conversation_id=case.conversation_id,
+            status=case.status,
+            intent=case.intent,
+            team_id=case.team_id,
+            opened_at=case.opened_at,
+            first_response_at=case.first_response_at,
+            resolved_at=case.resolved_at,
+        )
+    else:
+        per_channel = dict(fact.channel_contacts)
+        per_channel[event.channel] = per_channel.get(event.channel, 0) + 1
+        CaseFact.objects.filter(pk=fact.pk).update(
+            contacts=number, last_channel=event.channel, channel_contacts=per_channel
         )
 
 

@@ -10,7 +10,8 @@ once for what it means here:
 - an inbound message is a reply, an order an order, a STOP an opt-out and a case turning
   hot a hot case, for every outcome shown within ATTRIBUTION before it.
 
-Each is one indexed UPDATE (the customer's recent outcomes), whatever the history's size.
+Each is one prepared, indexed UPDATE (the customer's recent outcomes, the customer read
+through the event's conversation in the same statement), whatever the history's size.
 The earliest event of each kind wins, whatever order reactions run in, so running one
 again (a retry, `manage.py replay_reactions`) changes nothing.
 """
@@ -23,7 +24,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from conversations.models import Conversation, Customer, Event
+from conversations import statements
+from conversations.models import Customer, Event
 
 from .models import Outcome
 
@@ -65,13 +67,24 @@ def record_taken(customer_id: int, actions: Iterable[str], *, at: datetime) -> i
     ).update(taken_at=at)
 
 
-def _followed(customer_id: int, field: str, at: datetime) -> int:
-    return Outcome.objects.filter(
-        Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": at}),
-        customer_id=customer_id,
-        shown_at__lte=at,
-        shown_at__gte=at - ATTRIBUTION,
-    ).update(**{field: at})
+# What an event means for its customer's recent outcomes, one prepared UPDATE per
+# meaning (ADR 0004: it runs for most events, and planning cost more than running): the
+# customer is read through the event's conversation in the same statement. An event
+# that follows nothing shown touches no row: one indexed read (outcome_customer_idx).
+_FOLLOWED_SQL = {
+    field: f"""UPDATE insights_outcome SET {field} = %(at)s
+    WHERE customer_id = (SELECT customer_id FROM conversations_conversation
+            WHERE id = %(conversation)s)
+        AND shown_at <= %(at)s AND shown_at >= %(since)s
+        AND ({field} IS NULL OR {field} > %(at)s)"""  # noqa: S608 (a fixed column name)
+    for field in ("replied_at", "ordered_at", "opted_out_at", "hot_at")
+}
+_TAKEN_SQL = """UPDATE insights_outcome SET taken_at = %(at)s
+    WHERE customer_id = (SELECT customer_id FROM conversations_conversation
+            WHERE id = %(conversation)s)
+        AND action = ANY(%(actions)s::text[])
+        AND shown_at <= %(at)s AND shown_at >= %(since)s
+        AND (taken_at IS NULL OR taken_at > %(at)s)"""
 
 
 def on_event(event: Event) -> None:
@@ -79,21 +92,20 @@ def on_event(event: Event) -> None:
     meaning = _meaning(event)
     if meaning is None:
         return
-    customer_id = (
-        Conversation.objects.filter(pk=event.conversation_id)
-        .values_list("customer_id", flat=True)
-        .first()
-    )
-    if customer_id is None:
-        return
-    kind, what = meaning
-    if kind == "taken":
-        record_taken(customer_id, what, at=event.occurred_at)
-    else:
-        _followed(customer_id, what, event.occurred_at)
+    _kind, what = meaning
+    at = event.occurred_at
+    params: dict[str, object] = {"at": at, "conversation": event.conversation_id}
+    if isinstance(what, tuple):  # taken: the actions it takes
+        sql = _TAKEN_SQL
+        params |= {"actions": list(what), "since": at - TAKE_WINDOW}
+    else:  # followed: the field it sets
+        sql = _FOLLOWED_SQL[what]
+        params["since"] = at - ATTRIBUTION
+    with statements.cursor() as cursor:  # prepared: planned once per connection
+        cursor.execute(sql, params)
 
 
-def _meaning(event: Event) -> tuple[str, object] | None:
+def _meaning(event: Event) -> tuple[str, str | tuple[str, ...]] | None:
     data = event.data if isinstance(event.data, dict) else {}
     if event.direction == Event.Direction.OUT:
         if event.kind == "message" and event.author_id is not None:
