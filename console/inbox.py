@@ -23,6 +23,9 @@ from conversations.models import Case, Conversation, Event
 
 STATUSES = ("open", "pending", "snoozed", "all")
 VIEWS = ("all", "mine", "unassigned")
+# What a customer says to us: texts and chat messages, and calls ("Incoming call"; a
+# voicemail is its call's annotation). The "Last" column shows the newest of these.
+CUSTOMER_WORDS = ("message", "call")
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,15 @@ def inbox_queryset(filters: InboxFilters, *, user, now: datetime | None = None) 
             conversation=OuterRef("pk"), kind="scan", data__store__id=filters.store
         )
         rows = rows.filter(Exists(scans))
-    last_event = Event.objects.filter(conversation=OuterRef("pk"), seq=OuterRef("last_seq"))
+    # What the customer last said, not the newest line: that may be an intent line, a
+    # merge, a private note or our own reply. Walks the conversation's events backwards
+    # on (conversation, seq) from the newest; a page still costs one query.
+    last_words = Event.objects.filter(
+        conversation=OuterRef("pk"), direction=Event.Direction.IN, kind__in=CUSTOMER_WORDS
+    ).order_by("-seq")
     return (
         rows.select_related("customer", "current_case__team", "current_case__assignee")
-        .annotate(last_body=Subquery(last_event.values("body")[:1]))
+        .annotate(last_body=Subquery(last_words.values("body")[:1]))
         .order_by("-priority", "last_inbound_at", "pk")
     )
 

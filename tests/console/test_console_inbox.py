@@ -167,3 +167,23 @@ def test_a_customer_message_wakes_a_snoozed_case(client, agent):
 
     assert listed(client) == ["Sleeper"]
     assert listed(client, status="snoozed") == []
+
+
+def test_the_last_column_shows_what_the_customer_said_not_our_lines(client, agent):
+    client.force_login(agent)
+    conversation = waiting("Dana", minutes_ago=5)
+    customer = conversation.customer
+    for direction, kind, body in [
+        ("internal", "routing", "Intent: product evaluation (rule Treadmills)"),
+        ("internal", "note", "VIP: offer the extended warranty"),
+        ("out", "message", "Thanks, an agent will be with you shortly."),
+    ]:
+        journal.record(
+            customer=customer, channel="system", kind=kind, direction=direction, body=body
+        )
+
+    response = client.get(reverse(INBOX))
+
+    (row,) = response.context["rows"]
+    assert row.last_body == "hello from Dana"
+    assert "hello from Dana" in response.content.decode()
