@@ -13,11 +13,12 @@ Each kind has one setting (KINDS below). Unset (None), the kind is what the inst
 declare, in INSTALLED_APPS order; set, it replaces the declarations exactly: an empty value
 switches every one off, a reordered list reorders, a dict names every channel.
 
-Readers ask `paths(kind)`, `enabled(kind)` (imported, in order) or `mapping(kind)` (the
-keyed kinds). The setting is read on every call, so a test's `settings.X = [...]` takes
-effect at once; imports are cached per list of paths. A declaration of an unknown kind
-stops the start (conversations' AppConfig.ready calls `validate`); a path that does not
-import fails `manage.py check` (`check`, registered by the same ready) and its first use.
+Readers ask `paths(kind)`, `enabled(kind)` (imported, in order), `named(kind)` (both) or
+`mapping(kind)` (the keyed kinds). The setting is read on every call, so a test's
+`settings.X = [...]` takes effect at once; imports are cached per list of paths. A
+declaration of an unknown kind stops the start (conversations' AppConfig.ready calls
+`validate`); a path that does not import fails `manage.py check` (`check`, registered by
+the same ready) and its first use.
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ def enabled(kind: str) -> list[Any]:
     if not spec.importable:
         raise TypeError(f"{kind} are names, not code: read plugins.paths({kind!r}).")
     return list(_imported(spec.setting, tuple(paths(kind))))
+
+
+def named(kind: str) -> list[tuple[str, Any]]:
+    """The kind's plugs as (dotted path, plug), in order: for readers that log, park or
+    record by path."""
+    chosen = paths(kind)
+    return list(zip(chosen, enabled(kind), strict=True))
 
 
 def mapping(kind: str) -> dict[str, Any]:

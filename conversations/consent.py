@@ -24,12 +24,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from base import limits, plugins
 from conversations import journal
@@ -307,7 +305,7 @@ def is_opted_out(kind: str, value: str) -> bool:
 def suppressed(kind: str, value: str) -> str | None:
     """Why this address starts opted out though its identity never said stop (the
     suppression list: docs/privacy.md), or None."""
-    for check in _registered("suppression_checks"):
+    for check in plugins.enabled("suppression_checks"):
         if reason := check(kind, value):
             return str(reason)
     return None
@@ -353,16 +351,6 @@ def sms_disclosure(shop: str = "") -> Disclosure:
     return Disclosure(text, "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
-@cache
-def _hook(path: str):
-    return import_string(path)
-
-
-def _registered(kind: str) -> list:
-    # read each time, imported once: apps declare them, settings and tests may change them
-    return [_hook(path) for path in plugins.paths(kind)]
-
-
 def _tell_hooks(event: Event, identity: Identity | None, proof: Proof) -> None:
-    for hook in _registered("consent_hooks"):
+    for hook in plugins.enabled("consent_hooks"):
         hook(event, identity, proof)

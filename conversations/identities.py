@@ -17,7 +17,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from base import plugins
 from conversations import journal
@@ -339,8 +338,8 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
         survivor.save(update_fields=["traits", "display_name", "time_zone", "locale"])
         Customer.objects.filter(pk=merged.pk).update(merged_into=survivor)
 
-        for hook in plugins.paths("merge_hooks"):
-            import_string(hook)(survivor=survivor, merged=merged)
+        for hook in plugins.enabled("merge_hooks"):
+            hook(survivor=survivor, merged=merged)
 
         journal.record(
             customer=survivor,

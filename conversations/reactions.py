@@ -41,7 +41,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
-from functools import cache
 from typing import cast
 
 import redis
@@ -77,13 +76,8 @@ def reactions() -> tuple[Callable[[Event], None], ...]:
     return tuple(reaction for _path, reaction in _registered())
 
 
-def _registered() -> tuple[tuple[str, Callable[[Event], None]], ...]:
-    return _imported(tuple(plugins.paths("event_reactions")))
-
-
-@cache
-def _imported(paths: tuple[str, ...]) -> tuple[tuple[str, Callable[[Event], None]], ...]:
-    return tuple((path, import_string(path)) for path in paths)
+def _registered() -> list[tuple[str, Callable[[Event], None]]]:
+    return plugins.named("event_reactions")
 
 
 def handing_over() -> bool:

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from base import plugins
 from conversations import delivery
@@ -43,20 +41,10 @@ class Hold:
     until: datetime | None = None
 
 
-@cache
-def _check(path: str):
-    return import_string(path)
-
-
-def _checks() -> list:
-    # read each time, imported once: apps declare them, settings and tests may change them
-    return [_check(path) for path in plugins.paths("send_checks")]
-
-
 def held(item: Outbox) -> str | None:
     """Ask every check about this claimed row; on the first hold, apply it and return the
     row's new status. None: send it now."""
-    checks = _checks()
+    checks = plugins.enabled("send_checks")
     if not checks:
         return None
     now = timezone.now()

@@ -23,7 +23,6 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from base import plugins
 from conversations.broadcast import _publish_rollback_unsafe
@@ -94,8 +93,8 @@ def become_customer(visitor_id: str) -> Customer:
         return customer
     with transaction.atomic():
         customer = resolve_customer(Identity.Kind.VISITOR, visitor_id)
-        for path in plugins.paths("visitor_hooks"):
-            import_string(path)(customer=customer, visitor_id=visitor_id)
+        for hook in plugins.enabled("visitor_hooks"):
+            hook(customer=customer, visitor_id=visitor_id)
         conversation_id = Conversation.objects.values_list("pk", flat=True).get(customer=customer)
         message = {"type": "visitor.customer", "conversation": conversation_id}
         transaction.on_commit(
