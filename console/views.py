@@ -28,8 +28,8 @@ from console import canned, replies
 from console.access import access_conversation, can_act, is_agent
 from console.inbox import InboxFilters, inbox_page
 from console.notes import add_note
+from console.socket_address import socket_url_for_page
 from console.suggestions import suggest
-from console.templatetags.agent_socket import socket_url_for_page
 from conversations import cases
 from conversations.broadcast import event_payload
 from conversations.consent_review import consent_panel

@@ -153,6 +153,4 @@ def _may_acknowledge(
     opens = after_hours.next_opening(store, now)
     if opens is None:
         return False  # open now, or no hours
-    # after_hours.acknowledge's key; should its format change, no key matches here and
-    # the rule is asked, as it would be without this read
-    return f"{after_hours.RULE.slug}:{customer_id}:{opens:%Y%m%dT%H%M}" not in keys
+    return after_hours.acknowledgement_key(customer_id, opens) not in keys

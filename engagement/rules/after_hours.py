@@ -55,7 +55,7 @@ class AfterHours(Rule):
         opens = next_opening(store, now)
         if opens is None:
             return None  # open now, or no hours at all
-        dedupe_key = f"{self.slug}:{customer.pk}:{opens:%Y%m%dT%H%M}"
+        dedupe_key = acknowledgement_key(customer.pk, opens)
         if Nudge.objects.filter(dedupe_key=dedupe_key).exists():
             return None  # acknowledged already in this closed period: quietly
         sender = (event.data or {}).get("from", "") if event.channel == "sms" else ""
@@ -71,6 +71,11 @@ class AfterHours(Rule):
             data={**({"to": sender} if sender else {}), "message": event.pk, "store": store.pk},
             channels=(event.channel,),
         )
+
+
+def acknowledgement_key(customer_id: int, opens: datetime) -> str:
+    """One acknowledgement per customer and closed period (the opening it announces)."""
+    return f"{RULE.slug}:{customer_id}:{opens:%Y%m%dT%H%M}"
 
 
 def _store_for(event: Event, customer: Customer) -> Store | None:
