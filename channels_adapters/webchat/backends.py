@@ -7,7 +7,7 @@ conversation is in the group; consumers.py forwards what the shopper may see
 (history.py says what that is). A visitor who has no conversation yet listens on a group
 of their own (`conversations.visitors.visitor_group`) until their first message makes
 one. What carries the groups is pluggable the way SMS_BACKEND is: CHANNEL_LAYERS in
-config/settings.py (Redis pub/sub, shared by the `web` and `ws` processes).
+config/settings/runtime.py (Redis pub/sub, shared by the `web` and `ws` processes).
 
 These are the only places the widget joins, leaves or sends to a group.
 """

@@ -90,7 +90,7 @@ def test_the_token_can_come_from_a_file(tmp_path, monkeypatch):
     monkeypatch.delenv("METRICS_TOKEN", raising=False)
     monkeypatch.setenv("METRICS_TOKEN_FILE", str(path))
 
-    # the very expression config/settings.py reads it with
+    # the very expression config/settings/runtime.py reads it with
     assert environ.FileAwareEnv()("METRICS_TOKEN", default="").strip() == TOKEN
 
 
