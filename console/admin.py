@@ -30,6 +30,9 @@ from conversations.models import (
     Team,
 )
 
+# The agent's home: the admin index shows the workspace's queues first (docs/console.md).
+admin.site.index_template = "admin/console_home.html"
+
 
 def _matching_identity(queryset, term: str, customer_path: str):
     """Let agents find a customer by a phone typed any way, or by any identity value."""
@@ -108,6 +111,11 @@ class ConversationAdmin(admin.ModelAdmin):
 
         return [
             path("inbox/", site.admin_view(self.inbox_view), name="conversations_inbox"),
+            path(
+                "home-counts/", site.admin_view(views.home_counts), name="conversations_home_counts"
+            ),
+            path("presence/", action(views.presence), name="conversations_presence"),
+            path("take-next/", action(views.take_next), name="conversations_take_next"),
             path("<path:object_id>/reply/", action(views.reply), name="conversations_reply"),
             path("<path:object_id>/note/", action(views.note), name="conversations_note"),
             path("<path:object_id>/assign/", action(views.assign), name="conversations_assign"),

@@ -12,6 +12,10 @@ def _grant_roles(**kwargs) -> None:
 class ConsoleConfig(AppConfig):
     name = "console"
     verbose_name = "Agent console"
+    plugs = {
+        # the reply box starts on the web chat only while the shopper has it open
+        "presence_hooks": ["console.replies.widget_opened"],
+    }
 
     def ready(self) -> None:
         post_migrate.connect(_grant_roles, dispatch_uid="console.grant_roles")

@@ -26,6 +26,10 @@ VIEWS = ("all", "mine", "unassigned")
 # What a customer says to us: texts and chat messages, and calls ("Incoming call"; a
 # voicemail is its call's annotation). The "Last" column shows the newest of these.
 CUSTOMER_WORDS = ("message", "call")
+# What a person of the shop says to the customer: an agent's text, chat or call. Automatic
+# messages (after-hours acknowledgement, nudges, offers) carry no author and do not stop
+# the waiting clock.
+PERSON_ANSWERS = ("message", "call")
 
 
 @dataclass(frozen=True)
@@ -128,15 +132,46 @@ def inbox_queryset(filters: InboxFilters, *, user, now: datetime | None = None) 
     last_words = Event.objects.filter(
         conversation=OuterRef("pk"), direction=Event.Direction.IN, kind__in=CUSTOMER_WORDS
     ).order_by("-seq")
+    # The honest waiting clock: when a person last answered (the same backward walk).
+    answers = Event.objects.filter(
+        conversation=OuterRef("pk"),
+        direction=Event.Direction.OUT,
+        kind__in=PERSON_ANSWERS,
+        author__isnull=False,
+    ).order_by("-seq")
     return (
         rows.select_related("customer", "current_case__team", "current_case__assignee")
-        .annotate(last_body=Subquery(last_words.values("body")[:1]))
+        .annotate(
+            last_body=Subquery(last_words.values("body")[:1]),
+            last_answer_at=Subquery(answers.values("occurred_at")[:1]),
+        )
         .order_by("-priority", "last_inbound_at", "pk")
     )
 
 
 def inbox_page(filters: InboxFilters, *, user, now: datetime | None = None) -> list[Conversation]:
-    """One page of the inbox (INBOX_PAGE_SIZE rows, plus one to tell whether more exist)."""
+    """One page of the inbox (INBOX_PAGE_SIZE rows, plus one to tell whether more exist).
+
+    The first page starts with the conversations whose call back is due (the longest due
+    first), above the hot ones: the customer was promised a call at that time.
+    """
+    from console.workspace import pinned_call_backs
+
     size = settings.INBOX_PAGE_SIZE
     start = (filters.page - 1) * size
-    return list(inbox_queryset(filters, user=user, now=now)[start : start + size + 1])
+    rows = inbox_queryset(filters, user=user, now=now)
+    page = list(rows[start : start + size + 1])
+    if filters.page == 1:
+        pinned = pinned_call_backs(rows)
+        pinned_ids = {row.pk for row in pinned}
+        page = pinned + [row for row in page if row.pk not in pinned_ids]
+    return page
+
+
+def waiting_since(row: Conversation) -> datetime | None:
+    """Since when the customer waits for a person: their last words after the last
+    person's answer (an automatic reply does not count), else None (answered)."""
+    inbound, answered = row.last_inbound_at, getattr(row, "last_answer_at", None)
+    if inbound and (answered is None or inbound > answered):
+        return inbound
+    return None

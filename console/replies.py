@@ -1,8 +1,10 @@
 """The reply box: which channels an agent may answer on, the default one, and `reply`.
 
-The channel picker defaults to the channel the customer last used when they may be
-reached on it, else their preferred channel, else the first one allowed; a channel that
-is not allowed carries the reason (no phone number, opted out...). Sending goes through
+The channel picker defaults to where the customer can be reached now (`reach`): the web
+chat only while they have the widget open, else their preferred channel (the one they
+start and answer on most), else the one they last used, else the first one allowed; the
+reason is shown beside the picker. A channel that is not allowed carries the reason (no
+phone number, opted out...). Sending goes through
 the channel's own verb, which its adapter declares (conversations/reply_verbs.py; the
 console never imports an adapter): `outbox.send` for SMS, the widget's `reply_on_web`.
 """
@@ -10,9 +12,13 @@ console never imports an adapter): `outbox.send` for SMS, the widget's `reply_on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+import redis
 from django.db.models import Count
+from django.utils import timezone
 
+from base.redis_client import redis_client
 from conversations import reply_verbs
 from conversations.context import CustomerContext
 from conversations.models import Event
@@ -83,11 +89,64 @@ def preferred_channel(conversation) -> str:
 
 
 def default_channel(channels: list[ReplyChannel], *, last: str, preferred: str) -> str:
+    return reach(channels, last=last, preferred=preferred, widget_open=False)[0]
+
+
+def reach(
+    channels: list[ReplyChannel], *, last: str, preferred: str, widget_open: bool
+) -> tuple[str, str]:
+    """Where the customer can be reached now, and why: (channel, reason shown beside the
+    picker). The web chat only while the widget is open: a chat answer to a shopper who
+    left the site waits unread until they come back, a text reaches them now."""
     allowed = [c.channel for c in channels if c.allowed]
-    for candidate in (last, preferred):
-        if candidate in allowed:
-            return candidate
-    return allowed[0] if allowed else ""
+    if widget_open and "web" in allowed:
+        return "web", "The customer has the web chat open now."
+    reachable = [c for c in allowed if c != "web"]
+    label = LABELS.get
+    if preferred in reachable:
+        return preferred, f"The customer writes and answers by {label(preferred, preferred)} most."
+    if last in reachable:
+        return last, f"The customer last wrote by {label(last, last)}."
+    if reachable:
+        name = label(reachable[0], reachable[0])
+        if "web" in (preferred, last):
+            return reachable[0], f"The customer is not on the web chat now; {name} reaches them."
+        return reachable[0], f"{name} is how the customer can be reached."
+    if "web" in allowed:
+        return "web", "The web chat is all that is left; it is read when they come back."
+    return "", ""
+
+
+# ---- is the widget open? (the shopper's socket says so when it opens: a presence hook)
+
+WIDGET_OPEN_FOR = timedelta(minutes=10)
+_WIDGET_KEY = "throughline:console:widget-open:{}"
+
+
+def widget_opened(customer, *, channel: str = "web") -> None:
+    """Presence hook (console/apps.py): the shopper opened the widget. Remembered in Redis
+    for WIDGET_OPEN_FOR, as the widget says when it opens but not when it closes."""
+    conversation_id = getattr(getattr(customer, "conversation", None), "pk", None)
+    if channel == "web" and conversation_id:
+        redis_client().set(
+            _WIDGET_KEY.format(conversation_id), "1", ex=int(WIDGET_OPEN_FOR.total_seconds())
+        )
+
+
+def widget_open(conversation) -> bool:
+    """Has the customer the web chat open (opened it, or wrote in it, in the last
+    WIDGET_OPEN_FOR)?"""
+    recent = timezone.now() - WIDGET_OPEN_FOR
+    if (
+        conversation.last_channel == "web"
+        and conversation.last_inbound_at
+        and conversation.last_inbound_at >= recent
+    ):
+        return True
+    try:
+        return bool(redis_client().exists(_WIDGET_KEY.format(conversation.pk)))
+    except redis.RedisError:  # no Redis: the reply box falls back to the preferred channel
+        return False
 
 
 def reply(*, customer, channel: str, body: str, author) -> Event:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,9 +24,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from base.inputs import ascii_int
-from console import canned, replies
+from console import canned, replies, workspace
 from console.access import access_conversation, can_act, is_agent
-from console.inbox import InboxFilters, inbox_page
+from console.inbox import InboxFilters, inbox_page, waiting_since
 from console.notes import add_note
 from console.socket_address import socket_url_for_page
 from console.suggestions import suggest
@@ -69,39 +69,107 @@ def _agents() -> list:
     )
 
 
-# ---- the inbox
+# ---- the workspace: conversation list | timeline | context panel, on one page
+#
+# The inbox and a conversation are the same page: the inbox shows the list with no
+# conversation open; a conversation's address shows it open beside the list. The page's
+# script opens another conversation in place (`?fragment=panes`: the timeline and context
+# panes only), refreshes the list (`?fragment=1`: its rows only) and sends actions with
+# fetch, which answers JSON (`_answer`); without the script every link and form still
+# works as a plain page.
+
+
+def _list_context(request, filters: InboxFilters) -> dict:
+    rows = inbox_page(filters, user=request.user)
+    size = settings.INBOX_PAGE_SIZE
+    shown = rows[:size]
+    for row in shown:
+        row.waiting_since = waiting_since(row)
+        # an automatic message went out after the customer's words: say it is not an answer
+        row.automatic_only = bool(
+            row.waiting_since and row.last_outbound_at and row.last_outbound_at >= row.waiting_since
+        )
+    return {
+        "rows": shown,
+        "filters": filters,
+        "list_query": filters.as_query(),
+        "has_next": len(rows) > size,
+        "next_query": filters.as_query(page=filters.page + 1),
+        "previous_query": filters.as_query(page=filters.page - 1) if filters.page > 1 else None,
+        "now": timezone.now(),
+    }
+
+
+def _page_context(request, admin_site, title: str) -> dict:
+    return {
+        **admin_site.each_context(request),
+        # the workspace needs the width: the admin's model menu stays on the other pages
+        "is_nav_sidebar_enabled": False,
+        "title": title,
+        "opts": Conversation._meta,
+        "teams": list(Team.objects.all()[:100]),
+        "agents": _agents(),
+        "channels": [c for c in Event.Channel.values if c not in ("system", "agent")],
+        "statuses": ["open", "pending", "snoozed", "all"],
+        "websocket_url": websocket_url(request),
+        "available": workspace.is_available(request.user),
+    }
 
 
 def inbox(request, admin_site):
     if not is_agent(request.user):
         raise PermissionDenied("Agents only.")
     filters = InboxFilters.from_query(request.GET)
-    rows = inbox_page(filters, user=request.user)
-    size = settings.INBOX_PAGE_SIZE
-    context = {
-        "rows": rows[:size],
-        "filters": filters,
-        "has_next": len(rows) > size,
-        "next_query": filters.as_query(page=filters.page + 1),
-        "previous_query": filters.as_query(page=filters.page - 1) if filters.page > 1 else None,
-        "now": timezone.now(),
-    }
+    context = _list_context(request, filters)
     if request.GET.get("fragment"):
         # the live refresh: only the rows, with the same filters
         return TemplateResponse(request, "admin/conversations/inbox_rows.html", context)
-    context.update(
-        {
-            **admin_site.each_context(request),
-            "title": "Inbox",
-            "opts": Conversation._meta,
-            "teams": list(Team.objects.all()[:100]),
-            "agents": _agents(),
-            "channels": [c for c in Event.Channel.values if c not in ("system", "agent")],
-            "statuses": ["open", "pending", "snoozed", "all"],
-            "websocket_url": websocket_url(request),
-        }
-    )
+    context.update(_page_context(request, admin_site, "Inbox"))
     return TemplateResponse(request, "admin/conversations/inbox.html", context)
+
+
+def home_counts(request):
+    """The agent home's live figures (console/workspace.py), as JSON."""
+    if not is_agent(request.user):
+        raise PermissionDenied("Agents only.")
+    return JsonResponse(workspace.home_counts(request.user).as_json())
+
+
+def presence(request):
+    """POST available=1|0: the agent's available / away toggle (routing's capacity)."""
+    if not is_agent(request.user):
+        raise PermissionDenied("Agents only.")
+    value = request.POST.get("available", "")
+    if value not in ("0", "1"):
+        return HttpResponseBadRequest("available: 1 (available) or 0 (away).")
+    workspace.set_available(request.user, value == "1")
+    text = (
+        "You are available: new cases come to you."
+        if value == "1"
+        else ("You are away: no new cases come to you; yours stay yours.")
+    )
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "available": value == "1", "message": text})
+    messages.success(request, text)
+    return redirect(request.POST.get("next") or reverse("admin:index"))
+
+
+def take_next(request):
+    """POST: assign the agent the next unassigned conversation and open it."""
+    can_act(request.user, CASE)
+    taken = workspace.take_next(request.user)
+    if taken is None:
+        text = "Nothing unassigned is waiting."
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": text})
+        messages.info(request, text)
+        return redirect(reverse("admin:conversations_inbox"))
+    url = conversation_url(taken.pk)
+    text = f"{taken.customer} is yours now."
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": text, "conversation": taken.pk, "url": url})
+    messages.success(request, text)
+    return redirect(url)
 
 
 # ---- the conversation page
@@ -119,11 +187,14 @@ def conversation_page(request, admin_site, object_id):
     context = build_context(conversation.customer)
     channels = replies.reply_channels(context)
     preferred = replies.preferred_channel(conversation)
+    default, default_why = replies.reach(
+        channels,
+        last=context.last_channel,
+        preferred=preferred,
+        widget_open=replies.widget_open(conversation),
+    )
     schedule = getattr(settings, "THROUGHLINE_SCHEDULE_CALL_BACK", "")
     page = {
-        **admin_site.each_context(request),
-        "opts": Conversation._meta,
-        "title": str(conversation.customer),
         "conversation": conversation,
         "events": events,
         "events_json": [_event_json(e) for e in events],
@@ -133,13 +204,12 @@ def conversation_page(request, admin_site, object_id):
         "case": context.open_case,
         "suggestions": suggest(context),
         "reply_channels": channels,
-        "default_channel": replies.default_channel(
-            channels, last=context.last_channel, preferred=preferred
-        ),
+        "default_channel": default,
+        "default_channel_why": default_why,
         "preferred_channel": preferred,
+        "customer_time_zone": conversation.customer.time_zone,
         "canned": canned.filled_responses(context, agent=request.user),
         "agents": _agents(),
-        "websocket_url": websocket_url(request),
         "can_call_back": bool(getattr(settings, "THROUGHLINE_CALL_BACK", "")),
         "can_schedule_call_back": bool(schedule),
         "can_reply": request.user.has_perm(REPLY),
@@ -147,6 +217,12 @@ def conversation_page(request, admin_site, object_id):
         "can_merge": request.user.has_perm(MERGE),
         **consent_panel(conversation, context.identities),
     }
+    if request.GET.get("fragment") == "panes":
+        # opened in place by the workspace's script: the timeline and context panes only
+        page["title"] = str(conversation.customer)
+        return TemplateResponse(request, "admin/conversations/conversation/panes.html", page)
+    page.update(_list_context(request, InboxFilters.from_query(request.GET)))
+    page.update(_page_context(request, admin_site, str(conversation.customer)))
     return TemplateResponse(request, "admin/conversations/conversation/timeline.html", page)
 
 
@@ -157,7 +233,20 @@ def _event_json(event: Event) -> dict:
     return payload
 
 
-# ---- actions (POST; each answers by going back to the page with a message)
+# ---- actions (POST). Sent by the workspace's script (X-Requested-With: fetch) each
+# answers JSON {"ok", "message"} and the page updates in place (the event itself arrives
+# on the agent socket); a plain form post goes back to the page with a message.
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _answer(request, conversation: Conversation, ok: bool, text: str):
+    if _wants_json(request):
+        return JsonResponse({"ok": ok, "message": text, "conversation": conversation.pk})
+    (messages.success if ok else messages.error)(request, text)
+    return redirect(conversation_url(conversation.pk))
 
 
 def _back(conversation: Conversation):
@@ -173,10 +262,8 @@ def reply(request, object_id):
             customer=conversation.customer, channel=channel, body=body, author=request.user
         )
     except Refused as exc:
-        messages.error(request, f"Not sent: {exc}")
-    else:
-        messages.success(request, f"Sent by {replies.LABELS.get(channel, channel)}.")
-    return _back(conversation)
+        return _answer(request, conversation, False, f"Not sent: {exc}")
+    return _answer(request, conversation, True, f"Sent by {replies.LABELS.get(channel, channel)}.")
 
 
 def note(request, object_id):
@@ -187,8 +274,8 @@ def note(request, object_id):
             customer=conversation.customer, author=request.user, body=request.POST.get("body", "")
         )
     except ValueError as exc:
-        messages.error(request, str(exc))
-    return _back(conversation)
+        return _answer(request, conversation, False, str(exc))
+    return _answer(request, conversation, True, "Note added.")
 
 
 def _open_case(conversation: Conversation) -> Case | None:
@@ -212,16 +299,21 @@ def assign(request, object_id):
             return HttpResponseBadRequest("No such agent.")
     else:
         return HttpResponseBadRequest("assignee: an agent's id, 'me' or 'none'.")
-    _case_verb(request, case, lambda: cases.assign_case(case, assignee=assignee, by=request.user))
-    return _back(conversation)
+    return _case_verb(
+        request,
+        conversation,
+        case,
+        lambda: cases.assign_case(case, assignee=assignee, by=request.user),
+    )
 
 
 def resolve(request, object_id):
     conversation = access_conversation(request.user, object_id)
     can_act(request.user, CASE)
     case = _open_case(conversation)
-    _case_verb(request, case, lambda: cases.resolve_case(case, by=request.user))
-    return _back(conversation)
+    return _case_verb(
+        request, conversation, case, lambda: cases.resolve_case(case, by=request.user)
+    )
 
 
 def snooze(request, object_id):
@@ -231,8 +323,9 @@ def snooze(request, object_id):
     until = _snooze_until(request.POST.get("until", ""))
     if until is None:
         return HttpResponseBadRequest("until: 1h, 4h, 1d or a date and time (YYYY-MM-DDTHH:MM).")
-    _case_verb(request, case, lambda: cases.snooze_case(case, until=until, by=request.user))
-    return _back(conversation)
+    return _case_verb(
+        request, conversation, case, lambda: cases.snooze_case(case, until=until, by=request.user)
+    )
 
 
 def _snooze_until(value: str) -> datetime | None:
@@ -249,16 +342,14 @@ def _snooze_until(value: str) -> datetime | None:
     return parsed
 
 
-def _case_verb(request, case: Case | None, run) -> None:
+def _case_verb(request, conversation: Conversation, case: Case | None, run):
     if case is None:
-        messages.error(request, "There is no open case: nothing to change.")
-        return
+        return _answer(request, conversation, False, "There is no open case: nothing to change.")
     try:
         event = run()
     except (cases.CaseClosed, ValueError) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, event.body)
+        return _answer(request, conversation, False, str(exc))
+    return _answer(request, conversation, True, event.body)
 
 
 def call_back(request, object_id):
@@ -270,10 +361,10 @@ def call_back(request, object_id):
             customer=conversation.customer, agent=request.user
         )
     except Refused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Calling you now; the customer is dialled when you answer.")
-    return _back(conversation)
+        return _answer(request, conversation, False, str(exc))
+    return _answer(
+        request, conversation, True, "Calling you now; the customer is dialled when you answer."
+    )
 
 
 def schedule_call_back(request, object_id):
@@ -295,15 +386,14 @@ def schedule_call_back(request, object_id):
         return HttpResponseBadRequest("slot: a date and time (YYYY-MM-DDTHH:MM); time_zone: IANA.")
     slot = local if timezone.is_aware(local) else local.replace(tzinfo=zone_info)
     if slot <= timezone.now():
-        messages.error(request, "Pick a time in the future.")
-        return _back(conversation)
+        return _answer(request, conversation, False, "Pick a time in the future.")
     try:
         import_string(path)(customer=customer, slot=slot, time_zone=zone)
     except ValueError as exc:  # routing's SlotUnavailable
-        messages.error(request, str(exc) or "That slot is not available.")
-    else:
-        messages.success(request, f"Call back scheduled for {slot:%Y-%m-%d %H:%M} ({zone}).")
-    return _back(conversation)
+        return _answer(request, conversation, False, str(exc) or "That slot is not available.")
+    return _answer(
+        request, conversation, True, f"Call back scheduled for {slot:%Y-%m-%d %H:%M} ({zone})."
+    )
 
 
 def merge(request, admin_site, object_id):

@@ -102,7 +102,9 @@ def test_the_code_keeps_the_rule(rule):
 DEPENDS_ON: dict[str, set[str]] = {
     "base": set(),  # knows no domain: Django only
     "conversations": {"base"},  # imports no outer app: they plug in
-    "console": {"base", "conversations"},
+    # the workspace pins due call backs (routing's ScheduledCallBack) atop the hot list and
+    # counts the waiting ones on the agent's home
+    "console": {"base", "conversations", "routing"},
     "operations": {"base", "conversations"},
     # the adapters answer to the core only: what they tell engagement (a missed call that
     # made a case hot) goes through the `missed_call_hooks` engagement declares

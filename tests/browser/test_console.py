@@ -91,10 +91,10 @@ def test_an_agent_answers_a_cross_channel_conversation_live(live_server_url, bro
     assert page.evaluate("window.pwned") is None
     expect(page.get_by_label("Customer context")).to_contain_text(PHONE)
 
-    # a reply by SMS; the picker starts on the web chat, the channel Dana writes on most
-    # (her last, the scan in store, cannot be answered)
-    expect(page.get_by_label("Reply on")).to_have_value("web")
-    page.get_by_label("Reply on").select_option("sms")
+    # a reply by SMS: Dana writes on the web chat most, but she has left the site, so the
+    # picker starts where she can be reached now, and says why
+    expect(page.get_by_label("Reply on")).to_have_value("sms")
+    expect(page.locator("#channel-reason")).to_contain_text("not on the web chat now")
     page.get_by_role("textbox", name="Message").fill("It is: 58 dB at full speed.")
     page.get_by_role("textbox", name="Message").press("Control+Enter")
     expect(page.get_by_text("Sent by SMS.")).to_be_visible()

@@ -16,7 +16,7 @@ def socket_attrs(agent, host: str) -> tuple[str, str]:
     client = Client()
     client.force_login(agent)
     html = client.get(INBOX, HTTP_HOST=host).content.decode()
-    match = re.search(r'id="console-inbox" data-ws="([^"]*)" data-open-instead="([^"]*)"', html)
+    match = re.search(r'data-ws="([^"]*)" data-open-instead="([^"]*)"', html)
     assert match, html
     return match.group(1), match.group(2)
 

@@ -1,5 +1,7 @@
-/* The agent console's script (docs/console.md): live inbox, timeline, reply box.
- * Everything customers write is set with textContent, never as HTML, so it renders inert. */
+/* The agent console's script (docs/console.md): the agent's home, and the workspace — the
+ * conversation list, the timeline and the context panel on one page, live, no reloads.
+ * Everything customers write is set with textContent, never as HTML, so it renders inert;
+ * links in it become <a> elements built here (http and https only). */
 (function () {
   "use strict";
 
@@ -20,6 +22,47 @@
 
   function safeUrl(url) {  // only web addresses become links or players
     return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  // Text with its web addresses as links: text nodes and <a> elements, never HTML.
+  const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"']+/gi;
+  function linkified(text) {
+    const out = document.createDocumentFragment();
+    const value = String(text || "");
+    let at = 0;
+    for (const match of value.matchAll(URL_IN_TEXT)) {
+      let url = match[0];
+      const trail = url.match(/[.,;:!?)\]]+$/);  // sentence punctuation is not the address's
+      if (trail) url = url.slice(0, -trail[0].length);
+      out.append(value.slice(at, match.index));
+      const link = el("a", "", url);
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer nofollow";
+      out.append(link);
+      at = match.index + url.length;
+    }
+    out.append(value.slice(at));
+    return out;
+  }
+
+  /* ---- times: the agent's zone, with the customer's local time beside it ---- */
+  const AGENT_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  function when(iso, customerZone) {
+    const date = new Date(iso);
+    if (isNaN(date)) return "";
+    const mine = date.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    if (!customerZone || customerZone === AGENT_ZONE) return mine;
+    try {
+      const theirs = date.toLocaleString([], { timeZone: customerZone, weekday: "short", hour: "2-digit", minute: "2-digit" });
+      return `${mine} (customer: ${theirs})`;
+    } catch (e) { return mine; }  // an unknown zone name
+  }
+  function localiseTimes(scope, customerZone) {
+    scope.querySelectorAll("time.when[datetime]").forEach((t) => {
+      t.title = t.textContent;
+      t.textContent = when(t.getAttribute("datetime"), customerZone);
+    });
   }
 
   /* ---- the agent socket: one per page, reconnecting, resuming from the last seq ---- */
@@ -72,6 +115,12 @@
     };
   }
 
+  function markConnected(root, value) {
+    root.dataset.connected = value;
+    // the panes inside say it too (tests and styles look at the pane they care about)
+    root.querySelectorAll("#console-inbox, #console-conversation").forEach((n) => { n.dataset.connected = value; });
+  }
+
   function agentSocket(root, handlers) {
     const url = root.dataset.ws;
     let ws = null, timer = null, failures = 0, everOpened = false;
@@ -81,13 +130,13 @@
       ws = new WebSocket(url);
       ws.onopen = () => {
         failures = 0; everOpened = true;
-        root.dataset.connected = "1";
+        markConnected(root, "1");
         banner.hide();
         if (handlers.open) handlers.open(ws);  // (re)connected: the page catches up here
       };
       ws.onmessage = (m) => { const msg = JSON.parse(m.data); (handlers[msg.type] || (() => {}))(msg, ws); };
       ws.onclose = () => {
-        root.dataset.connected = "0";
+        markConnected(root, "0");
         failures += 1;
         if (!everOpened && failures >= UNREACHABLE_AFTER) banner.unreachable(url, root.dataset.openInstead);
         else banner.paused();
@@ -98,8 +147,16 @@
     return { send: (obj) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(obj)) };
   }
 
+
   /* ---- the timeline ---- */
-  function renderEvent(ev) {
+  // Out without an author: the after-hours acknowledgement, a nudge, an offer. Marked, and
+  // not an answer: the list's waiting clock keeps running (console/inbox.py).
+  const AUTOMATIC_KINDS = ["message", "nudge", "offer"];
+  function isAutomatic(ev) {
+    return ev.direction === "out" && !ev.author && AUTOMATIC_KINDS.includes(ev.kind);
+  }
+
+  function renderEvent(ev, customerZone) {
     const d = ev.data || {};
     const li = el("li", `ev ch-${ev.channel} k-${ev.kind}`);
     li.dataset.seq = ev.seq; li.dataset.direction = ev.direction; li.dataset.kind = ev.kind;
@@ -109,13 +166,15 @@
     icon.title = icon.getAttribute("aria-label");
     li.append(icon);
     const main = el("div", "main");
-    const when = new Date(ev.occurred_at);
     const who = ev.author_name || d.author_name || d.by_name || "";
     const meta = el("div", "meta",
-      `#${ev.seq} · ${ev.channel} · ${ev.direction === "in" ? "from customer" : ev.direction === "out" ? "to customer" : "internal"} · ${ev.kind} · ${when.toLocaleString()}` + (who ? ` · ${who}` : ""));
+      `#${ev.seq} · ${ev.channel} · ${ev.direction === "in" ? "from customer" : ev.direction === "out" ? "to customer" : "internal"} · ${ev.kind} · ${when(ev.occurred_at, customerZone)}` + (who ? ` · ${who}` : ""));
+    if (isAutomatic(ev)) { li.classList.add("automatic"); meta.append(" ", el("span", "badge auto", "automatic")); }
     const status = el("span", "status", ev.delivery_status ? ` · ${ev.delivery_status}` : "");
     meta.append(status);
-    main.append(meta, el("div", "body", ev.body));
+    const body = el("div", "body");
+    body.append(linkified(ev.body));
+    main.append(meta, body);
     const detail = el("div", "detail");
     if (ev.kind === "call" || ev.kind === "voicemail") {
       const bits = [];
@@ -128,7 +187,10 @@
       if (rec) { const audio = el("audio"); audio.controls = true; audio.preload = "none"; audio.src = rec; detail.append(audio); }
       if (d.transcript) detail.append(el("blockquote", "transcript", d.transcript));
     } else if (ev.kind === "scan" && d.product) {
-      detail.textContent = `${d.product.name} (${d.product.sku || ""}) at ${d.store ? d.store.name : "a store"}` + (d.placement ? ` · ${d.placement.label}` : "");
+      const product = typeof d.product === "object" ? d.product : { name: String(d.product) };
+      const store = typeof d.store === "object" && d.store ? d.store.name : d.store;
+      const placement = typeof d.placement === "object" && d.placement ? d.placement.label : d.placement;
+      detail.textContent = `${product.name || "a product"}${product.sku ? ` (${product.sku})` : ""} at ${store || "a store"}` + (placement ? ` · ${placement}` : "");
     } else if (ev.kind === "nudge") {
       if (d.sent === false || d.suppressed) { li.classList.add("suppressed"); detail.textContent = `Not sent: ${d.reason || d.suppressed || "suppressed"}`; }
       else if (d.reason) detail.textContent = `Why: ${d.reason}`;
@@ -145,160 +207,320 @@
     return li;
   }
 
-  function timelinePage(root) {
-    const list = document.getElementById("timeline");
-    const events = JSON.parse(document.getElementById("timeline-events").textContent);
-    let lastSeq = 0;
-    function add(ev) {
-      if (ev.seq <= lastSeq) return;
-      lastSeq = ev.seq;
-      list.append(renderEvent(ev));
-    }
-    list.replaceChildren();
-    events.forEach(add);
-    if (!events.length) list.append(el("li", "empty", "No events yet."));
-    window.scrollTo(0, document.body.scrollHeight);
-    const typing = document.getElementById("typing");
-    let typingTimer = null;
-    const live = root.dataset.live === "1";
-    const id = Number(root.dataset.conversation);
-    if (!live) return;
-    const socket = agentSocket(root, {
-      open: (ws) => ws.send(JSON.stringify({ type: "subscribe", conversation: id, after_seq: lastSeq })),
-      event: (msg) => {
-        if (msg.event.conversation !== id) return;
-        const empty = list.querySelector("li.empty"); if (empty) empty.remove();
-        const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
-        add(msg.event);
-        if (msg.event.direction === "in") typing.textContent = "";
-        if (atBottom) window.scrollTo(0, document.body.scrollHeight);
-      },
-      status: (msg) => {
-        const status = list.querySelector(`li.ev[data-seq="${msg.event.seq}"] .status`);
-        if (status) status.textContent = ` · ${msg.event.delivery_status}` + (msg.event.error_reason ? ` (${msg.event.error_reason})` : "");
-      },
-      typing: (msg) => {
-        if (msg.conversation !== id) return;
-        typing.textContent = msg.typing ? (msg.from === "customer" ? "The customer is typing…" : "Another agent is typing…") : "";
-        clearTimeout(typingTimer);
-        if (msg.typing) typingTimer = setTimeout(() => { typing.textContent = ""; }, 8000);
-      },
-      resync: () => window.location.reload(),
-    });
-    replyBox(socket, id);
-  }
-
-  /* ---- the reply box ---- */
-  function replyBox(socket, conversationId) {
-    const form = document.getElementById("reply-form");
-    if (!form) return;
-    const box = form.querySelector("textarea");
-    const picker = form.querySelector("select[name=channel]");
-    const why = document.getElementById("channel-why");
-    const noteToggle = document.getElementById("note-mode");
-    const sendButton = form.querySelector("button[type=submit]");
-    function showWhy() {
-      const option = picker && picker.selectedOptions[0];
-      why.textContent = option && option.dataset.reason ? option.dataset.reason : "";
-      if (!noteToggle.checked) sendButton.disabled = !!(option && option.disabled) || !picker.value;
-    }
-    function mode() {
-      const note = noteToggle.checked;
-      form.action = note ? form.dataset.noteUrl : form.dataset.replyUrl;
-      form.classList.toggle("note-mode", note);
-      sendButton.textContent = note ? "Add private note" : "Send";
-      if (picker) picker.disabled = note;
-      sendButton.disabled = false;
-      if (!note) showWhy();
-    }
-    if (picker) picker.addEventListener("change", showWhy);
-    noteToggle.addEventListener("change", mode);
-    mode();
-    const canned = JSON.parse(document.getElementById("canned-responses").textContent);
-    const cannedPicker = document.getElementById("canned");
-    if (cannedPicker) cannedPicker.addEventListener("change", () => {
-      const chosen = canned.find((c) => c.shortcut === cannedPicker.value);
-      if (chosen) { box.value = box.value ? `${box.value}\n${chosen.body}` : chosen.body; box.focus(); }
-      cannedPicker.value = "";
-    });
-    let typingSent = false, typingTimer = null;
-    box.addEventListener("input", () => {
-      // "/shortcut " expands a canned response in place
-      const match = box.value.match(/(^|\s)\/([\w-]+)\s$/);
-      if (match) {
-        const chosen = canned.find((c) => c.shortcut === match[2]);
-        if (chosen) box.value = box.value.slice(0, box.value.length - match[2].length - 2) + chosen.body;
-      }
-      if (noteToggle.checked) return;  // notes are private: the customer sees no typing
-      if (!typingSent) { socket.send({ type: "typing", conversation: conversationId, typing: true }); typingSent = true; }
-      clearTimeout(typingTimer);
-      typingTimer = setTimeout(() => { socket.send({ type: "typing", conversation: conversationId, typing: false }); typingSent = false; }, 3000);
-    });
-    box.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (!sendButton.disabled) form.requestSubmit(); }
-      if (e.key === "Escape") box.blur();
-    });
-    form.addEventListener("submit", () => { sendButton.disabled = true; });
-    document.addEventListener("keydown", (e) => {
-      if (isTyping(e)) return;
-      if (e.key === "r") { e.preventDefault(); noteToggle.checked = false; mode(); box.focus(); }
-      if (e.key === "n") { e.preventDefault(); noteToggle.checked = true; mode(); box.focus(); }
-      if (e.key === "i") { window.location.href = form.dataset.inboxUrl; }
-    });
-  }
-
   function isTyping(e) {
     const t = e.target;
     return e.ctrlKey || e.metaKey || e.altKey || (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT"));
   }
 
-  /* ---- the inbox ---- */
-  function inboxPage(root) {
-    const body = document.getElementById("inbox-rows");
-    let selected = -1, timer = null;
-    function rows() { return Array.from(body.querySelectorAll("tr[data-href]")); }
-    function select(i) {
-      const all = rows(); if (!all.length) return;
-      selected = Math.max(0, Math.min(i, all.length - 1));
-      all.forEach((r, n) => r.classList.toggle("selected", n === selected));
-      all[selected].scrollIntoView({ block: "nearest" });
+  function csrf() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // An action sent in place: the server answers {"ok", "message"} (console/views.py).
+  function post(url, form) {
+    return fetch(url, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf() },
+    }).then((r) => {
+      const type = r.headers.get("Content-Type") || "";
+      if (type.includes("application/json")) return r.json();
+      return r.text().then((text) => ({ ok: r.ok, message: r.ok ? "Done." : text.slice(0, 200) }));
+    });
+  }
+
+  /* ---- the workspace: list | timeline | context ---- */
+  function workspacePage(root) {
+    const panes = document.getElementById("ws-panes");
+    const listBox = document.getElementById("inbox-list");
+    const flashBox = document.getElementById("ws-flash");
+    const inboxUrl = root.dataset.inboxUrl;
+    let current = null;  // {id, lastSeq, zone, typingTimer}
+    let listTimer = null, ctxTimer = null, flashTimer = null, heartbeat = null;
+
+    function flash(text, ok) {
+      flashBox.textContent = text || "";
+      flashBox.className = `ws-flash ${ok === false ? "error" : "success"}`;
+      flashBox.hidden = !text;
+      clearTimeout(flashTimer);
+      flashTimer = setTimeout(() => { flashBox.hidden = true; }, 6000);
     }
-    function refresh() {
-      const url = new URL(window.location.href);
+
+    function rows() { return Array.from(listBox.querySelectorAll("tr[data-conversation]")); }
+    function markSelected() {
+      rows().forEach((r) => r.classList.toggle("selected", current && Number(r.dataset.conversation) === current.id));
+    }
+
+    function refreshList() {
+      const url = new URL(inboxUrl, window.location.href);
+      url.search = root.dataset.listQuery || "";
       url.searchParams.set("fragment", "1");
-      fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
         .then((html) => {  // our own template, rendered and escaped by Django
           const template = document.createElement("template");
           template.innerHTML = html;
-          body.replaceChildren(...template.content.querySelector("tbody").children);
+          listBox.querySelector("tbody").replaceChildren(...template.content.querySelector("tbody").children);
           root.dataset.refreshed = String(Number(root.dataset.refreshed || 0) + 1);
-          if (selected >= 0) select(selected);
+          markSelected();
         })
         .catch(() => {});
     }
-    function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
-    agentSocket(root, {
-      // (re)connected: catch up with whatever changed while the socket was not listening
-      open: soon,
-      inbox: soon,
+    function listSoon() { clearTimeout(listTimer); listTimer = setTimeout(refreshList, 250); }
+
+    const socket = agentSocket(root, {
+      open: (ws) => {  // (re)connected: catch up with what changed while not listening
+        if (current) ws.send(JSON.stringify({ type: "subscribe", conversation: current.id, after_seq: current.lastSeq }));
+        listSoon();
+      },
+      inbox: listSoon,
+      event: (msg) => {
+        if (!current || msg.event.conversation !== current.id) return;
+        addEvent(msg.event, true);
+        if (msg.event.direction === "in") document.getElementById("typing").textContent = "";
+        // what the panel shows (case, intent, cart, order...) may have changed
+        if (msg.event.direction !== "out") contextSoon();
+      },
+      status: (msg) => {
+        if (!current) return;
+        const status = panes.querySelector(`li.ev[data-seq="${msg.event.seq}"] .status`);
+        if (status) status.textContent = ` · ${msg.event.delivery_status}` + (msg.event.error_reason ? ` (${msg.event.error_reason})` : "");
+      },
+      typing: (msg) => {
+        if (!current || msg.conversation !== current.id) return;
+        const typing = document.getElementById("typing");
+        typing.textContent = msg.typing ? (msg.from === "customer" ? "The customer is typing…" : `${msg.name || "Another agent"} is typing…`) : "";
+        clearTimeout(current.typingTimer);
+        if (msg.typing) current.typingTimer = setTimeout(() => { typing.textContent = ""; }, 8000);
+      },
+      viewers: (msg) => {
+        if (!current || msg.conversation !== current.id) return;
+        const box = document.getElementById("viewers");
+        if (!box) return;
+        box.textContent = msg.agents.length ? `Also open by ${msg.agents.join(", ")}` : "";
+        box.classList.toggle("collision", msg.agents.length > 0);
+      },
+      resync: () => { if (current) openConversation(current.id, current.url, false); },
+    });
+    // collision detection: say now and then that this page still has its conversation open
+    heartbeat = setInterval(() => { if (current) socket.send({ type: "heartbeat" }); }, 20000);
+
+    function addEvent(ev, live) {
+      const list = document.getElementById("timeline");
+      if (ev.seq <= current.lastSeq) return;
+      current.lastSeq = ev.seq;
+      const empty = list.querySelector("li.empty"); if (empty) empty.remove();
+      const box = list;
+      const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 80;
+      list.append(renderEvent(ev, current.zone));
+      if (!live || atBottom) box.scrollTop = box.scrollHeight;
+    }
+
+    function setUpPanes() {
+      const conv = document.getElementById("console-conversation");
+      if (!conv) { current = null; markSelected(); return; }
+      const id = Number(conv.dataset.conversation);
+      current = { id, lastSeq: 0, zone: conv.dataset.customerZone || "", url: conv.dataset.url, live: conv.dataset.live === "1" };
+      conv.dataset.connected = root.dataset.connected || "0";
+      const list = document.getElementById("timeline");
+      const events = JSON.parse(document.getElementById("timeline-events").textContent);
+      list.replaceChildren();
+      events.forEach((ev) => addEvent(ev, false));
+      if (!events.length) list.append(el("li", "empty", "No events yet."));
+      localiseTimes(panes, current.zone);
+      replyBox(conv);
+      markSelected();
+      if (current.live) socket.send({ type: "subscribe", conversation: id, after_seq: current.lastSeq });
+    }
+
+    function openConversation(id, url, push = true) {
+      const target = new URL(url, window.location.href);
+      target.searchParams.set("fragment", "panes");
+      return fetch(target, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => {
+          if (current && current.id !== id) socket.send({ type: "unsubscribe", conversation: current.id });
+          panes.innerHTML = html;  // our own template, rendered and escaped by Django
+          const conv = document.getElementById("console-conversation");
+          if (push) {
+            const shown = new URL(conv.dataset.url, window.location.href);
+            shown.search = root.dataset.listQuery || "";
+            history.pushState({ conversation: id }, "", shown);
+          }
+          document.title = `${conv.dataset.title} | Inbox`;
+          setUpPanes();
+          listSoon();  // its unread badge is gone
+        })
+        .catch(() => flash("Could not open that conversation.", false));
+    }
+
+    function refreshContext() {
+      if (!current) return;
+      const target = new URL(current.url, window.location.href);
+      target.searchParams.set("fragment", "panes");
+      fetch(target, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => {
+          const template = document.createElement("template");
+          template.innerHTML = html;
+          const fresh = template.content.querySelector("aside.ctx");
+          const old = panes.querySelector("aside.ctx");
+          if (fresh && old) { old.replaceWith(fresh); localiseTimes(fresh, current.zone); }
+        })
+        .catch(() => {});
+    }
+    function contextSoon() { clearTimeout(ctxTimer); ctxTimer = setTimeout(refreshContext, 300); }
+
+    function step(by) {
+      const all = rows(); if (!all.length) return;
+      let at = current ? all.findIndex((r) => Number(r.dataset.conversation) === current.id) : -1;
+      at = at < 0 ? (by > 0 ? 0 : all.length - 1) : Math.max(0, Math.min(all.length - 1, at + by));
+      const row = all[at];
+      if (!current || Number(row.dataset.conversation) !== current.id) openConversation(Number(row.dataset.conversation), row.dataset.href);
+    }
+
+    function takeNext(form) {
+      post(form.action, form).then((answer) => {
+        flash(answer.message, answer.ok);
+        if (answer.ok && answer.conversation) openConversation(answer.conversation, answer.url);
+        listSoon();
+      });
+    }
+
+    /* the reply box of the open conversation */
+    function replyBox(conv) {
+      const form = document.getElementById("reply-form");
+      if (!form) return;
+      const box = form.querySelector("textarea");
+      const picker = form.querySelector("select[name=channel]");
+      const why = document.getElementById("channel-why");
+      const noteToggle = document.getElementById("note-mode");
+      const sendButton = form.querySelector("button[type=submit]");
+      const id = current.id;
+      function showWhy() {
+        const option = picker && picker.selectedOptions[0];
+        why.textContent = option && option.dataset.reason ? option.dataset.reason : "";
+        if (!noteToggle.checked) sendButton.disabled = !!(option && option.disabled) || !picker.value;
+      }
+      function mode() {
+        const note = noteToggle.checked;
+        form.action = note ? form.dataset.noteUrl : form.dataset.replyUrl;
+        form.classList.toggle("note-mode", note);
+        sendButton.textContent = note ? "Add private note" : "Send";
+        if (picker) picker.disabled = note;
+        sendButton.disabled = false;
+        if (!note) showWhy();
+      }
+      form.setMode = (note) => { noteToggle.checked = note; mode(); box.focus(); };
+      if (picker) picker.addEventListener("change", showWhy);
+      noteToggle.addEventListener("change", mode);
+      mode();
+      const canned = JSON.parse(document.getElementById("canned-responses").textContent);
+      const cannedPicker = document.getElementById("canned");
+      if (cannedPicker) cannedPicker.addEventListener("change", () => {
+        const chosen = canned.find((c) => c.shortcut === cannedPicker.value);
+        if (chosen) { box.value = box.value ? `${box.value}\n${chosen.body}` : chosen.body; box.focus(); }
+        cannedPicker.value = "";
+      });
+      let typingSent = false, typingTimer = null;
+      box.addEventListener("input", () => {
+        // "/shortcut " expands a canned response in place
+        const match = box.value.match(/(^|\s)\/([\w-]+)\s$/);
+        if (match) {
+          const chosen = canned.find((c) => c.shortcut === match[2]);
+          if (chosen) box.value = box.value.slice(0, box.value.length - match[2].length - 2) + chosen.body;
+        }
+        if (noteToggle.checked) return;  // notes are private: nobody sees them typed
+        if (!typingSent) { socket.send({ type: "typing", conversation: id, typing: true }); typingSent = true; }
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { socket.send({ type: "typing", conversation: id, typing: false }); typingSent = false; }, 3000);
+      });
+      box.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (!sendButton.disabled) form.requestSubmit(); }
+        if (e.key === "Escape") box.blur();
+      });
+    }
+
+    // Every form of the panes and the list head is sent in place (fetch); links marked
+    // data-full-page (older events, merge) are plain page loads.
+    document.addEventListener("submit", (e) => {
+      const form = e.target;
+      if (form.method.toLowerCase() !== "post" || !root.contains(form)) return;
+      e.preventDefault();
+      if (form.classList.contains("take-next")) { takeNext(form); return; }
+      const isReply = form.id === "reply-form";
+      const button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      post(form.action, form).then((answer) => {
+        flash(answer.message, answer.ok);
+        if (form.hasAttribute("data-presence") && answer.ok) {
+          root.querySelectorAll("form[data-presence]").forEach((f) => {
+            f.querySelector("input[name=available]").value = answer.available ? "0" : "1";
+            const state = f.querySelector(".presence-state");
+            state.textContent = answer.available ? "Available" : "Away";
+            state.className = `presence-state ${answer.available ? "on" : "off"}`;
+            f.querySelector("button").textContent = answer.available ? "Go away" : "Become available";
+          });
+        }
+        if (isReply && answer.ok) {
+          form.querySelector("textarea").value = "";
+          if (document.getElementById("note-mode").checked) form.setMode(false);
+        }
+        if (!isReply) contextSoon();
+        listSoon();
+      }).catch(() => flash("Not sent: the server did not answer. Try again.", false))
+        .finally(() => { if (button) button.disabled = false; });
+    });
+
+    listBox.addEventListener("click", (e) => {
+      const row = e.target.closest("tr[data-conversation]");
+      if (!row || e.ctrlKey || e.metaKey || e.shiftKey) return;  // a new tab stays a new tab
+      e.preventDefault();
+      openConversation(Number(row.dataset.conversation), row.dataset.href);
+    });
+    window.addEventListener("popstate", () => {
+      const match = window.location.pathname.match(/\/conversation\/(\d+)\/change\/$/);
+      if (match) openConversation(Number(match[1]), window.location.href, false);
     });
     document.addEventListener("keydown", (e) => {
       if (isTyping(e)) return;
-      if (e.key === "j") select(selected + 1);
-      if (e.key === "k") select(selected - 1);
-      if (e.key === "Enter" && selected >= 0) window.location.href = rows()[selected].dataset.href;
+      const form = document.getElementById("reply-form");
+      if (e.key === "j") { e.preventDefault(); step(1); }
+      if (e.key === "k") { e.preventDefault(); step(-1); }
+      if (e.key === "t") { const take = root.querySelector("form.take-next"); if (take) { e.preventDefault(); takeNext(take); } }
+      if (e.key === "r" && form) { e.preventDefault(); form.setMode(false); }
+      if (e.key === "n" && form) { e.preventDefault(); form.setMode(true); }
+      if (e.key === "e") { const resolve = document.getElementById("resolve-form"); if (resolve) { e.preventDefault(); resolve.requestSubmit(); } }
     });
-    body.addEventListener("click", (e) => {
-      const row = e.target.closest("tr[data-href]");
-      if (row && e.target.tagName !== "A") window.location.href = row.dataset.href;
-    });
+    window.addEventListener("beforeunload", () => clearInterval(heartbeat));
+    setUpPanes();
+  }
+
+  /* ---- the agent's home: live counts ---- */
+  function agentHome(root) {
+    const cap = Number(root.dataset.cap || 100);
+    let timer = null;
+    function refresh() {
+      fetch(root.dataset.countsUrl, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+        .then((counts) => {
+          root.querySelectorAll("[data-count]").forEach((n) => {
+            const value = counts[n.dataset.count];
+            n.textContent = value >= cap ? `${cap - 1}+` : String(value);
+          });
+          root.dataset.refreshed = String(Number(root.dataset.refreshed || 0) + 1);
+        })
+        .catch(() => {});
+    }
+    function soon() { clearTimeout(timer); timer = setTimeout(refresh, 500); }
+    agentSocket(root, { open: soon, inbox: soon });
+    setInterval(refresh, 30000);  // call backs fall due without an inbox message
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    const conversation = document.getElementById("console-conversation");
-    if (conversation) timelinePage(conversation);
-    const inbox = document.getElementById("console-inbox");
-    if (inbox) inboxPage(inbox);
+    const workspace = document.getElementById("workspace");
+    if (workspace) workspacePage(workspace);
+    const home = document.getElementById("agent-home");
+    if (home) agentHome(home);
   });
 })();
