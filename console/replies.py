@@ -103,15 +103,18 @@ def reach(
         return "web", "The customer has the web chat open now."
     reachable = [c for c in allowed if c != "web"]
     label = LABELS.get
+    # the web chat would have been the natural answer: say why not
+    away = "The customer is not on the web chat now; " if "web" in (preferred, last) else ""
+
+    def said(why: str) -> str:
+        return away + why if away else why[0].upper() + why[1:]
+
     if preferred in reachable:
-        return preferred, f"The customer writes and answers by {label(preferred, preferred)} most."
+        return preferred, said(f"they write and answer by {label(preferred, preferred)} most.")
     if last in reachable:
-        return last, f"The customer last wrote by {label(last, last)}."
+        return last, said(f"they last wrote by {label(last, last)}.")
     if reachable:
-        name = label(reachable[0], reachable[0])
-        if "web" in (preferred, last):
-            return reachable[0], f"The customer is not on the web chat now; {name} reaches them."
-        return reachable[0], f"{name} is how the customer can be reached."
+        return reachable[0], said(f"{label(reachable[0], reachable[0])} reaches them.")
     if "web" in allowed:
         return "web", "The web chat is all that is left; it is read when they come back."
     return "", ""
