@@ -208,6 +208,8 @@ def conversation_page(request, admin_site, object_id):
         "default_channel_why": default_why,
         "preferred_channel": preferred,
         "customer_time_zone": conversation.customer.time_zone,
+        # what "Schedule a call back" reads its time in (schedule_call_back's fallback)
+        "schedule_zone": conversation.customer.time_zone or settings.TIME_ZONE,
         "canned": canned.filled_responses(context, agent=request.user),
         "agents": _agents(),
         "can_call_back": bool(getattr(settings, "THROUGHLINE_CALL_BACK", "")),
