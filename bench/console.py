@@ -1,11 +1,14 @@
 """The agent console's pages against their small versions: `python -m bench.console` (~1.5 min).
 
-1. Conversation page. The whole admin page (timeline page of TIMELINE_PAGE_SIZE events,
-   context panel, suggestions, reply box), through Django's test client, for a
-   10,000-event conversation against a 50-event one: the same number of queries, and the
-   ratio of the median times (requests alternate, so noise hits both alike).
-2. Inbox. The inbox page (the first INBOX_PAGE_SIZE rows, hot first then longest waiting)
-   with 10,000 open cases against 100: the same number of queries, and the time ratio.
+1. Conversation page. The whole three-pane workspace page with the conversation open
+   (the conversation list, a timeline page of TIMELINE_PAGE_SIZE events, the context
+   panel, suggestions, reply box), through Django's test client, for a 10,000-event
+   conversation against a 50-event one: the same number of queries, and the ratio of the
+   median times (requests alternate, so noise hits both alike).
+2. Inbox. The workspace page with no conversation open (the list's first INBOX_PAGE_SIZE
+   rows: due call backs, hot, then longest waiting, each with its last words and when a
+   person last answered) with 10,000 open cases against 100: the same number of
+   queries, and the time ratio.
    Both states live in one database: 9,900 of the conversations are switched between
    open and idle by one UPDATE (then VACUUM ANALYZE, as autovacuum would), in rounds.
 
