@@ -143,3 +143,31 @@ async def test_a_merge_tells_subscribers_to_resync(agent):
         "moved_to": older_conversation,
     }
     await communicator.disconnect()
+
+
+async def test_agents_on_one_conversation_see_each_other_and_who_types(agent, teammate):
+    customer = await sync_to_async(CustomerFactory)()
+    await sync_to_async(say)(customer, "hello")
+    conversation_id = await sync_to_async(lambda: customer.conversation.pk)()
+    subscribe = {"type": "subscribe", "conversation": conversation_id, "after_seq": 1}
+    alice, connected, _ = await connect(agent)
+    assert connected
+    await alice.send_json_to(subscribe)
+    await receive_until(alice, "subscribed")
+
+    bob, connected, _ = await connect(teammate)
+    assert connected
+    await bob.send_json_to(subscribe)
+
+    # each learns of the other, whoever came first
+    assert (await receive_until(alice, "viewers"))["agents"] == ["bob"]
+    assert (await receive_until(bob, "viewers"))["agents"] == ["alice"]
+
+    await bob.send_json_to({"type": "typing", "conversation": conversation_id, "typing": True})
+    typing = await receive_until(alice, "typing")
+    assert (typing["from"], typing["name"], typing["typing"]) == ("agent", "bob", True)
+
+    # bob leaves: alice is alone again
+    await bob.disconnect()
+    assert (await receive_until(alice, "viewers"))["agents"] == []
+    await alice.disconnect()
