@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -111,24 +112,24 @@ def take_next(user) -> Conversation | None:
     """Give the agent the first unassigned conversation of the inbox (due call backs and
     hot first, then the longest waiting) and return it; None when nothing is unassigned.
 
-    Two agents pressing it at once get two different conversations: the case is claimed
-    by a compare-and-set UPDATE (committed alone, so it takes no lock another path could
-    wait on in the other order), and the one who loses tries the next row.
+    Two agents pressing it at once get two different conversations: "still unassigned?"
+    is asked under the conversation's lock, the one every case change takes first, so the
+    second agent waits for the first, sees the case taken and tries the next row.
     """
     from console.inbox import InboxFilters, inbox_page
     from conversations import cases
+    from conversations.locks import conversation_for_update
 
     for row in inbox_page(InboxFilters(view="unassigned"), user=user)[:TAKE_NEXT_TRIES]:
-        claimed = (
-            Case.objects.filter(pk=row.current_case_id, assignee__isnull=True)
-            .exclude(status=Case.Status.RESOLVED)
-            .update(assignee=user)
-        )
-        if not claimed:
-            continue
-        try:
-            cases.assign_case(row.current_case, assignee=user, by=user)  # the event says so
-        except cases.CaseClosed:
-            continue
-        return row
+        with transaction.atomic():
+            conversation = conversation_for_update(row.customer)
+            case = (
+                Case.objects.filter(pk=conversation.current_case_id, assignee__isnull=True)
+                .exclude(status=Case.Status.RESOLVED)
+                .first()
+            )
+            if case is None:
+                continue  # taken (or resolved) meanwhile
+            cases.assign_case(case, assignee=user, by=user)
+        return conversation
     return None

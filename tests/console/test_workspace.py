@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from console import replies, workspace
 from conversations import journal
-from conversations.models import AgentProfile, Case, Conversation
+from conversations.models import AgentProfile, Case, Conversation, Event
 from routing import assignment
 from routing.callbacks import raise_due_call_backs, schedule_call_back
 from tests.console.test_console_inbox import listed, waiting
@@ -208,3 +208,5 @@ def test_two_agents_taking_the_next_conversation_at_once_get_different_ones(
     assert sorted(c.pk for c in taken) == sorted([first.pk, second.pk])
     owners = {Conversation.objects.get(pk=c.pk).current_case.assignee.username for c in taken}
     assert owners == {"alice", "bob"}
+    assigned = Event.objects.filter(kind="case", data__action="assign")
+    assert sorted(e.data["previous"] is None for e in assigned) == [True, True]
