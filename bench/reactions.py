@@ -37,12 +37,11 @@ ROUNDS rounds of (the reaction's median time / record()'s median time).
      decided under the same locks and appended together (routing/triage.py).
    - `routing_first_event_from_context`: a text no intent rule matches, so the customer
      context decides (here: nothing in it, the default intent). Target <= 3 too (a first
-     routing is a first routing), and short today (about 4-5 on this machine, from about
-     6): the whole customer context (a dozen queries) is built for the two fields
-     routing reads of commerce's part (the last order, the cart's value), and routing
-     may not import commerce. Reading them through a core part with a headline part (one
-     query by customer, as the voice greeting reads its headline) is what would bring it
-     to the first figure; that is a change to conversations/context.py and commerce.
+     routing is a first routing). It was about 5.5: the whole customer context (a dozen
+     queries) was built for what routing reads of it (a scan, the current intent, the
+     last order, the cart's value); routing now reads the headline of the customer
+     (conversations/context.py `headline_of`: one prepared statement, with the core's
+     `Purchases` part that commerce's headline part fills), about 2.2.
    The other reactions are printed for the record.
 
 Runs on a scratch database, `throughline_bench_reactions`, made and dropped here.
@@ -72,7 +71,7 @@ PER_ROUND = 30  # follow-up events per round
 FIRST_PER_ROUND = 12  # first events of new cases per round
 WARMUP = 20
 FOLLOW_UP_TARGET, ALL_TARGET, FIRST_ROUTING_TARGET = 1.0, 3.0, 3.0
-FROM_CONTEXT_TARGET = 3.0  # short today: see 2. above
+FROM_CONTEXT_TARGET = 3.0  # see 2. above
 UNMATCHED = "Hello, I have a question, can someone get back to me?"  # no intent rule
 
 
