@@ -20,12 +20,14 @@ ROUNDS rounds of (the reaction's median time / record()'s median time).
    and the after-hours rule each asked on their own); it is about 0.4: one prepared read
    (engagement/outstanding.py) says which verb has anything to do. Outcomes' went from
    about 1.3 to 0.2 (one prepared UPDATE that reads the customer through the
-   conversation). Insights' facts went from about 3.2 to about 1.0, on the target's edge
-   (0.98-1.03 from run to run): a need of a case must see the contacts before it, so it
-   is a transaction (BEGIN, the case's lock, one prepared statement doing all the rest,
-   COMMIT), four round trips where the append makes one. Below that takes a path with
-   no lock, a read guarded by the case fact's contact count, whose lock order must be
-   shown not to deadlock with a merge's (conversations/identities.py): not done.
+   conversation). Insights' facts went from about 3.2 to about 1.0 (0.98-1.03 from run
+   to run: a need of a case must see the contacts before it, so it was a transaction,
+   BEGIN, the case's lock, one prepared statement, COMMIT), and to about 0.55 since the
+   common follow-up is one statement in autocommit (insights/facts.py `_FOLLOW_UP_SQL`:
+   it takes the same locks in it, and a guard on the case fact's contact count, which a
+   row lock reads at its newest, tells it when its snapshot missed a contact created
+   while it waited; then it declines to the locked path). A case's first need and a new
+   contact pay that statement and the locked path (about 1.1 on a first event).
 2. The first event of a new case (a shopper never seen, whose first text opens a case):
    routing's expensive half, the case's intent and team, and its assignment under the
    agent locks. Two figures for routing:
