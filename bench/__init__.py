@@ -32,9 +32,13 @@ def setup_django() -> None:
 
     - the broadcast runs, to groups under a prefix of their own (CHANNEL_PREFIX), so no
       socket of a `make run` on the same Redis sees benchmark events;
-    - the reactions are handed over (the stream XADD, in the broadcast's round trip), to
-      a stream of their own (REACTIONS_STREAM) that no `react` process reads: the
-      reactions themselves never run here (bench.reactions times each one on its own);
+    - the reactions are handed over as in production (THROUGHLINE_REACTIONS_MODE
+      "stream", pinned here): the append statement writes the event's `PendingReaction`
+      row, and the after-commit XADD (in the broadcast's round trip) goes to a stream of
+      their own (REACTIONS_STREAM) that no `react` process reads. The reactions
+      themselves never run here and the rows stay in the scratch database
+      (bench.reactions times each reaction on its own; it and bench.routing configure
+      no reaction for the `record()` they time, so nothing is handed over there);
     - the event hooks the installed apps declare, as in production: today the in-store
       one (a text quoting a scan's reference joins the scan; one tuple compare for every
       other event). A THROUGHLINE_EVENT_HOOKS in the environment is dropped: an empty
@@ -44,6 +48,7 @@ def setup_django() -> None:
     os.environ["DEBUG"] = "true"
     os.environ["CHANNEL_PREFIX"] = CHANNEL_PREFIX
     os.environ["THROUGHLINE_REACTIONS_STREAM"] = REACTIONS_STREAM
+    os.environ["THROUGHLINE_REACTIONS_MODE"] = "stream"  # "inline" would run them in record()
     os.environ.pop("THROUGHLINE_EVENT_HOOKS", None)
 
     import django

@@ -12,8 +12,9 @@
    Both states live in one database: 9,900 of the conversations are switched between
    open and idle by one UPDATE (then VACUUM ANALYZE, as autovacuum would), in rounds.
 
-To add a figure (routing measures its added cost here), write a function taking the
-`Setup` and returning verdict lines, and append it to FIGURES.
+To add a figure, write a function taking the `Setup` and returning verdict lines, and
+append it to FIGURES. (Routing's added cost is bench/routing.py's own figure: `make
+bench` runs that script too, so listing it here printed it twice.)
 
 Everything runs on a scratch database, `throughline_bench_console`, made and dropped here.
 """
@@ -38,7 +39,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bench.routing import routing_added_cost
 from console.roles import ensure_roles
 from conversations.models import Case, Conversation, Customer, Event, Identity
 
@@ -246,7 +246,6 @@ def bench_inbox(setup: Setup) -> list[str]:
 FIGURES: list[Callable[[Setup], list[str]]] = [
     bench_conversation_page,
     bench_inbox,
-    routing_added_cost,  # bench/routing.py: routing one inbound event against record() alone
 ]
 
 

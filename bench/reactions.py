@@ -20,12 +20,14 @@ ROUNDS rounds of (the reaction's median time / record()'s median time).
    and the after-hours rule each asked on their own); it is about 0.4: one prepared read
    (engagement/outstanding.py) says which verb has anything to do. Outcomes' went from
    about 1.3 to 0.2 (one prepared UPDATE that reads the customer through the
-   conversation). Insights' facts went from about 3.2 to about 1.0, on the target's edge
-   (0.98-1.03 from run to run): a need of a case must see the contacts before it, so it
-   is a transaction (BEGIN, the case's lock, one prepared statement doing all the rest,
-   COMMIT), four round trips where the append makes one. Below that takes a path with
-   no lock, a read guarded by the case fact's contact count, whose lock order must be
-   shown not to deadlock with a merge's (conversations/identities.py): not done.
+   conversation). Insights' facts went from about 3.2 to about 1.0 (0.98-1.03 from run
+   to run: a need of a case must see the contacts before it, so it was a transaction,
+   BEGIN, the case's lock, one prepared statement, COMMIT), and to about 0.55 since the
+   common follow-up is one statement in autocommit (insights/facts.py `_FOLLOW_UP_SQL`:
+   it takes the same locks in it, and a guard on the case fact's contact count, which a
+   row lock reads at its newest, tells it when its snapshot missed a contact created
+   while it waited; then it declines to the locked path). A case's first need and a new
+   contact pay that statement and the locked path (about 1.1 on a first event).
 2. The first event of a new case (a shopper never seen, whose first text opens a case):
    routing's expensive half, the case's intent and team, and its assignment under the
    agent locks. Two figures for routing:
@@ -37,12 +39,11 @@ ROUNDS rounds of (the reaction's median time / record()'s median time).
      decided under the same locks and appended together (routing/triage.py).
    - `routing_first_event_from_context`: a text no intent rule matches, so the customer
      context decides (here: nothing in it, the default intent). Target <= 3 too (a first
-     routing is a first routing), and short today (about 4-5 on this machine, from about
-     6): the whole customer context (a dozen queries) is built for the two fields
-     routing reads of commerce's part (the last order, the cart's value), and routing
-     may not import commerce. Reading them through a core part with a headline part (one
-     query by customer, as the voice greeting reads its headline) is what would bring it
-     to the first figure; that is a change to conversations/context.py and commerce.
+     routing is a first routing). It was about 5.5: the whole customer context (a dozen
+     queries) was built for what routing reads of it (a scan, the current intent, the
+     last order, the cart's value); routing now reads the headline of the customer
+     (conversations/context.py `headline_of`: one prepared statement, with the core's
+     `Purchases` part that commerce's headline part fills), about 2.2.
    The other reactions are printed for the record.
 
 Runs on a scratch database, `throughline_bench_reactions`, made and dropped here.
@@ -72,7 +73,7 @@ PER_ROUND = 30  # follow-up events per round
 FIRST_PER_ROUND = 12  # first events of new cases per round
 WARMUP = 20
 FOLLOW_UP_TARGET, ALL_TARGET, FIRST_ROUTING_TARGET = 1.0, 3.0, 3.0
-FROM_CONTEXT_TARGET = 3.0  # short today: see 2. above
+FROM_CONTEXT_TARGET = 3.0  # see 2. above
 UNMATCHED = "Hello, I have a question, can someone get back to me?"  # no intent rule
 
 

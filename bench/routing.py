@@ -12,8 +12,9 @@ context, and its assignment under the agent locks), routing's expensive half, ha
 figures in bench/reactions.py, beside the other reactions' per-event costs; it uses this
 module's `configure` and `quiet_journal`.
 
-`routing_added_cost(setup=None)` returns the verdict lines, so bench/console.py can list it
-among its FIGURES (it needs Django set up and a database; the argument is ignored).
+`routing_added_cost()` returns the verdict line, `routing.follow_up_added_cost` (it needs
+Django set up and a database). It used to be listed among bench/console.py's figures as
+well, so `make bench` printed it twice; it runs here only.
 
 Runs on a scratch database, `throughline_bench_routing`, made and dropped here.
 """
@@ -120,7 +121,7 @@ def _follow_up_cost(customer) -> float:
     return median(ratios)
 
 
-def routing_added_cost(setup=None) -> list[str]:
+def routing_added_cost() -> list[str]:
     with quiet_journal():
         customer = configure()
         added = _follow_up_cost(customer)
@@ -130,7 +131,7 @@ def routing_added_cost(setup=None) -> list[str]:
         f"{added:.2f}",
         flush=True,
     )
-    return [verdict("console.routing_added_cost", added, at_most=1)]
+    return [verdict("routing.follow_up_added_cost", added, at_most=1)]
 
 
 def main() -> None:

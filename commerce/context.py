@@ -1,11 +1,16 @@
 """What commerce adds to the customer context (a `context_providers` plug).
 
-`provide(customer)` returns two parts: `CommerceContext` (the open cart, its value, the
-products viewed, the last order: what the agent panel and the nudges read) and the core's
-`CurrentIntent` (what the greeting reads). Their JSON view in `context.extra` is
-`open_cart`, `cart_value`, `products_viewed`, `last_order` and `current_intent`; values
-are JSON-ready (decimal strings, ISO 8601 times), so callers can send them as they are.
-It reads five small indexed queries at most, however long the history.
+`provide(customer)` returns three parts: `CommerceContext` (the open cart, its value, the
+products viewed, the last order: what the agent panel and the nudges read), the core's
+`CurrentIntent` (what the greeting reads) and the core's `Purchases` (the last order and
+the cart's value again: what routing's rules read, through the core). Their JSON view in
+`context.extra` is `open_cart`, `cart_value`, `products_viewed`, `last_order` and
+`current_intent`; values are JSON-ready (decimal strings, ISO 8601 times), so callers can
+send them as they are. It reads five small indexed queries at most, however long the
+history.
+
+`HEADLINE` (a `headline_parts` plug) gives the two core parts in the headline's one
+query, through the same rules.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from conversations.context import ContextPart, CurrentIntent, Intent
+from conversations.context import ContextPart, CurrentIntent, Intent, Purchases
 from conversations.models import Customer
 
 from .models import Cart, Order, ProductInterest
@@ -35,12 +40,8 @@ class CommerceContext(ContextPart):
     last_order: dict[str, Any] | None  # order_id, currency, total, placed_at, delivered_at
 
     def as_extra(self) -> dict[str, Any]:
-        return {
-            "open_cart": self.open_cart,
-            "cart_value": self.cart_value,
-            "products_viewed": self.products_viewed,
-            "last_order": self.last_order,
-        }
+        # `cart_value` and `last_order` are the core's Purchases part's keys (same values)
+        return {"open_cart": self.open_cart, "products_viewed": self.products_viewed}
 
 
 def provide(customer: Customer) -> list[ContextPart]:
@@ -55,10 +56,12 @@ def provide(customer: Customer) -> list[ContextPart]:
         .order_by("-last_viewed_at")[:PRODUCTS_VIEWED]
     )
     order = Order.objects.filter(customer=customer).order_by("-placed_at").first()
+    last_order = _order(order) if order else None
+    cart_value = str(cart.value) if cart else None
     return [
         CommerceContext(
             open_cart=_cart(cart) if cart else None,
-            cart_value=str(cart.value) if cart else None,
+            cart_value=cart_value,
             products_viewed=[
                 {
                     "sku": i.product.sku,
@@ -69,8 +72,9 @@ def provide(customer: Customer) -> list[ContextPart]:
                 }
                 for i in interests
             ],
-            last_order=_order(order) if order else None,
+            last_order=last_order,
         ),
+        Purchases(last_order=last_order, cart_value=cart_value),
         CurrentIntent(
             _intent(
                 _cart_facts(cart) if cart else None,
@@ -172,10 +176,10 @@ def _intent(cart: dict | None, latest: dict | None) -> Intent | None:
     return None
 
 
-class IntentPart:
-    """`CurrentIntent` for the headline (a `headline_parts` plug): the open cart and
-    the latest viewed product as JSON from one scalar subquery over customer `c`, through
-    the same `_intent` rules as `provide`."""
+class CommerceHeadline:
+    """`CurrentIntent` and `Purchases` for the headline (a `headline_parts` plug): the
+    open cart, the latest viewed product and the last order as JSON from one scalar
+    subquery over customer `c`, through the same rules and JSON as `provide`."""
 
     sql = """
     SELECT json_build_object(
@@ -200,23 +204,38 @@ class IntentPart:
             JOIN commerce_product p ON p.id = pi.product_id
             WHERE pi.customer_id = c.id
             ORDER BY pi.last_viewed_at DESC
+            LIMIT 1),
+        'order', (
+            SELECT json_build_object(
+                'order_id', o.external_id, 'currency', o.currency, 'total', o.total::text,
+                'placed_at', o.placed_at, 'delivered_at', o.delivered_at)
+            FROM commerce_order o
+            WHERE o.customer_id = c.id
+            ORDER BY o.placed_at DESC
             LIMIT 1))
     """
 
     def params(self) -> dict:
         return {}
 
-    def parse(self, value: dict) -> CurrentIntent:
-        cart, latest = value["cart"], value["latest"]
+    def parse(self, value: dict) -> list[ContextPart]:
+        cart, latest, order = value["cart"], value["latest"], value["order"]
         if cart is not None:
             cart["snapshot_at"] = _when(cart["snapshot_at"])
         if latest is not None:
             latest["last_viewed_at"] = _when(latest["last_viewed_at"])
             latest["bought"] = (lambda bought: lambda: bought)(latest["bought"])
-        return CurrentIntent(_intent(cart, latest))
+        if order is not None:  # times written as Python writes them, as `_order` does
+            for key in ("placed_at", "delivered_at"):
+                when = _when(order[key])
+                order[key] = when.isoformat() if when else None
+        return [
+            Purchases(last_order=order, cart_value=cart["value"] if cart else None),
+            CurrentIntent(_intent(cart, latest)),
+        ]
 
 
-HEADLINE = IntentPart()
+HEADLINE = CommerceHeadline()
 
 
 def _when(value: str | None) -> datetime | None:

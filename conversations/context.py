@@ -12,21 +12,24 @@ those apps; it defines only the two parts it reads itself, which apps fill in:
 
 - `CurrentIntent` (commerce): what the customer is trying to do now, an `Intent`
   (`evaluating` a product, an open `cart`, or `checkout`) or None;
-- `InStore` (instore): the customer's scan in a store just now, a `Visit` or None.
+- `InStore` (instore): the customer's scan in a store just now, a `Visit` or None;
+- `Purchases` (commerce): the last order and the open cart's value, what routing's rules
+  read besides those two (JSON view `last_order`, `cart_value`).
 
 `context.extra` is the JSON view of every part (`part.as_extra()`, merged in provider
 order): the API's customer document, routing's conditions and the timeline template read
 it by key; code reads the typed parts. A provider may still return a plain dict, merged
 into `extra` as it is (no part).
 
-`headline_for` is the hot path's cut of it: the name, the open case and the parts a
-greeting reads (`CurrentIntent`, `InStore`), for a sender known by an identity, in ONE
+`headline_for` is the hot path's cut of it: the name, the open case and the core's parts
+(`CurrentIntent`, `InStore`, `Purchases`), for a sender known by an identity, in ONE
 query. A caller waits on the voice webhook's answer, and the full context costs a dozen
-queries. Apps add their part through `headline_parts` (THROUGHLINE_HEADLINE_PARTS): each a
-`HeadlinePart` whose SQL is a scalar subquery over the customer `c` (it may use
-`%(name)s` parameters from `params()`), and whose `parse` turns the value into the part
-it provides, exactly as its full provider does (the providers read through the same SQL
-or the same rules).
+queries. `headline_of` is the same read for a customer known by id (routing's first event
+of a case reads its rules' context through it). Apps add their part through
+`headline_parts` (THROUGHLINE_HEADLINE_PARTS): each a `HeadlinePart` whose SQL is a
+scalar subquery over the customer `c` (it may use `%(name)s` parameters from
+`params()`), and whose `parse` turns the value into the part(s) it provides, exactly as
+its full provider does (the providers read through the same SQL or the same rules).
 """
 
 from __future__ import annotations
@@ -136,6 +139,19 @@ class InStore(ContextPart):
         }
 
 
+@dataclass(frozen=True)
+class Purchases(ContextPart):
+    """The last order and the open cart's value, or None each (commerce provides it):
+    JSON objects as the API shows them, the same keys as commerce's own part gives the
+    agent panel (so a headline holds what routing's rules read of commerce)."""
+
+    last_order: dict[str, Any] | None  # order_id, currency, total, placed_at, delivered_at
+    cart_value: str | None  # a decimal string: the open cart with something in it
+
+    def as_extra(self) -> dict[str, Any]:
+        return {"last_order": self.last_order, "cart_value": self.cart_value}
+
+
 class _Parts:
     """Parts kept by type, read with `part(SomePart)`; shared by context and headline."""
 
@@ -243,7 +259,7 @@ class HeadlinePart(Protocol):
 
     def params(self) -> dict[str, Any]: ...
 
-    def parse(self, value: Any) -> ContextPart: ...
+    def parse(self, value: Any) -> ContextPart | list[ContextPart]: ...
 
 
 @dataclass(frozen=True)
@@ -263,14 +279,17 @@ class Headline(_Parts):
     extra: dict = field(default_factory=dict)  # the parts' JSON view, as the context's
 
 
-_HEADLINE_SQL = """
+_HEADLINE_SELECT = """
 SELECT c.id, c.display_name, k.id, k.opened_at{parts}
-FROM conversations_identity i
-JOIN conversations_customer c ON c.id = i.customer_id
+FROM conversations_customer c
 JOIN conversations_conversation v ON v.customer_id = c.id
 LEFT JOIN conversations_case k ON k.id = v.current_case_id
+"""
+_BY_IDENTITY = """
+JOIN conversations_identity i ON i.customer_id = c.id
 WHERE i.kind = %(identity_kind)s AND i.value = %(identity_value)s
 """
+_BY_ID = "WHERE c.id = %(customer_id)s"
 
 
 def headline_for(kind: str, value: str) -> Headline | None:
@@ -279,11 +298,21 @@ def headline_for(kind: str, value: str) -> Headline | None:
     Identities always belong to the live customer (merges move them), so no merge chain
     is followed here.
     """
+    return _headline(_BY_IDENTITY, {"identity_kind": kind, "identity_value": value})
+
+
+def headline_of(customer_id: int) -> Headline | None:
+    """The headline of customer `customer_id` as stored (no merge chain is followed: the
+    caller names the live customer, as the customer of a case's conversation is), None
+    if there is no such customer."""
+    return _headline(_BY_ID, {"customer_id": customer_id})
+
+
+def _headline(where: str, params: dict[str, Any]) -> Headline | None:
     parts: list[HeadlinePart] = plugins.enabled("headline_parts")
-    params: dict[str, Any] = {"identity_kind": kind, "identity_value": value}
     for part in parts:
         params.update(part.params())
-    sql = _HEADLINE_SQL.format(parts="".join(f", ({part.sql})" for part in parts))
+    sql = _HEADLINE_SELECT.format(parts="".join(f", ({part.sql})" for part in parts)) + where
     with statements.cursor() as cursor:  # prepared: planning it costs more than running it
         cursor.execute(sql, params)
         row = cursor.fetchone()

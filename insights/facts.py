@@ -5,7 +5,8 @@ what needs a pass over ordered events (contacts, replies, journeys) is worked ou
 
 - `on_event` (a THROUGHLINE_EVENT_REACTIONS reaction, off the request path) updates the
   facts an event changes with a few indexed statements: an inbound need starts or extends
-  a `Contact` of its case (and its `CaseFact`), an outbound message becomes a
+  a `Contact` of its case (and its `CaseFact`; the common follow-up in one statement,
+  `_FOLLOW_UP_SQL`, the rest under the case's lock), an outbound message becomes a
   `SentMessage`, an inbound message answers the latest one on its channel, an order or a
   case turning hot stores the `Journey` before it, and any event of a case refreshes the
   copy of the case's columns on its `CaseFact`;
@@ -125,7 +126,8 @@ def rebuild() -> None:
 
 # The statements below run for nearly every event, so they are prepared (ADR 0004:
 # planned once per connection) and an inbound need of a case, the common follow-up, does
-# all its work in one of them (_NEED_OF_A_CASE_SQL) after the case's lock.
+# all its work in one of them (_FOLLOW_UP_SQL; or, when that declines, after the case's
+# lock in _NEED_OF_A_CASE_SQL).
 
 # A channel seen before is only read: no insert attempt, so no sequence value drawn.
 _CHANNEL_USED = """INSERT INTO insights_channelused (conversation_id, channel)
@@ -171,6 +173,53 @@ SELECT last.id, last.number, last.channel, last.seq, last.last_at
 FROM (SELECT 1) one LEFT JOIN last ON true
 """  # noqa: S608 (no input in the SQL)
 _CASE_LOCK = "SELECT 1 FROM conversations_case WHERE id = %(case)s FOR NO KEY UPDATE"
+
+# The common follow-up (a need that continues the case's last contact, or one seen
+# already) in ONE statement, in autocommit: one round trip where the locked path makes
+# four (BEGIN, the lock, _NEED_OF_A_CASE_SQL, COMMIT). Its first step takes the locked
+# path's locks, the case row then its fact row (`locked`, referenced by the main query,
+# so it runs before the writes: the same order as the locked path, case first). But a
+# statement's snapshot is taken before it waits for a lock, so `last` may miss a contact
+# another hook created meanwhile. That hook also moved the fact's `contacts` (every new
+# contact does, in its transaction), and a row lock reads the newest version of a row
+# updated since the snapshot: `current` (the locked count is the last contact's number)
+# says the snapshot saw the last contact, and the extension is made only then. The case's
+# columns are copied from the locked row for the same reason. Anything else (no fact
+# yet, not current, a new contact to start) is declined to the locked path, which does it
+# all again (the other writes are idempotent).
+_FOLLOW_UP_SQL = f"""
+WITH locked AS (
+    SELECT f.contacts, c.conversation_id, c.status, c.intent, c.team_id, c.opened_at,
+        c.first_response_at, c.resolved_at
+    FROM conversations_case c JOIN insights_casefact f ON f.case_id = c.id
+    WHERE c.id = %(case)s
+    FOR NO KEY UPDATE OF c, f
+),
+last AS (
+    SELECT id, number, channel, seq, last_at FROM insights_contact
+    WHERE case_id = %(case)s ORDER BY number DESC LIMIT 1
+),
+used AS ({_CHANNEL_USED} RETURNING 1),
+answered AS ({_ANSWER} RETURNING 1),
+copied AS (
+    UPDATE insights_casefact f SET conversation_id = l.conversation_id, status = l.status,
+        intent = l.intent, team_id = l.team_id, opened_at = l.opened_at,
+        first_response_at = l.first_response_at, resolved_at = l.resolved_at
+    FROM locked l
+    WHERE f.case_id = %(case)s AND (f.status, f.intent, f.team_id, f.first_response_at,
+        f.resolved_at, f.conversation_id) IS DISTINCT FROM (l.status, l.intent, l.team_id,
+        l.first_response_at, l.resolved_at, l.conversation_id)
+    RETURNING 1
+), extended AS (
+    UPDATE insights_contact k SET last_at = %(at)s FROM last, locked l
+    WHERE k.id = last.id AND l.contacts = last.number AND last.seq < %(seq)s
+        AND last.channel = %(channel)s AND last.last_at >= %(contact_from)s
+        AND k.last_at < %(at)s
+    RETURNING 1
+)
+SELECT coalesce(l.contacts = last.number, false), last.seq, last.channel, last.last_at
+FROM (SELECT 1) one LEFT JOIN locked l ON true LEFT JOIN last ON true
+"""  # noqa: S608 (no input in the SQL)
 _SENT = """INSERT INTO insights_sentmessage (event_id, conversation_id, channel, sent_at)
     VALUES (%(event)s, %(conversation)s, %(channel)s, %(at)s)
     ON CONFLICT (event_id) DO NOTHING"""
@@ -210,19 +259,29 @@ def on_event(event: Event) -> None:
 
 
 def _count_contact(event: Event, params: dict) -> None:
+    contact_from = event.occurred_at - CONTACT_GAP  # within the gap: the same contact
+    params = params | {"seq": event.seq, "contact_from": contact_from}
+    with statements.cursor() as cursor:
+        cursor.execute(_FOLLOW_UP_SQL, params)
+        current, seq, channel, last_at = cursor.fetchone()
+    if current and (event.seq <= seq or (channel == event.channel and last_at >= contact_from)):
+        return  # seen already, or the statement extended it
+    _count_contact_under_lock(event, params)
+
+
+def _count_contact_under_lock(event: Event, params: dict) -> None:
+    """The locked path: every need of a case can take it, and what _FOLLOW_UP_SQL
+    declines does (a case's first need, a new contact, a contact created meanwhile)."""
     with transaction.atomic(), statements.cursor() as cursor:
         # The case row lock orders the hooks of one case's events (they run after commit,
         # possibly at once in several workers), so each sees the contact before it: the
         # next statement's snapshot is taken once the lock is held.
         cursor.execute(_CASE_LOCK, params)
-        contact_from = event.occurred_at - CONTACT_GAP  # within the gap: the same contact
-        cursor.execute(
-            _NEED_OF_A_CASE_SQL, params | {"seq": event.seq, "contact_from": contact_from}
-        )
+        cursor.execute(_NEED_OF_A_CASE_SQL, params)
         last_id, number, channel, seq, last_at = cursor.fetchone()
         if last_id is not None and event.seq <= seq:
             return  # seen already
-        if last_id is not None and channel == event.channel and last_at >= contact_from:
+        if last_id is not None and channel == event.channel and last_at >= params["contact_from"]:
             return  # the statement extended it
         _new_contact(event, previous=None if last_id is None else (number, channel))
 

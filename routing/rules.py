@@ -46,7 +46,8 @@ class Context(Protocol):
     """What the context rules read: the core's typed parts and the JSON view of them all
     (CustomerContext and Headline are both one)."""
 
-    extra: dict
+    @property
+    def extra(self) -> dict: ...  # read-only: the contexts are frozen dataclasses
 
     def part(self, kind: type[P]) -> P | None: ...
 
@@ -145,10 +146,10 @@ def intent_from_text(text: str, rules: Rules) -> Intent | None:
 def intent_from_context(context: Context, rules: Rules) -> Intent | None:
     """Commerce and in-store context: evaluating a product beats an old order.
 
-    `context` is a CustomerContext, a Headline or routing's own cut (triage.py): anything
+    `context` is a CustomerContext or a Headline (triage.py reads the headline): anything
     with the core's typed parts, `part(InStore)` and `part(CurrentIntent)`, and the JSON
-    view `extra`. The last order is commerce's field (its `CommerceContext` part), read in
-    the JSON view: routing may not import commerce (tests/test_project_rules.py).
+    view `extra`. The last order is read in the JSON view (`last_order`, the core's
+    `Purchases` part, which commerce fills), as a context of any shape gives it.
     """
     in_store = context.part(InStore)
     visit = in_store.visit if in_store else None

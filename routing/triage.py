@@ -13,11 +13,14 @@ a missed call. Each step is a rule of rules.py; each decision is a `routing` eve
 4. assignment (assignment.py).
 
 A follow-up message on a routed, assigned case costs one statement (`facts_of`). A new
-case's first event (bench/reactions.py) builds the customer context (a dozen queries)
-only when a rule reads it: when no intent rule matches the text, or a hot rule has a cart
-minimum. When nothing else happens between them (not hot, open, nobody on the case), its
-intent and its assignment are decided in one transaction under the same locks and their
-two events appended together: the same decisions and events, in the same order.
+case's first event (bench/reactions.py) reads the customer's context only when a rule
+reads it (when no intent rule matches the text, or a hot rule has a cart minimum), and
+then only the headline (`headline_of`: one prepared statement): the rules read the
+core's parts of it (a scan, the current intent, the last order and the cart's value),
+not the dozen queries of the whole context. When nothing else happens between them (not
+hot, open, nobody on the case), its intent and its assignment are decided in one
+transaction under the same locks and their two events appended together: the same
+decisions and events, in the same order.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from conversations import cases, journal, statements
-from conversations.context import CustomerContext, build_context
+from conversations.context import build_context, headline_of
 from conversations.journal import NEED_KINDS
 from conversations.locks import conversation_for_update
 from conversations.models import Case, Customer, Event
@@ -201,13 +204,15 @@ def route(event: Event) -> None:
             )
         return loaded[0]
 
-    built: list[CustomerContext] = []
+    built: list[rules.Context] = []
 
-    def context() -> CustomerContext:
-        # The customer context costs a dozen queries: built only when a rule reads it
-        # (no intent rule matched the text, or a hot rule has a cart minimum), once.
+    def context() -> rules.Context:
+        # Read only when a rule reads it (no intent rule matched the text, or a hot rule
+        # has a cart minimum), once: the headline of the case's customer, what the rules
+        # read of the context in one statement (the whole context costs a dozen).
         if not built:
-            built.append(build_context(the_case().conversation.customer))
+            headline = headline_of(facts.customer_id)
+            built.append(headline or build_context(the_case().conversation.customer))
         return built[0]
 
     first = not facts.intent
@@ -270,9 +275,9 @@ def route(event: Event) -> None:
         )
 
 
-def _hot_from_cart(context: CustomerContext, snapshot: rules.Rules) -> str | None:
-    # The cart's value is commerce's field (its CommerceContext part): routing reads it in
-    # the JSON view, as it may not import commerce (tests/test_project_rules.py).
+def _hot_from_cart(context: rules.Context, snapshot: rules.Rules) -> str | None:
+    # The cart's value: the core's Purchases part (commerce fills it), read in the JSON
+    # view as the rules read the last order (rules.intent_from_context).
     return rules.hot_from_cart(context.extra.get("cart_value"), snapshot)
 
 

@@ -82,7 +82,8 @@ def after_setup(config: pytest.Config, blocker) -> None:
     """Label a new database; empty a kept one of whatever an earlier run left."""
     with blocker.unblock():
         if config.stash.get(KEPT, False):
-            call_command("flush", interactive=False, verbosity=0)
+            # the transactional tests' flush (tests/quick_flush.py): only what has rows
+            call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
             return
         name = connection.ops.quote_name(connection.settings_dict["NAME"])
         with connection.cursor() as cursor:

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from channels_adapters.voice import twiml
 from commerce.ingest import ingest_event
+from commerce.models import Order
 from conversations import journal
-from conversations.context import build_context, headline_for
+from conversations.context import Purchases, build_context, headline_for, headline_of
 from conversations.models import Event, Identity
 from instore.models import Scan
 from tests.commerce.helpers import BIKE, T900, cart, order, view
@@ -64,6 +65,16 @@ def _scanned_hours_ago(customer):
     Scan.objects.update(scanned_at=timezone.now() - timedelta(hours=5))
 
 
+def _ordered_and_delivered(customer):
+    order(customer, "o-1")
+    order(customer, "o-2", order_id="1002")
+    Order.objects.filter(external_id="1002").update(
+        # fractions of a second PostgreSQL's JSON writes in fewer digits than Python does
+        placed_at=timezone.now().replace(microsecond=120_000) - timedelta(days=2),
+        delivered_at=timezone.now().replace(microsecond=0) - timedelta(hours=3),
+    )
+
+
 def _open_case(customer):
     journal.record(
         customer=customer,
@@ -84,6 +95,7 @@ SCENARIOS = [
     _viewed_after_the_cart,
     _in_store,
     _scanned_hours_ago,
+    _ordered_and_delivered,
     _open_case,
 ]
 
@@ -99,8 +111,10 @@ def test_the_headline_greets_as_the_full_context_does(scenario, name):
     context = build_context(customer)
 
     assert headline.customer_id == customer.pk and headline.name == name
-    for key in ("current_intent", "in_store"):
+    for key in ("current_intent", "in_store", "last_order", "cart_value"):
         assert headline.extra[key] == context.extra[key]
+    assert headline.part(Purchases) == context.part(Purchases)
+    assert headline_of(customer.pk) == headline
     assert (headline.open_case and headline.open_case.pk) == (
         context.open_case and context.open_case.pk
     )
@@ -120,3 +134,20 @@ def test_the_headline_is_one_query_and_none_for_a_stranger(django_assert_num_que
     assert headline.extra["current_intent"]["names"] == ["T900 treadmill", "B200 bike"]
     assert headline.extra["in_store"]["store"]["name"] == "Downtown"
     assert headline_for("phone", "+14155550000") is None
+
+
+def test_the_headline_of_a_customer_is_one_query_with_what_routing_reads(
+    django_assert_num_queries,
+):
+    customer = CustomerFactory(display_name="Dana")  # no identity: read by id
+    order(customer, "o-1")
+    _with_cart(customer)  # a new cart, after the order
+
+    with django_assert_num_queries(1):
+        headline = headline_of(customer.pk)
+
+    purchases = headline.part(Purchases)
+    assert purchases.cart_value == "2298.00"  # T900 and bike
+    assert purchases.last_order["order_id"] == "1001"
+    assert headline.extra["last_order"] == build_context(customer).extra["last_order"]
+    assert headline_of(customer.pk + 1000) is None

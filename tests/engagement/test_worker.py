@@ -47,6 +47,7 @@ def wait_for(condition, seconds: float = 20) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_task_delivered_twice_sends_once(sent_sms):
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     from config.celery import app
     from conversations.tasks import deliver_outbox_item
@@ -54,15 +55,26 @@ def test_the_sweep_task_delivered_twice_sends_once(sent_sms):
 
     customer = daytime_shopper("+14155550170")
     nudge = due_nudge(customer, "worker-1")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        sweep_engagement.delay()
-        sweep_engagement.delay()  # the same task again, as a redelivery would bring it
-        assert wait_for(lambda: Outbox.objects.filter(status="sent").exists())
-        item = Outbox.objects.get()
-        deliver_outbox_item.delay(item.pk)  # and the delivery, twice more
-        deliver_outbox_item.delay(item.pk)
-        sweep_engagement.delay()
-        time.sleep(1.5)
+    ran: set[str] = set()  # ids of the tasks the worker (a thread of this process) finished
+
+    def finished(task_id=None, **_kwargs):
+        ran.add(task_id)
+
+    task_postrun.connect(finished, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            sweep_engagement.delay()
+            sweep_engagement.delay()  # the same task again, as a redelivery would bring it
+            assert wait_for(lambda: Outbox.objects.filter(status="sent").exists())
+            item = Outbox.objects.get()
+            again = {
+                deliver_outbox_item.delay(item.pk).id,  # and the delivery, twice more
+                deliver_outbox_item.delay(item.pk).id,
+                sweep_engagement.delay().id,
+            }
+            assert wait_for(lambda: again <= ran)  # all three ran (not merely queued)
+    finally:
+        task_postrun.disconnect(finished)
     connections.close_all()
 
     nudge.refresh_from_db()

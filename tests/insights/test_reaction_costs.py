@@ -29,17 +29,31 @@ def follow_up():
         return _text(customer, "And in blue?")
 
 
-def test_a_follow_up_costs_facts_the_case_lock_and_one_statement(
-    follow_up, django_assert_num_queries
-):
+def test_a_follow_up_costs_facts_one_statement(follow_up, django_assert_num_queries):
     assert follow_up.case_id is not None
-    # a savepoint (the test's transaction holds it; live, BEGIN), the lock, the
-    # statement, its release (live, COMMIT)
-    with django_assert_num_queries(4):
+    # _FOLLOW_UP_SQL: the locks, the writes and the answer in one (live, in autocommit)
+    with django_assert_num_queries(1):
         facts.on_event(follow_up)
 
     (contact,) = Contact.objects.filter(case_id=follow_up.case_id)
     assert contact.last_at == follow_up.occurred_at  # the statement extended it
+
+
+def test_a_new_contact_is_declined_to_the_locked_path(follow_up, django_assert_num_queries):
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        call = journal.record(customer=follow_up.conversation.customer, channel="voice",
+                              kind="call", direction="in")  # fmt: skip
+    # the one statement declines (another channel: a new contact), writing nothing the
+    # locked path would not: a savepoint (live, BEGIN), the lock, its statement, the
+    # contact, the fact read and its update, the release (live, COMMIT)
+    with django_assert_num_queries(8):
+        facts.on_event(call)
+
+    contacts = Contact.objects.filter(case_id=follow_up.case_id).order_by("number")
+    assert [(c.number, c.channel, c.prev_channel) for c in contacts] == [
+        (1, "sms", ""),
+        (2, "voice", "sms"),
+    ]
 
 
 def test_a_follow_up_costs_outcomes_one_statement(follow_up, django_assert_num_queries):
