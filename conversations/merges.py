@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -61,12 +64,28 @@ def _table(model_or_table: type[models.Model] | str) -> str:
     return model_or_table._meta.db_table
 
 
+@cache
+def _pk(table: str) -> str:
+    """The primary key column of one of our tables (some facts are keyed by their event)."""
+    for model in apps.get_models():
+        if model._meta.db_table == table:
+            return model._meta.pk.column
+    raise LookupError(f"No model has the table {table}")
+
+
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+class _Exact(DjangoJSONEncoder):
+    def default(self, o):
+        if isinstance(o, datetime):
+            return o.isoformat()  # to the microsecond (DjangoJSONEncoder stops at the milli)
+        return super().default(o)
+
+
 def _jsonable(values: dict) -> dict:
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(values, cls=_Exact))
 
 
 # ---------------------------------------------------------------------------- recording
@@ -114,10 +133,12 @@ def move_rows(
     table = _table(model_or_table)
     sql = f"""
     WITH moved AS (
-        UPDATE {_q(table)} SET {_q(column)} = %(to)s WHERE {_q(column)} = %(from)s RETURNING id
+        UPDATE {_q(table)} SET {_q(column)} = %(to)s WHERE {_q(column)} = %(from)s
+        RETURNING {_q(_pk(table))} AS row_id
     )
     {RECORD}
-    SELECT %(merge)s, %(table)s, id, 'moved', %(column)s, %(customer)s, %(from)s, NULL, NULL, NULL
+    SELECT %(merge)s, %(table)s, row_id, 'moved', %(column)s, %(customer)s, %(from)s,
+        NULL, NULL, NULL
     FROM moved
     """  # noqa: S608 - table and column names come from our models
     params = {
@@ -204,16 +225,17 @@ def change_rows(
     table = _table(model_or_table)
     columns = list(values)
     assignments = ", ".join(f"{_q(c)} = %(v_{c})s" for c in columns)
+    pk = _q(_pk(table))
     sql = f"""
     WITH before AS (
-        SELECT id, {_object(columns, "t")} AS old FROM {_q(table)} t
-        WHERE id = ANY(%(ids)s) FOR UPDATE
+        SELECT {pk} AS row_id, {_object(columns, "t")} AS old FROM {_q(table)} t
+        WHERE {pk} = ANY(%(ids)s) FOR UPDATE
     ), changed AS (
-        UPDATE {_q(table)} AS t SET {assignments} FROM before WHERE t.id = before.id
-        RETURNING t.id, before.old, {_object(columns, "t")} AS new
+        UPDATE {_q(table)} AS t SET {assignments} FROM before WHERE t.{pk} = before.row_id
+        RETURNING before.row_id, before.old, {_object(columns, "t")} AS new
     )
     {RECORD}
-    SELECT %(merge)s, %(table)s, id, 'changed', '', %(customer)s, NULL, NULL, old, new
+    SELECT %(merge)s, %(table)s, row_id, 'changed', '', %(customer)s, NULL, NULL, old, new
     FROM changed
     """  # noqa: S608
     params = {f"v_{c}": v for c, v in values.items()} | {
@@ -239,8 +261,8 @@ def remove_rows(
     sql = f"""
     WITH gone AS (DELETE FROM {_q(table)} WHERE {_q(column)} = %(value)s RETURNING *)
     {RECORD}
-    SELECT %(merge)s, %(table)s, gone.id, 'removed', %(column)s, %(customer)s, %(value)s, NULL,
-        to_jsonb(gone), NULL
+    SELECT %(merge)s, %(table)s, gone.{_q(_pk(table))}, 'removed', %(column)s, %(customer)s,
+        %(value)s, NULL, to_jsonb(gone), NULL
     FROM gone
     """  # noqa: S608
     params = {
@@ -360,9 +382,7 @@ def _tree(customer_id: int) -> list[int]:
 
 def _merged_since(merge: Merge, holder_id: int) -> bool:
     """Did a later merge, still in place, fold someone into the holder (renumbering it)?"""
-    return Merge.objects.filter(
-        pk__gt=merge.pk, survivor_id=holder_id, unmerged_at=None
-    ).exists()
+    return Merge.objects.filter(pk__gt=merge.pk, survivor_id=holder_id, unmerged_at=None).exists()
 
 
 def _move_back(
@@ -387,7 +407,8 @@ def _move_back(
                 f"""UPDATE {_q(table)} AS t SET {_q(column)} = m.from_value{extra}
                 FROM {MOVES} m
                 WHERE m.merge_id = %(merge)s AND m.table_name = %(table)s
-                AND m.column_name = %(column)s AND m.action = 'moved' AND t.id = m.row_id
+                AND m.column_name = %(column)s AND m.action = 'moved'
+                AND t.{_q(_pk(table))} = m.row_id
                 AND t.{_q(column)} = ANY(%(holders)s)""",  # noqa: S608
                 {"merge": merge.pk, "table": table, "column": column, "holders": holders},
             )
@@ -475,10 +496,10 @@ def _restore_rows(merge: Merge) -> None:
                     AND (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(m.before) k)
                         = %(keys)s::text[]
                 ) r
-                WHERE t.id = r.row_id_ AND to_jsonb(t) @> r.after_"""  # noqa: S608
+                WHERE t.{_q(_pk(table))} = r.row_id_ AND to_jsonb(t) @> r.after_"""  # noqa: S608
             else:
                 sql = f"""DELETE FROM {_q(table)} AS t USING {MOVES} m
-                WHERE {mine} AND t.id = m.row_id AND to_jsonb(t) @> m.after"""  # noqa: S608
+                WHERE {mine} AND t.{_q(_pk(table))} = m.row_id AND to_jsonb(t) @> m.after"""  # noqa: S608
             cursor.execute(sql, params)
 
 
@@ -527,7 +548,9 @@ def _restore_summary(conversation: Conversation, *, start: dict | None, since: i
     last_in = later.filter(direction=Event.Direction.IN).order_by("-occurred_at", "-seq").first()
     if last_in is not None and last_in.occurred_at >= values["last_inbound_at"]:
         last_channel = last_in.channel
-    case = Case.objects.filter(conversation=conversation).exclude(status=Case.Status.RESOLVED).first()
+    case = (
+        Case.objects.filter(conversation=conversation).exclude(status=Case.Status.RESOLVED).first()
+    )
     conversation.last_seq = events.count()
     conversation.last_event_at = values["last_event_at"]
     conversation.last_inbound_at = values["last_inbound_at"]
