@@ -5,6 +5,10 @@ from django.core import checks
 class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
+    plugs = {
+        # an inbound message naming another customer's address queues a possible duplicate
+        "event_reactions": ["conversations.duplicates.on_event"],
+    }
 
     def ready(self) -> None:
         # The core reads what the other apps plug in (base/plugins.py): a declaration of a
