@@ -152,7 +152,7 @@ def sweep() -> int:
 def confirm(duplicate: PossibleDuplicate, *, by: str) -> Customer:
     """The agent says they are one person: merge them; return the survivor."""
     with transaction.atomic():
-        duplicate = PossibleDuplicate.objects.select_for_update().get(pk=duplicate.pk)
+        duplicate = PossibleDuplicate.objects.select_for_update(no_key=True).get(pk=duplicate.pk)
         survivor = merge_customers(
             duplicate.first, duplicate.second, reason=f"possible duplicate confirmed by {by}"
         )

@@ -297,7 +297,7 @@ def unmerge(merge: Merge, *, by: str, move_events: Iterable[int] = ()) -> Custom
     move_events = sorted(set(move_events))
     with transaction.atomic():
         merges_serialised()
-        merge = Merge.objects.select_for_update().get(pk=merge.pk)
+        merge = Merge.objects.select_for_update(no_key=True).get(pk=merge.pk)
         if merge.unmerged_at is not None:
             return merge.merged
         split = Customer.objects.select_for_update(no_key=True).get(pk=merge.merged_id)
@@ -307,7 +307,7 @@ def unmerge(merge: Merge, *, by: str, move_events: Iterable[int] = ()) -> Custom
         holder_conv = Conversation.objects.select_for_update(no_key=True).get(customer=holder)
 
         # Where the merged rows can be now: the holder's tree, less what hangs off `split`.
-        customers = sorted(set(_tree(holder.pk)) - set(_tree(split.pk)))
+        customers = sorted(set(customer_tree(holder.pk)) - set(customer_tree(split.pk)))
         conversations = list(
             Conversation.objects.filter(customer_id__in=customers).values_list("pk", flat=True)
         )
@@ -366,7 +366,7 @@ def _live(customer_id: int) -> Customer:
     return customer
 
 
-def _tree(customer_id: int) -> list[int]:
+def customer_tree(customer_id: int) -> list[int]:
     """The customer and every customer merged into them, at any depth."""
     with connection.cursor() as cursor:
         cursor.execute(
