@@ -8,6 +8,8 @@ class ConversationsConfig(AppConfig):
     plugs = {
         # an inbound message naming another customer's address queues a possible duplicate
         "event_reactions": ["conversations.duplicates.on_event"],
+        # the names and traits a merge keeps to undo itself are erased with the customer
+        "erasure_hooks": ["conversations.merges.erase"],
     }
 
     def ready(self) -> None:

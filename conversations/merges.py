@@ -277,6 +277,20 @@ def remove_rows(
         return cursor.rowcount
 
 
+def erase(customer: Customer, counts: dict[str, int]) -> None:
+    """An erasure hook (PRIVACY_ERASURE_HOOKS): the names and traits a merge kept to undo
+    itself go with the customer's other personal data (a later split keeps the survivor's
+    current ones). The rows' provenance holds ids, positions and non-personal columns."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE conversations_merge SET before = before - 'survivor' - 'merged'
+            WHERE (survivor_id = ANY(%(tree)s) OR merged_id = ANY(%(tree)s))
+                AND (before ? 'survivor' OR before ? 'merged')""",
+            {"tree": customer_tree(customer.pk)},
+        )
+        counts["merge snapshots"] = cursor.rowcount
+
+
 # ---------------------------------------------------------------------------- splitting
 
 

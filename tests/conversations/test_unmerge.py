@@ -274,3 +274,16 @@ def test_concurrent_unmerge_and_merge_on_the_same_pair_end_consistent(concurrent
             conversation = Conversation.objects.get(customer=customer)
             assert conversation.last_seq == len(seqs(customer))
         assert Cart.objects.filter(status__in=Cart.ACTIVE).count() >= 1
+
+
+def test_erasing_a_customer_erases_what_their_merges_kept_of_them(agent):
+    from privacy.erasure import erase_customer
+
+    older, newer = two_histories()
+    merge_customers(older, newer)
+
+    erase_customer(older, by=agent)
+
+    merge = Merge.objects.get()
+    assert "merged" not in merge.before and "survivor" not in merge.before
+    assert "Sam" not in str(merge.before)
