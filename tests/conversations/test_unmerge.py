@@ -287,3 +287,22 @@ def test_erasing_a_customer_erases_what_their_merges_kept_of_them(agent):
     merge = Merge.objects.get()
     assert "merged" not in merge.before and "survivor" not in merge.before
     assert "Sam" not in str(merge.before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_split_tells_both_conversations_sockets_to_resync(broadcasts):
+    older, newer = CustomerFactory(), CustomerFactory()
+    at(newer, 1, "newer")
+    merge_customers(older, newer)
+    broadcasts.collect(0.3)  # the merge's own messages
+
+    unmerge(Merge.objects.get(), by="test")
+
+    resyncs = {
+        group: message
+        for group, message in broadcasts.collect()
+        if message["type"] == "conversation.resync"
+    }
+    for customer in (older, newer):
+        conversation = Conversation.objects.get(customer=customer).pk
+        assert resyncs[f"conv.{conversation}"]["moved_to"] == conversation
