@@ -330,6 +330,8 @@ def unmerge(merge: Merge, *, by: str, move_events: Iterable[int] = ()) -> Custom
         _renumber_after_split(merge, holder_conv, exact=exact)
         _renumber_after_split(merge, split_conv, exact=False)
         _restore_rows(merge)
+        _rehome_cases(holder_conv, split_conv)
+        _rehome_cases(split_conv, holder_conv)
 
         Customer.objects.filter(pk=split.pk).update(merged_into=None)
         _restore_survivor_fields(merge)
@@ -475,6 +477,33 @@ def _renumber_after_split(merge: Merge, conversation: Conversation, *, exact: bo
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _rehome_cases(conversation: Conversation, other: Conversation) -> None:
+    """Events of `conversation` whose case went to `other` with the split (recorded after
+    the merge on the case the survivor carried on) join a case of their own timeline: its
+    open one, else one like the case they had, so no need leaves the inbox with them."""
+    stray = Event.objects.filter(conversation=conversation, case__conversation=other)
+    for case in Case.objects.filter(pk__in=stray.values("case_id")).order_by("pk"):
+        theirs = stray.filter(case=case)
+        home = (
+            Case.objects.filter(conversation=conversation)
+            .exclude(status=Case.Status.RESOLVED)
+            .first()
+        )
+        if home is None:
+            home = Case.objects.create(
+                conversation=conversation,
+                status=case.status,
+                priority=case.priority,
+                intent=case.intent,
+                team_id=case.team_id,
+                assignee_id=case.assignee_id,
+                opened_at=theirs.order_by("occurred_at").values_list("occurred_at", flat=True)[0],
+                resolved_at=case.resolved_at,
+                resolution=case.resolution,
+            )
+        theirs.update(case=home)
 
 
 def _restore_rows(merge: Merge) -> None:

@@ -306,3 +306,23 @@ def test_a_split_tells_both_conversations_sockets_to_resync(broadcasts):
     for customer in (older, newer):
         conversation = Conversation.objects.get(customer=customer).pk
         assert resyncs[f"conv.{conversation}"]["moved_to"] == conversation
+
+
+def test_messages_after_the_merge_on_the_merged_customers_case_keep_a_case_of_their_own():
+    older, newer = CustomerFactory(), CustomerFactory()
+    at(older, 0, "a page view", kind="page_view")  # no case: the newer one's carries on
+    at(newer, 1, "a question")
+    merge_customers(older, newer)
+    later = at(older, 60, "asked after the merge")
+    carried = later.case
+    assert carried.conversation.customer == older
+
+    unmerge(Merge.objects.get(), by="test")
+
+    later.refresh_from_db()
+    carried.refresh_from_db()
+    assert carried.conversation.customer == newer  # the case went back with its customer
+    assert later.case.conversation.customer == older and later.case.status == "open"
+    conversation = Conversation.objects.get(customer=older)
+    assert conversation.current_case == later.case and conversation.status == "open"
+    assert Conversation.objects.get(customer=newer).current_case == carried
