@@ -195,3 +195,7 @@ def messages(request: HttpRequest, message: MessageIn) -> JsonResponse:
     return JsonResponse(
         {"customer": event.conversation.customer_id, "event": event_json(event)}, status=202
     )
+
+
+# Endpoints kept in modules of their own register on `api` when it is imported.
+from . import merges  # noqa: E402, F401

@@ -9,20 +9,38 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models.functions import Greatest
 
+from conversations import merges
 from conversations.models import Customer
 
 from .models import Cart, Order, ProductInterest
 
-_MERGE_INTERESTS_SQL = """
-INSERT INTO commerce_productinterest AS kept
-    (customer_id, product_id, views, first_viewed_at, last_viewed_at)
-SELECT %(survivor)s, product_id, views, first_viewed_at, last_viewed_at
-FROM commerce_productinterest WHERE customer_id = %(merged)s
-ON CONFLICT (customer_id, product_id) DO UPDATE SET
-    views = kept.views + EXCLUDED.views,
-    first_viewed_at = LEAST(kept.first_viewed_at, EXCLUDED.first_viewed_at),
-    last_viewed_at = GREATEST(kept.last_viewed_at, EXCLUDED.last_viewed_at)
-"""
+# The survivor's interest in a product both viewed adds up; each row it inserts or
+# updates is recorded (the columns before and after) so an unmerge can take it back.
+_MERGE_INTERESTS_SQL = f"""
+WITH before AS (
+    SELECT id, jsonb_build_object('views', views, 'first_viewed_at', first_viewed_at,
+        'last_viewed_at', last_viewed_at) AS old
+    FROM commerce_productinterest
+    WHERE customer_id = %(survivor)s AND product_id IN (
+        SELECT product_id FROM commerce_productinterest WHERE customer_id = %(merged)s)
+), upserted AS (
+    INSERT INTO commerce_productinterest AS kept
+        (customer_id, product_id, views, first_viewed_at, last_viewed_at)
+    SELECT %(survivor)s, product_id, views, first_viewed_at, last_viewed_at
+    FROM commerce_productinterest WHERE customer_id = %(merged)s
+    ON CONFLICT (customer_id, product_id) DO UPDATE SET
+        views = kept.views + EXCLUDED.views,
+        first_viewed_at = LEAST(kept.first_viewed_at, EXCLUDED.first_viewed_at),
+        last_viewed_at = GREATEST(kept.last_viewed_at, EXCLUDED.last_viewed_at)
+    RETURNING id, jsonb_build_object('customer_id', customer_id, 'views', views,
+        'first_viewed_at', first_viewed_at, 'last_viewed_at', last_viewed_at) AS new
+)
+{merges.RECORD}
+SELECT %(merge)s, 'commerce_productinterest', u.id,
+    CASE WHEN b.id IS NULL THEN 'added' ELSE 'changed' END, '', %(survivor)s, NULL, NULL,
+    b.old, u.new
+FROM upserted u LEFT JOIN before b ON b.id = u.id
+"""  # noqa: S608
 
 
 def move_to_survivor(*, survivor: Customer, merged: Customer) -> None:
@@ -39,10 +57,20 @@ def move_to_survivor(*, survivor: Customer, merged: Customer) -> None:
             "pk",
         )
     )
+    merge = merges.in_progress(survivor, merged)  # provenance: an unmerge undoes all this
     if len(active) == 2:
-        Cart.objects.filter(pk=active[0].pk).update(status=Cart.Status.MERGED)
-    Cart.objects.filter(customer=merged).update(customer=survivor)
-    Order.objects.filter(customer=merged).update(customer=survivor)
+        merges.change_rows(
+            merge,
+            Cart,
+            ids=[active[0].pk],
+            values={"status": Cart.Status.MERGED},
+            from_customer=active[0].customer_id,
+        )
+    merges.move_customer_rows(merge, Cart)
+    merges.move_customer_rows(merge, Order)
     with connection.cursor() as cursor:
-        cursor.execute(_MERGE_INTERESTS_SQL, {"survivor": survivor.pk, "merged": merged.pk})
-    ProductInterest.objects.filter(customer=merged).delete()
+        cursor.execute(
+            _MERGE_INTERESTS_SQL,
+            {"survivor": survivor.pk, "merged": merged.pk, "merge": merge.pk},
+        )
+    merges.remove_rows(merge, ProductInterest, "customer_id", value=merged.pk)

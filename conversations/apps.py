@@ -5,6 +5,12 @@ from django.core import checks
 class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
+    plugs = {
+        # an inbound message naming another customer's address queues a possible duplicate
+        "event_reactions": ["conversations.duplicates.on_event"],
+        # the names and traits a merge keeps to undo itself are erased with the customer
+        "erasure_hooks": ["conversations.merges.erase"],
+    }
 
     def ready(self) -> None:
         # The core reads what the other apps plug in (base/plugins.py): a declaration of a

@@ -1,6 +1,7 @@
 """Who is who: normalising identities, finding or creating customers, stitching them together.
 
-Verbs: `resolve_customer`, `link_identity`, `merge_customers`. Each is safe under
+Verbs: `resolve_customer`, `link_identity`, `merge_customers` (its undoing, `unmerge`, is
+in merges.py). Each is safe under
 concurrency; docs/subsystems/identities.md explains the locking.
 """
 
@@ -14,15 +15,15 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
 from base import plugins
-from conversations import journal
+from conversations import journal, merges
 from conversations.broadcast import broadcast_resync_on_commit
 from conversations.locks import merges_serialised
-from conversations.models import Case, Conversation, Customer, Event, Identity
+from conversations.models import Case, Conversation, Customer, Event, Identity, Merge
 
 
 class InvalidIdentity(ValueError):
@@ -275,23 +276,14 @@ def _lock_live_pair(a: Customer, b: Customer) -> tuple[Customer, Customer] | Cus
         a, b = (_follow_merges(c) for c in locked)
 
 
-_RENUMBER_SQL = """
-UPDATE conversations_event AS e SET seq = ordered.position
-FROM (
-    SELECT id, row_number() OVER (ORDER BY occurred_at, id) AS position
-    FROM conversations_event WHERE conversation_id = %s
-) AS ordered
-WHERE e.id = ordered.id AND e.seq <> ordered.position
-"""
-
-
 def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
     """Fold two customers into one, losing nothing; return the survivor.
 
     The older customer survives, so merge(a, b) and merge(b, a) agree and a repeated or
     concurrent merge is a no-op. Steps, all in one transaction:
     1. take the merge lock, lock both customers (pk order), then both conversations;
-    2. move identities, cases and events to the survivor;
+    2. write the `Merge` row, then move identities, cases and events to the survivor, each
+       table with one statement that also records what it moved (conversations/merges.py);
     3. renumber the survivor's timeline by `occurred_at` so `seq` stays gap-free
        (the `(conversation, seq)` constraint is deferred to commit for this);
     4. recompute the survivor's inbox summary, mark the other conversation merged and
@@ -311,17 +303,27 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
             .order_by("customer_id")
         )
 
-        moved_identities = Identity.objects.filter(customer=merged).update(customer=survivor)
+        merge = merges.begin(survivor=survivor, merged=merged, keep=keep, gone=gone, reason=reason)
+        moved_identities = merges.move_rows(
+            merge, Identity, "customer_id", from_value=merged.pk, to_value=survivor.pk
+        )
         gone_case = gone.current_case
         if gone_case is not None and keep.current_case_id is not None:
             # Two open needs become one: the survivor's case carries on, the other closes.
-            Case.objects.filter(pk=gone_case.pk).update(
-                status=Case.Status.RESOLVED, resolved_at=timezone.now(), resolution="merged"
+            merges.change_rows(
+                merge,
+                Case,
+                ids=[gone_case.pk],
+                values={
+                    "status": Case.Status.RESOLVED,
+                    "resolved_at": timezone.now(),
+                    "resolution": "merged",
+                },
+                from_customer=merged.pk,
             )
-        Case.objects.filter(conversation=gone).update(conversation=keep)
-        moved_events = Event.objects.filter(conversation=gone).update(conversation=keep)
-        with connection.cursor() as cursor:
-            cursor.execute(_RENUMBER_SQL, [keep.pk])
+        merges.move_rows(merge, Case, "conversation_id", from_value=gone.pk, to_value=keep.pk)
+        moved_events = merges.move_events(merge, gone=gone, keep=keep)
+        merges.renumber_timeline(merge, keep)
 
         _resummarise(keep, gone)
         Conversation.objects.filter(pk=gone.pk).update(
@@ -341,7 +343,7 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
         for hook in plugins.enabled("merge_hooks"):
             hook(survivor=survivor, merged=merged)
 
-        journal.record(
+        merge_event = journal.record(
             customer=survivor,
             channel=Event.Channel.SYSTEM,
             direction=Event.Direction.INTERNAL,
@@ -353,8 +355,10 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
                 "events_moved": moved_events,
                 "identities_moved": moved_identities,
                 "reason": reason,
+                "merge": merge.pk,
             },
         )
+        Merge.objects.filter(pk=merge.pk).update(merge_event_id=merge_event.pk)
         broadcast_resync_on_commit(gone.pk, moved_to=keep.pk)
         broadcast_resync_on_commit(keep.pk, moved_to=keep.pk)
     return survivor

@@ -361,3 +361,110 @@ class CannedResponse(models.Model):
 
 # The reactions' own rows (conversations/reactions.py), in a module of their own.
 from conversations.models_reactions import ParkedReaction, PendingReaction  # noqa: E402, F401
+
+
+class Merge(models.Model):
+    """One merge of two customers, what it moved and whether it was split again
+    (conversations/merges.py, docs/subsystems/identities.md "Provenance").
+
+    Events are named by id, not by foreign key: the events table may be partitioned.
+    """
+
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_folded")
+    reason = models.CharField(max_length=200, blank=True)
+    merged_at = models.DateTimeField(default=timezone.now)
+    merge_event_id = models.BigIntegerField(null=True, blank=True)
+    # Both customers' own fields and both conversations' summaries as they were before.
+    before = models.JSONField(default=dict, blank=True)
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.CharField(max_length=200, blank=True)  # "console:alice", "api:tl_ab12"
+    split_event_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["survivor", "merged"], name="merge_pair_idx"),
+            models.Index(fields=["merged"], name="merge_merged_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Merge #{self.pk}: #{self.merged_id} into #{self.survivor_id}"
+
+
+class MergeMove(models.Model):
+    """One row a merge moved or changed, written by the same statement that moved it.
+
+    - moved: `column_name` went from `from_value` (a customer or conversation id) to the
+      survivor's; events also keep their `old_position` (seq);
+    - renumbered: a survivor's event whose seq the merge changed (`old_position`);
+    - changed: columns the merge set (`before` the old values, `after` the new);
+    - removed: a row the merge deleted (`before` is the whole row);
+    - added: a row the merge inserted (`after`).
+    """
+
+    class Action(models.TextChoices):
+        MOVED = "moved"
+        RENUMBERED = "renumbered"
+        CHANGED = "changed"
+        REMOVED = "removed"
+        ADDED = "added"
+
+    merge = models.ForeignKey(Merge, on_delete=models.CASCADE, related_name="moves")
+    table_name = models.CharField(max_length=63)
+    row_id = models.BigIntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    column_name = models.CharField(max_length=63, blank=True)
+    from_customer = models.BigIntegerField(null=True, blank=True)
+    from_value = models.BigIntegerField(null=True, blank=True)
+    old_position = models.PositiveIntegerField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merge", "table_name", "row_id", "action"], name="merge_move_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.table_name} #{self.row_id}"
+
+
+class PossibleDuplicate(models.Model):
+    """Two live customers that look like one person but were not merged automatically,
+    with the evidence, for an agent to confirm (merge) or dismiss (conversations/duplicates.py).
+
+    The pair is stored lower id first, so it is found whichever way round it is seen; a
+    dismissed pair stays dismissed whatever new evidence arrives.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CONFIRMED = "confirmed"
+        DISMISSED = "dismissed"
+
+    first = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    second = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    evidence = models.JSONField(default=list, blank=True)  # [{"signal": ..., "detail": ...}]
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="possible_duplicate_pair"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="possible_duplicate_ordered"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["found_at"], condition=Q(status="open"), name="possible_duplicate_open_idx"
+            ),
+            models.Index(fields=["second"], name="possible_duplicate_second_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.first_id} and #{self.second_id} ({self.status})"

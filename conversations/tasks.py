@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from conversations import outbox
+from conversations import duplicates, outbox
 
 
 @shared_task(name="conversations.deliver_outbox_item")
@@ -15,3 +15,8 @@ def deliver_outbox_item(outbox_id: int) -> None:
 @shared_task(name="conversations.sweep_outbox")
 def sweep_outbox() -> None:
     outbox.sweep()
+
+
+@shared_task(name="conversations.sweep_possible_duplicates")
+def sweep_possible_duplicates() -> None:
+    duplicates.sweep()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from conversations import statements
+from conversations import merges, statements
 from conversations.models import Case, Conversation, Customer, Event
 
 from .figures import CONTACT_GAP, NEED_KINDS, REPLY_WINDOW
@@ -329,16 +329,24 @@ def move_to_survivor(survivor: Customer, merged: Customer) -> None:
     new = Conversation.objects.filter(customer=survivor).values_list("pk", flat=True).first()
     if old is None or new is None:
         return
+    merge = merges.in_progress(survivor, merged)  # provenance: an unmerge undoes all this
     with connection.cursor() as cursor:
+        # The channels the merged conversation used join the survivor's (recorded as added
+        # where new to it), then leave the merged one (recorded whole).
         cursor.execute(
-            """INSERT INTO insights_channelused (conversation_id, channel)
-            SELECT %s, channel FROM insights_channelused WHERE conversation_id = %s
-            ON CONFLICT (conversation_id, channel) DO NOTHING""",
-            [new, old],
-        )
-        cursor.execute("DELETE FROM insights_channelused WHERE conversation_id = %s", [old])
-        for table in ("insights_sentmessage", "insights_journey", "insights_casefact"):
-            cursor.execute(
-                f"UPDATE {table} SET conversation_id = %s WHERE conversation_id = %s",  # noqa: S608
-                [new, old],
+            f"""WITH added AS (
+                INSERT INTO insights_channelused (conversation_id, channel)
+                SELECT %(new)s, channel FROM insights_channelused WHERE conversation_id = %(old)s
+                ON CONFLICT (conversation_id, channel) DO NOTHING
+                RETURNING id, jsonb_build_object('conversation_id', conversation_id,
+                    'channel', channel) AS new
             )
+            {merges.RECORD}
+            SELECT %(merge)s, 'insights_channelused', id, 'added', '', %(customer)s, NULL, NULL,
+                NULL, new
+            FROM added""",  # noqa: S608
+            {"new": new, "old": old, "merge": merge.pk, "customer": survivor.pk},
+        )
+    merges.remove_rows(merge, "insights_channelused", "conversation_id", value=old)
+    for table in ("insights_sentmessage", "insights_journey", "insights_casefact"):
+        merges.move_rows(merge, table, "conversation_id", from_value=old, to_value=new)

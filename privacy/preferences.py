@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from conversations import consent, journal
+from conversations import consent, journal, merges
 from conversations.identities import live_customer
 from conversations.models import Customer, Event
 
@@ -133,17 +133,39 @@ def set_preferences(
     return events
 
 
+# The survivor takes each "off" of the merged customer's (inserted, or set on its own row);
+# each row it inserts or updates is recorded, before and after, for an unmerge.
+_MERGE_OFFS_SQL = f"""
+WITH offs AS (
+    SELECT topic, channel, updated_at FROM privacy_preference
+    WHERE customer_id = %(merged)s AND NOT allowed
+), before AS (
+    SELECT p.id, jsonb_build_object('allowed', p.allowed, 'updated_at', p.updated_at) AS old
+    FROM privacy_preference p JOIN offs USING (topic, channel)
+    WHERE p.customer_id = %(survivor)s
+), upserted AS (
+    INSERT INTO privacy_preference AS kept (customer_id, topic, channel, allowed, updated_at)
+    SELECT %(survivor)s, topic, channel, false, updated_at FROM offs
+    ON CONFLICT (customer_id, topic, channel) DO UPDATE SET
+        allowed = false, updated_at = EXCLUDED.updated_at
+    RETURNING id, jsonb_build_object('customer_id', customer_id, 'allowed', allowed,
+        'updated_at', updated_at) AS new
+)
+{merges.RECORD}
+SELECT %(merge)s, 'privacy_preference', u.id,
+    CASE WHEN b.id IS NULL THEN 'added' ELSE 'changed' END, '', %(survivor)s, NULL, NULL,
+    b.old, u.new
+FROM upserted u LEFT JOIN before b ON b.id = u.id
+"""  # noqa: S608
+
+
 def move_to_survivor(survivor: Customer, merged: Customer) -> None:
     """A merge hook (THROUGHLINE_MERGE_HOOKS): the survivor keeps every "off" either had,
-    since the customer said no to it on one of their identities."""
-    for preference in Preference.objects.filter(customer=merged):
-        if preference.allowed:
-            preference.delete()
-            continue
-        Preference.objects.update_or_create(
-            customer=survivor,
-            topic=preference.topic,
-            channel=preference.channel,
-            defaults={"allowed": False, "updated_at": preference.updated_at},
+    since the customer said no to it on one of their identities. The merged customer's
+    rows go (kept whole in the merge's provenance, so an unmerge brings them back)."""
+    merge = merges.in_progress(survivor, merged)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MERGE_OFFS_SQL, {"survivor": survivor.pk, "merged": merged.pk, "merge": merge.pk}
         )
-        preference.delete()
+    merges.remove_rows(merge, Preference, "customer_id", value=merged.pk)

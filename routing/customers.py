@@ -9,14 +9,16 @@
 
 from __future__ import annotations
 
+from conversations import merges
 from conversations.models import Customer
 
 from .models import ActionTaken, ScheduledCallBack
 
 
 def move_to_survivor(*, survivor: Customer, merged: Customer) -> None:
-    ScheduledCallBack.objects.filter(customer=merged).update(customer=survivor)
-    ActionTaken.objects.filter(customer=merged).update(customer=survivor)
+    merge = merges.in_progress(survivor, merged)  # provenance: an unmerge moves them back
+    merges.move_customer_rows(merge, ScheduledCallBack)
+    merges.move_customer_rows(merge, ActionTaken)
 
 
 def erase(customer: Customer, counts: dict) -> None:

@@ -106,6 +106,12 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
     "task": "conversations.sweep_outbox",
     "schedule": 60.0,  # every minute: retries wait 30 s or more anyway
 }
+# Possible duplicates by name and postcode, and by a claim in a profile (docs/subsystems/
+# identities.md): the queue is read by people, so once an hour is plenty.
+CELERY_BEAT_SCHEDULE["sweep-possible-duplicates"] = {
+    "task": "conversations.sweep_possible_duplicates",
+    "schedule": 3600.0,
+}
 # ---- end SMS / Twilio
 
 # ---- Web chat widget

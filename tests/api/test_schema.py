@@ -12,6 +12,8 @@ PATHS = {
     "/api/v1/customers/{id}",
     "/api/v1/customers/{id}/timeline",
     "/api/v1/messages",
+    "/api/v1/merges",
+    "/api/v1/merges/{merge_id}/split",
 }
 
 

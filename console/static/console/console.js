@@ -198,6 +198,14 @@
       if (d.reason && !(ev.body || "").includes(d.reason)) detail.textContent = `Why: ${d.reason}`;
     } else if (ev.kind === "merge") {
       if (d.events_moved !== undefined) detail.textContent = `${d.events_moved} events and ${d.identities_moved} identities moved`;
+      // "Split…" on the merge line itself, for agents who may merge (docs/subsystems/identities.md).
+      const pane = document.getElementById("console-conversation");
+      if (pane && pane.dataset.splitUrl && ev.id) {
+        const split = el("a", "button split", "Split…");
+        split.href = pane.dataset.splitUrl.replace(/0\/$/, `${ev.id}/`);
+        split.dataset.fullPage = "";
+        detail.append(" ", split);
+      }
     } else if (ev.kind === "message" && d.to) {
       detail.textContent = `to ${d.to}`;
     }

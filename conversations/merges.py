@@ -1,0 +1,604 @@
+"""Merge provenance and the split that undoes a merge (docs/subsystems/identities.md).
+
+A merge (`identities.merge_customers`) writes a `Merge` row first, then moves each table
+with one statement that also records what it moved in `MergeMove` (a data-modifying CTE:
+the `UPDATE … RETURNING` feeds the `INSERT`). Other apps' merge hooks do the same through
+`move_customer_rows`, `move_rows`, `change_rows` and `remove_rows`, finding the merge in
+progress with `in_progress(survivor, merged)`.
+
+`unmerge(merge, by=…)` reads that provenance back: every moved row returns to the customer
+(or conversation) it came from, events to their old seq; rows the merge changed, removed or
+added are put back; rows created after the merge stay with the survivor unless listed.
+It takes the merge lock as a merge does, so merges and splits never interleave.
+
+Tables are named by their `db_table` and rows by id only: the events table may be
+partitioned, so nothing here holds a foreign key to an event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from conversations import journal
+from conversations.broadcast import broadcast_resync_on_commit
+from conversations.locks import merges_serialised
+from conversations.models import Case, Conversation, Customer, Event, Merge, MergeMove
+
+MOVES = MergeMove._meta.db_table
+EVENTS = Event._meta.db_table
+# Every provenance statement ends in this INSERT, fed by the CTE that moved the rows.
+RECORD = (
+    f"INSERT INTO {MOVES} (merge_id, table_name, row_id, action, column_name, "
+    "from_customer, from_value, old_position, before, after)"
+)
+# What a merge overwrites on the customers and the conversations, kept to undo it.
+_CUSTOMER_FIELDS = ("display_name", "traits", "locale", "time_zone")
+_SUMMARY_FIELDS = (
+    "last_event_at",
+    "last_inbound_at",
+    "last_outbound_at",
+    "last_channel",
+    "unread_count",
+)
+# Listed post-merge events are parked above every real seq, then renumbered (deferred
+# unique constraint); seq is a 32-bit integer.
+_PARKED = 1_000_000_000
+
+
+class NotSplittable(ValueError):
+    """An unmerge that cannot be done as asked (an event that is not the survivor's, say)."""
+
+
+def _table(model_or_table: type[models.Model] | str) -> str:
+    if isinstance(model_or_table, str):
+        return model_or_table
+    return model_or_table._meta.db_table
+
+
+@cache
+def _pk(table: str) -> str:
+    """The primary key column of one of our tables (some facts are keyed by their event)."""
+    for model in apps.get_models():
+        if model._meta.db_table == table:
+            return model._meta.pk.column
+    raise LookupError(f"No model has the table {table}")
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+class _Exact(DjangoJSONEncoder):
+    def default(self, o):
+        if isinstance(o, datetime):
+            return o.isoformat()  # to the microsecond (DjangoJSONEncoder stops at the milli)
+        return super().default(o)
+
+
+def _jsonable(values: dict) -> dict:
+    return json.loads(json.dumps(values, cls=_Exact))
+
+
+# ---------------------------------------------------------------------------- recording
+
+
+def begin(
+    *,
+    survivor: Customer,
+    merged: Customer,
+    keep: Conversation,
+    gone: Conversation,
+    reason: str,
+) -> Merge:
+    """The merge's own row, written before anything moves (both rows locked by the caller)."""
+    before = {
+        "survivor": {f: getattr(survivor, f) for f in _CUSTOMER_FIELDS},
+        "merged": {f: getattr(merged, f) for f in _CUSTOMER_FIELDS},
+        "keep": {f: getattr(keep, f) for f in _SUMMARY_FIELDS},
+        "gone": {f: getattr(gone, f) for f in _SUMMARY_FIELDS},
+        "conversations": {"keep": keep.pk, "gone": gone.pk},
+    }
+    return Merge.objects.create(
+        survivor=survivor, merged=merged, reason=reason[:200], before=_jsonable(before)
+    )
+
+
+def in_progress(survivor: Customer, merged: Customer) -> Merge:
+    """The merge of this pair now running (for merge hooks, inside its transaction)."""
+    return Merge.objects.filter(survivor=survivor, merged=merged, unmerged_at=None).latest("pk")
+
+
+def move_rows(
+    merge: Merge,
+    model_or_table: type[models.Model] | str,
+    column: str,
+    *,
+    from_value: int,
+    to_value: int,
+) -> int:
+    """Point every row whose `column` is `from_value` at `to_value`, recording each one.
+
+    `column` holds a customer id, or a conversation id when its name says "conversation"
+    (unmerge reads it back by that rule). One statement; returns how many rows moved.
+    """
+    table = _table(model_or_table)
+    sql = f"""
+    WITH moved AS (
+        UPDATE {_q(table)} SET {_q(column)} = %(to)s WHERE {_q(column)} = %(from)s
+        RETURNING {_q(_pk(table))} AS row_id
+    )
+    {RECORD}
+    SELECT %(merge)s, %(table)s, row_id, 'moved', %(column)s, %(customer)s, %(from)s,
+        NULL, NULL, NULL
+    FROM moved
+    """  # noqa: S608 - table and column names come from our models
+    params = {
+        "to": to_value,
+        "from": from_value,
+        "merge": merge.pk,
+        "table": table,
+        "column": column,
+        "customer": merge.merged_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def move_customer_rows(merge: Merge, model: type[models.Model], column: str = "customer_id") -> int:
+    """The common hook: the merged customer's rows of `model` now belong to the survivor."""
+    return move_rows(merge, model, column, from_value=merge.merged_id, to_value=merge.survivor_id)
+
+
+def move_events(merge: Merge, *, gone: Conversation, keep: Conversation) -> int:
+    """Move the other conversation's events, keeping each one's seq as its old position."""
+    sql = f"""
+    WITH moved AS (
+        UPDATE {EVENTS} SET conversation_id = %(keep)s WHERE conversation_id = %(gone)s
+        RETURNING id, seq
+    )
+    {RECORD}
+    SELECT %(merge)s, %(table)s, id, 'moved', 'conversation_id', %(customer)s, %(gone)s, seq,
+        NULL, NULL
+    FROM moved
+    """  # noqa: S608
+    params = {
+        "keep": keep.pk,
+        "gone": gone.pk,
+        "merge": merge.pk,
+        "table": EVENTS,
+        "customer": merge.merged_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def renumber_timeline(merge: Merge, keep: Conversation) -> None:
+    """Renumber the survivor's timeline by `occurred_at`; its own events whose seq changes
+    keep their old one (the moved events' was kept as they moved)."""
+    sql = f"""
+    WITH ordered AS (
+        SELECT id, seq, row_number() OVER (ORDER BY occurred_at, id) AS position
+        FROM {EVENTS} WHERE conversation_id = %(keep)s
+    ), renumbered AS (
+        UPDATE {EVENTS} AS e SET seq = o.position FROM ordered o
+        WHERE e.id = o.id AND e.conversation_id = %(keep)s AND e.seq <> o.position
+        RETURNING e.id, o.seq AS old_seq
+    )
+    {RECORD}
+    SELECT %(merge)s, %(table)s, r.id, 'renumbered', 'seq', %(customer)s, %(keep)s, r.old_seq,
+        NULL, NULL
+    FROM renumbered r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {MOVES} m WHERE m.merge_id = %(merge)s AND m.table_name = %(table)s
+        AND m.action = 'moved' AND m.row_id = r.id
+    )
+    """  # noqa: S608
+    params = {"keep": keep.pk, "merge": merge.pk, "table": EVENTS, "customer": merge.survivor_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _object(columns: Iterable[str], alias: str) -> str:
+    return "jsonb_build_object(" + ", ".join(f"'{c}', {alias}.{_q(c)}" for c in columns) + ")"
+
+
+def change_rows(
+    merge: Merge,
+    model_or_table: type[models.Model] | str,
+    *,
+    ids: list[int],
+    values: dict[str, Any],
+    from_customer: int,
+) -> int:
+    """Set `values` on the rows `ids`, recording the columns before and after (one statement)."""
+    table = _table(model_or_table)
+    columns = list(values)
+    assignments = ", ".join(f"{_q(c)} = %(v_{c})s" for c in columns)
+    pk = _q(_pk(table))
+    sql = f"""
+    WITH before AS (
+        SELECT {pk} AS row_id, {_object(columns, "t")} AS old FROM {_q(table)} t
+        WHERE {pk} = ANY(%(ids)s) FOR UPDATE
+    ), changed AS (
+        UPDATE {_q(table)} AS t SET {assignments} FROM before WHERE t.{pk} = before.row_id
+        RETURNING before.row_id, before.old, {_object(columns, "t")} AS new
+    )
+    {RECORD}
+    SELECT %(merge)s, %(table)s, row_id, 'changed', '', %(customer)s, NULL, NULL, old, new
+    FROM changed
+    """  # noqa: S608
+    params = {f"v_{c}": v for c, v in values.items()} | {
+        "ids": list(ids),
+        "merge": merge.pk,
+        "table": table,
+        "customer": from_customer,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def remove_rows(
+    merge: Merge,
+    model_or_table: type[models.Model] | str,
+    column: str,
+    *,
+    value: int,
+) -> int:
+    """Delete the rows whose `column` is `value`, keeping each whole row to put it back."""
+    table = _table(model_or_table)
+    sql = f"""
+    WITH gone AS (DELETE FROM {_q(table)} WHERE {_q(column)} = %(value)s RETURNING *)
+    {RECORD}
+    SELECT %(merge)s, %(table)s, gone.{_q(_pk(table))}, 'removed', %(column)s, %(customer)s,
+        %(value)s, NULL, to_jsonb(gone), NULL
+    FROM gone
+    """  # noqa: S608
+    params = {
+        "value": value,
+        "merge": merge.pk,
+        "table": table,
+        "column": column,
+        "customer": merge.merged_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def erase(customer: Customer, counts: dict[str, int]) -> None:
+    """An erasure hook (PRIVACY_ERASURE_HOOKS): the names and traits a merge kept to undo
+    itself go with the customer's other personal data (a later split keeps the survivor's
+    current ones). The rows' provenance holds ids, positions and non-personal columns."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE conversations_merge SET before = before - 'survivor' - 'merged'
+            WHERE (survivor_id = ANY(%(tree)s) OR merged_id = ANY(%(tree)s))
+                AND (before ? 'survivor' OR before ? 'merged')""",
+            {"tree": customer_tree(customer.pk)},
+        )
+        counts["merge snapshots"] = cursor.rowcount
+
+
+# ---------------------------------------------------------------------------- splitting
+
+
+def unmerge(merge: Merge, *, by: str, move_events: Iterable[int] = ()) -> Customer:
+    """Split a merge exactly: what came from the merged customer goes back to it.
+
+    Rows the merge moved return to where they came from (events to their old seq), rows
+    it changed, removed or added are put back as they were (a row changed again since
+    keeps its new values), and the survivor's timeline gets its old order back when no
+    later merge renumbered it (otherwise its order is kept and its gaps closed). Events
+    recorded after the merge stay with the survivor unless their ids are in `move_events`.
+    Both timelines record the split; both conversations' sockets resync after commit.
+
+    Works for a survivor merged again since (rows return from wherever the survivor's
+    history now is). A repeated or concurrent unmerge of the same merge is a no-op.
+    Returns the customer split off (the merge's `merged`).
+    """
+    move_events = sorted(set(move_events))
+    with transaction.atomic():
+        merges_serialised()
+        merge = Merge.objects.select_for_update(no_key=True).get(pk=merge.pk)
+        if merge.unmerged_at is not None:
+            return merge.merged
+        split = Customer.objects.select_for_update(no_key=True).get(pk=merge.merged_id)
+        holder = _live(merge.survivor_id)
+        Customer.objects.select_for_update(no_key=True).filter(pk=holder.pk).get()
+        split_conv = Conversation.objects.select_for_update(no_key=True).get(customer=split)
+        holder_conv = Conversation.objects.select_for_update(no_key=True).get(customer=holder)
+
+        # Where the merged rows can be now: the holder's tree, less what hangs off `split`.
+        customers = sorted(set(customer_tree(holder.pk)) - set(customer_tree(split.pk)))
+        conversations = list(
+            Conversation.objects.filter(customer_id__in=customers).values_list("pk", flat=True)
+        )
+        exact = holder.pk == merge.survivor_id and not _merged_since(merge, holder.pk)
+        unread_listed = _move_back(merge, customers, conversations, split_conv, move_events)
+        _renumber_after_split(merge, holder_conv, exact=exact)
+        _renumber_after_split(merge, split_conv, exact=False)
+        _restore_rows(merge)
+        _rehome_cases(holder_conv, split_conv)
+        _rehome_cases(split_conv, holder_conv)
+
+        Customer.objects.filter(pk=split.pk).update(merged_into=None)
+        _restore_survivor_fields(merge)
+        gone_before = merge.before.get("gone", {})
+        _restore_summary(split_conv, start=gone_before, since=merge.merge_event_id)
+        split_conv.unread_count = (gone_before.get("unread_count") or 0) + unread_listed
+        split_conv.save()
+        current_unread = holder_conv.unread_count
+        _restore_summary(
+            holder_conv,
+            start=merge.before.get("keep", {}) if exact else None,
+            since=merge.merge_event_id if exact else None,
+        )
+        holder_conv.unread_count = max(
+            0, current_unread - (gone_before.get("unread_count") or 0) - unread_listed
+        )
+        holder_conv.save()
+
+        data = {"merge": merge.pk, "by": by, "merged_at": merge.merged_at.isoformat()}
+        journal.record(
+            customer=split,
+            channel=Event.Channel.SYSTEM,
+            direction=Event.Direction.INTERNAL,
+            kind="split",
+            body=f"Split from customer #{merge.survivor_id} (merged {merge.merged_at:%Y-%m-%d})",
+            data=data | {"other_customer": merge.survivor_id},
+        )
+        split_event = journal.record(
+            customer=holder,
+            channel=Event.Channel.SYSTEM,
+            direction=Event.Direction.INTERNAL,
+            kind="split",
+            body=f"Split customer #{split.pk} off this conversation",
+            data=data | {"other_customer": split.pk, "events_moved": len(move_events)},
+        )
+        Merge.objects.filter(pk=merge.pk).update(
+            unmerged_at=timezone.now(), unmerged_by=by[:200], split_event_id=split_event.pk
+        )
+        broadcast_resync_on_commit(split_conv.pk, moved_to=split_conv.pk)
+        broadcast_resync_on_commit(holder_conv.pk, moved_to=holder_conv.pk)
+    return Customer.objects.get(pk=split.pk)
+
+
+def _live(customer_id: int) -> Customer:
+    customer = Customer.objects.get(pk=customer_id)
+    while customer.merged_into_id is not None:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def customer_tree(customer_id: int) -> list[int]:
+    """The customer and every customer merged into them, at any depth."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """WITH RECURSIVE tree(id) AS (
+                SELECT %s::bigint
+                UNION SELECT c.id FROM conversations_customer c
+                    JOIN tree ON c.merged_into_id = tree.id
+            ) SELECT id FROM tree""",
+            [customer_id],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _merged_since(merge: Merge, holder_id: int) -> bool:
+    """Did a later merge, still in place, fold someone into the holder (renumbering it)?"""
+    return Merge.objects.filter(pk__gt=merge.pk, survivor_id=holder_id, unmerged_at=None).exists()
+
+
+def _move_back(
+    merge: Merge,
+    customers: list[int],
+    conversations: list[int],
+    split_conv: Conversation,
+    move_events: list[int],
+) -> int:
+    """Every moved row back where it came from, one statement per table; the listed
+    post-merge events too. Returns how many listed events were unread inbound messages."""
+    groups = (
+        MergeMove.objects.filter(merge=merge, action=MergeMove.Action.MOVED)
+        .values_list("table_name", "column_name")
+        .distinct()
+    )
+    with connection.cursor() as cursor:
+        for table, column in groups:
+            holders = conversations if "conversation" in column else customers
+            extra = ", seq = m.old_position" if table == EVENTS else ""
+            cursor.execute(
+                f"""UPDATE {_q(table)} AS t SET {_q(column)} = m.from_value{extra}
+                FROM {MOVES} m
+                WHERE m.merge_id = %(merge)s AND m.table_name = %(table)s
+                AND m.column_name = %(column)s AND m.action = 'moved'
+                AND t.{_q(_pk(table))} = m.row_id
+                AND t.{_q(column)} = ANY(%(holders)s)""",  # noqa: S608
+                {"merge": merge.pk, "table": table, "column": column, "holders": holders},
+            )
+        if not move_events:
+            return 0
+        cursor.execute(
+            f"""SELECT count(*) FILTER (WHERE direction = 'in' AND kind = 'message'), count(*)
+            FROM {EVENTS} WHERE id = ANY(%(ids)s) AND conversation_id = ANY(%(conversations)s)
+            AND id > %(after)s AND kind NOT IN ('merge', 'split')""",  # noqa: S608
+            {"ids": move_events, "conversations": conversations, "after": merge.merge_event_id},
+        )
+        unread, found = cursor.fetchone()
+        if found != len(move_events):
+            raise NotSplittable(
+                "Only events recorded on the survivor after the merge can move with the split."
+            )
+        cursor.execute(
+            f"""UPDATE {EVENTS} SET conversation_id = %(split)s, seq = seq + {_PARKED}
+            WHERE id = ANY(%(ids)s)""",  # noqa: S608
+            {"split": split_conv.pk, "ids": move_events},
+        )
+    return unread
+
+
+def _renumber_after_split(merge: Merge, conversation: Conversation, *, exact: bool) -> None:
+    """Close the timeline's gaps. `exact`: the survivor's own events before the merge take
+    their old seq back, and what came after follows in its order."""
+    if exact:
+        order = (
+            "(e.id > %(event)s), CASE WHEN e.id < %(event)s "
+            "THEN coalesce(m.old_position, e.seq) ELSE e.seq END, e.id"
+        )
+    else:
+        order = "e.seq, e.id"
+    sql = f"""
+    WITH ordered AS (
+        SELECT e.id, row_number() OVER (ORDER BY {order}) AS position
+        FROM {EVENTS} e LEFT JOIN {MOVES} m ON m.merge_id = %(merge)s
+            AND m.table_name = %(table)s AND m.action = 'renumbered' AND m.row_id = e.id
+        WHERE e.conversation_id = %(conversation)s
+    )
+    UPDATE {EVENTS} AS e SET seq = o.position FROM ordered o
+    WHERE e.id = o.id AND e.conversation_id = %(conversation)s AND e.seq <> o.position
+    """  # noqa: S608
+    params = {
+        "merge": merge.pk,
+        "table": EVENTS,
+        "conversation": conversation.pk,
+        "event": merge.merge_event_id or 0,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _rehome_cases(conversation: Conversation, other: Conversation) -> None:
+    """Events of `conversation` whose case went to `other` with the split (recorded after
+    the merge on the case the survivor carried on) join a case of their own timeline: its
+    open one, else one like the case they had, so no need leaves the inbox with them."""
+    stray = Event.objects.filter(conversation=conversation, case__conversation=other)
+    for case in Case.objects.filter(pk__in=stray.values("case_id")).order_by("pk"):
+        theirs = stray.filter(case=case)
+        home = (
+            Case.objects.filter(conversation=conversation)
+            .exclude(status=Case.Status.RESOLVED)
+            .first()
+        )
+        if home is None:
+            home = Case.objects.create(
+                conversation=conversation,
+                status=case.status,
+                priority=case.priority,
+                intent=case.intent,
+                team_id=case.team_id,
+                assignee_id=case.assignee_id,
+                opened_at=theirs.order_by("occurred_at").values_list("occurred_at", flat=True)[0],
+                resolved_at=case.resolved_at,
+                resolution=case.resolution,
+            )
+        theirs.update(case=home)
+
+
+def _restore_rows(merge: Merge) -> None:
+    """Rows the merge removed come back; rows it changed or added are undone, unless they
+    changed again since (then they are left as they are now)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT DISTINCT table_name, action,
+                CASE WHEN action = 'changed' THEN
+                    (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(before) k)
+                END
+            FROM {MOVES} WHERE merge_id = %s AND action IN ('removed', 'changed', 'added')""",  # noqa: S608
+            [merge.pk],
+        )
+        groups = cursor.fetchall()
+        params = {"merge": merge.pk}
+        order = {"removed": 0, "changed": 1, "added": 2}  # back in, then undone, then gone
+        for table, action, columns in sorted(groups, key=lambda g: order[g[1]]):
+            params["table"] = table
+            mine = f"m.merge_id = %(merge)s AND m.table_name = %(table)s AND m.action = '{action}'"
+            if action == "removed":
+                sql = f"""INSERT INTO {_q(table)}
+                SELECT (jsonb_populate_record(NULL::{_q(table)}, m.before)).* FROM {MOVES} m
+                WHERE {mine} ON CONFLICT DO NOTHING"""  # noqa: S608
+            elif action == "changed":
+                params["keys"] = columns
+                assignments = ", ".join(f"{_q(c)} = r.{_q(c)}" for c in columns)
+                sql = f"""UPDATE {_q(table)} AS t SET {assignments}
+                FROM (
+                    SELECT m.row_id AS row_id_, m.after AS after_,
+                        (jsonb_populate_record(NULL::{_q(table)}, m.before)).*
+                    FROM {MOVES} m WHERE {mine}
+                    AND (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(m.before) k)
+                        = %(keys)s::text[]
+                ) r
+                WHERE t.{_q(_pk(table))} = r.row_id_ AND to_jsonb(t) @> r.after_"""  # noqa: S608
+            else:
+                sql = f"""DELETE FROM {_q(table)} AS t USING {MOVES} m
+                WHERE {mine} AND t.{_q(_pk(table))} = m.row_id AND to_jsonb(t) @> m.after"""  # noqa: S608
+            cursor.execute(sql, params)
+
+
+def _restore_survivor_fields(merge: Merge) -> None:
+    """What the survivor took from the merged customer (blank fields, traits it lacked)
+    goes, unless it changed since."""
+    before = merge.before.get("survivor", {})
+    merged = merge.before.get("merged", {})
+    survivor = Customer.objects.get(pk=merge.survivor_id)
+    changed = []
+    for field in ("display_name", "time_zone", "locale"):
+        if before.get(field) == "" and getattr(survivor, field) == merged.get(field) != "":
+            setattr(survivor, field, "")
+            changed.append(field)
+    traits = dict(survivor.traits)
+    for key, value in (merged.get("traits") or {}).items():
+        if key not in (before.get("traits") or {}) and traits.get(key) == value:
+            del traits[key]
+    if traits != survivor.traits:
+        survivor.traits = traits
+        changed.append("traits")
+    if changed:
+        survivor.save(update_fields=changed)
+
+
+def _restore_summary(conversation: Conversation, *, start: dict | None, since: int | None) -> None:
+    """The inbox summary of a timeline after a split: the summary it had before the merge
+    (`start`) with the events recorded after it (`since`, an event id) folded in as the
+    journal folds them, or (no `start`) recomputed from all its events."""
+    start = start or {}
+    field = Conversation._meta.get_field
+    values = {
+        name: field(name).to_python(start.get(name))
+        for name in ("last_event_at", "last_inbound_at", "last_outbound_at")
+    }
+    last_channel = start.get("last_channel") or ""
+    events = Event.objects.filter(conversation=conversation)
+    later = events.filter(pk__gte=since) if start and since else events
+    totals = later.aggregate(
+        last_event_at=models.Max("occurred_at"),
+        last_inbound_at=models.Max("occurred_at", filter=models.Q(direction=Event.Direction.IN)),
+        last_outbound_at=models.Max("occurred_at", filter=models.Q(direction=Event.Direction.OUT)),
+    )
+    for name, value in totals.items():
+        values[name] = max(filter(None, [values[name], value]), default=None)
+    last_in = later.filter(direction=Event.Direction.IN).order_by("-occurred_at", "-seq").first()
+    if last_in is not None and last_in.occurred_at >= values["last_inbound_at"]:
+        last_channel = last_in.channel
+    case = (
+        Case.objects.filter(conversation=conversation).exclude(status=Case.Status.RESOLVED).first()
+    )
+    conversation.last_seq = events.count()
+    conversation.last_event_at = values["last_event_at"]
+    conversation.last_inbound_at = values["last_inbound_at"]
+    conversation.last_outbound_at = values["last_outbound_at"]
+    conversation.last_channel = last_channel
+    conversation.current_case = case
+    conversation.status = Conversation.Status.OPEN if case else Conversation.Status.IDLE
+    conversation.priority = case.priority if case else 0
