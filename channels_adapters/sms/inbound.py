@@ -28,7 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels_adapters.twilio_form import Address, BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import consent, consent_review, journal, revocation
-from conversations.identities import join_sibling, resolve_customer
+from conversations.identities import WHATSAPP_PREFIX, join_sibling, resolve_customer
 from conversations.models import Customer, Event, Identity
 
 from . import keywords
@@ -57,6 +57,7 @@ class InboundSms:
     opt_out_type: str = ""
     segments: int | None = None
     sender_kind: str = Identity.Kind.PHONE
+    details: dict = field(default_factory=dict)  # the channel's own (WhatsApp: profile, ...)
 
     @property
     def sender(self) -> Address:
@@ -128,7 +129,7 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
         )
         _join_sibling(event, sender)
         return event, ""
-    data: dict = {"from": message.from_number, "to": message.to}
+    data: dict = {"from": message.from_number, "to": message.to, **message.details}
     if message.sender.kind != Identity.Kind.PHONE:
         data["sender_kind"] = message.sender.kind
     if message.media:
@@ -235,6 +236,14 @@ def _join_sibling(event: Event, sender: tuple[str, str]) -> None:
         join_sibling(event.conversation.customer_id, *sender)
 
 
+def is_whatsapp(form) -> bool:
+    """A WhatsApp message or status callback, whichever webhook Twilio posted it to."""
+    return any(
+        form.get(name, "")[: len(WHATSAPP_PREFIX)].lower() == WHATSAPP_PREFIX
+        for name in ("From", "To")
+    )
+
+
 def twiml_reply(answer: str) -> HttpResponse:
     if answer:
         reply = MessagingResponse()
@@ -245,6 +254,13 @@ def twiml_reply(answer: str) -> HttpResponse:
 
 @twilio_webhook
 def receive_sms(request: HttpRequest) -> HttpResponse:
+    if is_whatsapp(request.POST):
+        # A WhatsApp sender set up with this URL (the sandbox's default, or one configured
+        # before /hooks/twilio/whatsapp/ existed) is WhatsApp all the same: read and recorded
+        # exactly as at that URL, never as SMS (docs/whatsapp.md).
+        from channels_adapters.whatsapp.inbound import receive_form  # it imports us
+
+        return receive_form(TwilioForm(request.POST))
     message = parse_inbound_sms(TwilioForm(request.POST))  # BadForm: 400 with the reason
     _, answer = record_inbound_sms(message)
     return twiml_reply(answer)
