@@ -17,6 +17,8 @@ Each inbound message reopens WhatsApp's 24-hour window (window.py).
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse
 
 from channels_adapters.sms.inbound import (
@@ -33,6 +35,7 @@ from conversations.models import Event, Identity
 
 MAX_PROFILE_NAME_CHARS = 200
 MAX_DETAIL_CHARS = 500
+_DECIMAL = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,20})?")
 MAX_COORDINATE = {"Latitude": 90.0, "Longitude": 180.0}
 
 
@@ -92,10 +95,9 @@ def _location(form: TwilioForm) -> dict:
     location = {}
     for name, limit in MAX_COORDINATE.items():
         raw = form.text(name, max_chars=32, required=True)
-        try:
-            value = float(raw)
-        except ValueError:
-            raise BadForm(f"{name} is not a number.") from None
+        if not _DECIMAL.fullmatch(raw):  # ASCII only: float() also reads "३" and "nan"
+            raise BadForm(f"{name} is not a decimal number.")
+        value = float(raw)
         if not -limit <= value <= limit:
             raise BadForm(f"{name} is not between -{limit:g} and {limit:g}.")
         location[name.lower()] = value
