@@ -249,3 +249,28 @@ def test_a_customer_without_whatsapp_has_no_window_in_the_context():
     customer = CustomerFactory()
 
     assert "whatsapp_window" not in build_context(customer).extra
+
+
+def whatsapp_option() -> replies.ReplyChannel:
+    [option] = [c for c in replies.reply_channels(build_context(dana())) if c.channel == "whatsapp"]
+    return option
+
+
+def test_the_reply_box_offers_whatsapp_with_its_window_then_says_why_not(clock):
+    write_in()
+
+    opened = whatsapp_option()
+    clock.at(timedelta(hours=25))
+    closed = whatsapp_option()
+
+    assert opened.allowed and opened.label == "WhatsApp (open until Wed 11 Mar 17:00 UTC)"
+    assert not closed.allowed
+    assert closed.reason.startswith("WhatsApp's 24-hour window: closed since Wed 11 Mar 17:00")
+
+
+def test_the_reply_box_does_not_offer_whatsapp_to_a_customer_who_said_stop(clock):
+    write_in(n=1)
+    write_in("STOP", n=2)
+
+    assert not whatsapp_option().allowed
+    assert "opted out of WhatsApp" in whatsapp_option().reason
