@@ -1,4 +1,4 @@
-"""Inbound SMS, MMS and WhatsApp: Twilio's messaging webhook `/hooks/twilio/sms/` into the journal.
+"""Inbound SMS and MMS: Twilio's messaging webhook `/hooks/twilio/sms/` into the journal.
 
 `receive_sms` (the view) checks the request, reads Twilio's form strictly (twilio_form.py)
 into an `InboundSms` and hands it to `record_inbound_sms`, which resolves the customer by
@@ -8,7 +8,8 @@ answered with the one confirmation allowed. A message that may be a stop ("Can I
 tomorrow?") is a `message` with a flag: marketing halts until an agent decides.
 The sender is an identity of its own kind: a phone, a short code or an alphanumeric id
 (channel `sms`), or a WhatsApp account (`whatsapp:+1...`, channel `whatsapp`, the same
-customer as that phone number). The answer is
+customer as that phone number): the WhatsApp adapter records through `record_inbound_sms`
+too, and a `whatsapp:` form posted here is handed to it (docs/whatsapp.md). The answer is
 TwiML: empty, or the help text (with the preference page's link) for HELP. Twilio may
 deliver one message more than once (retries, a fallback URL): the `MessageSid` is the
 event's source id, so a repeat writes nothing and gets the same answer.
