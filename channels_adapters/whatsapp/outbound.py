@@ -96,11 +96,20 @@ def deliver(item: Outbox) -> outbox.Receipt:
     """The outbox's sender for WhatsApp: hand one row to the WhatsApp backend."""
     decided = (item.event.data or {}).get("whatsapp") or {}
     template = decided.get("mode") == windows.TEMPLATE
+    from_number = item.from_address or settings.WHATSAPP_FROM_NUMBER
+    service = "" if item.from_address else settings.WHATSAPP_MESSAGING_SERVICE_SID
+    if not (from_number or service):
+        raise outbox.SendError(
+            "No WhatsApp sender is configured (WHATSAPP_FROM_NUMBER or "
+            "WHATSAPP_MESSAGING_SERVICE_SID, docs/whatsapp.md).",
+            code="no_sender",
+            permanent=True,
+        )
     message = WhatsAppMessage(
         to=item.to_address,
         body="" if template else item.body,
-        from_number=item.from_address or settings.WHATSAPP_FROM_NUMBER,
-        messaging_service_sid="" if item.from_address else settings.WHATSAPP_MESSAGING_SERVICE_SID,
+        from_number=from_number,
+        messaging_service_sid=service,
         media_urls=() if template else tuple(item.media_urls),
         content_sid=decided.get("content_sid", "") if template else "",
         content_variables=decided.get("content_variables") or {} if template else {},

@@ -96,14 +96,14 @@ if SMS_BACKEND.endswith(".TwilioBackend") and not (
 # or a messaging service whose sender pool holds it (wins when set).
 WHATSAPP_FROM_NUMBER = env("WHATSAPP_FROM_NUMBER", default="")
 WHATSAPP_MESSAGING_SERVICE_SID = env("WHATSAPP_MESSAGING_SERVICE_SID", default="")
+# As SMS_BACKEND: real Twilio when the credentials exist (a message with no WhatsApp sender
+# configured then fails with that reason, rather than being printed as if sent).
 WHATSAPP_BACKEND = env(
     "WHATSAPP_BACKEND",
     default="channels_adapters.whatsapp.backends.LocmemBackend"
     if TESTING
     else "channels_adapters.whatsapp.backends.TwilioBackend"
-    if TWILIO_ACCOUNT_SID
-    and TWILIO_AUTH_TOKEN
-    and (WHATSAPP_FROM_NUMBER or WHATSAPP_MESSAGING_SERVICE_SID)
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
     else "channels_adapters.whatsapp.backends.ConsoleBackend",
 )
 # Outside WhatsApp's 24-hour window only approved templates may be sent: the Twilio Content

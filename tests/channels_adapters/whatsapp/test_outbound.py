@@ -274,3 +274,14 @@ def test_the_reply_box_does_not_offer_whatsapp_to_a_customer_who_said_stop(clock
 
     assert not whatsapp_option().allowed
     assert "opted out of WhatsApp" in whatsapp_option().reason
+
+
+def test_without_a_whatsapp_sender_the_message_fails_with_the_reason(fake_twilio, settings):
+    settings.WHATSAPP_FROM_NUMBER = ""
+    write_in()
+    event = send_whatsapp(customer=dana(), body="hi")
+
+    assert deliver(event) == "failed"
+
+    assert fake_twilio.sent == []
+    assert "No WhatsApp sender is configured" in Outbox.objects.get(event=event).last_error
