@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/merges/", include("console.split_urls")),  # split a merge; possible duplicates
     path("admin/", admin.site.urls),
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
+    path("hooks/twilio/whatsapp/", include("channels_adapters.whatsapp.urls")),
     path("hooks/twilio/voice/", include("channels_adapters.voice.urls")),
     path("api/", include("api.urls")),
     path("s/", include("instore.urls")),  # in-store QR labels: /s/<code>/, its QR images

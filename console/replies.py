@@ -42,7 +42,10 @@ def reply_channels(context: CustomerContext) -> list[ReplyChannel]:
     channels = []
     for channel in reply_verbs.reply_channels():
         allowed, reason = _reachable(context, channel)
-        channels.append(ReplyChannel(channel, LABELS.get(channel, channel), allowed, reason))
+        label = LABELS.get(channel, channel)
+        if channel == "whatsapp" and allowed:  # "WhatsApp (open until Tue 10 Mar 17:00 UTC)"
+            label = f"{label} ({context.extra['whatsapp_window']['label']})"
+        channels.append(ReplyChannel(channel, label, allowed, reason))
     return channels
 
 
@@ -58,6 +61,21 @@ def _reachable(context: CustomerContext, channel: str) -> tuple[bool, str]:
             return False, "No phone number is known for this customer."
         if all(i.opted_out for i in phones):
             return False, "The customer opted out of SMS (STOP); texting is not allowed."
+        return True, ""
+    if channel == "whatsapp":
+        accounts = [i for i in context.identities if i.kind == "whatsapp"]
+        if not accounts:
+            return False, "The customer has never written on WhatsApp."
+        if all(i.opted_out for i in accounts):
+            return False, "The customer opted out of WhatsApp (STOP); nothing may be sent."
+        # the WhatsApp adapter's context part (window.py): free text only within 24 hours
+        # of the customer's last WhatsApp message; the reply box sends free text
+        window = context.extra.get("whatsapp_window") or {}
+        if not window.get("open"):
+            return False, (
+                f"WhatsApp's 24-hour window: {window.get('label', 'closed')}; only approved "
+                "templates may be sent until the customer writes again."
+            )
         return True, ""
     if channel == "web":
         if not any(i.kind == "visitor" for i in context.identities):

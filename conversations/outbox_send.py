@@ -25,17 +25,13 @@ ADDRESS_KIND = {
     "sms": Identity.Kind.PHONE,
     "voice": Identity.Kind.PHONE,
     "email": Identity.Kind.EMAIL,
+    "whatsapp": Identity.Kind.WHATSAPP,  # its own consent: STOP on WhatsApp is not STOP by SMS
 }
 # Other identity kinds a channel reaches: a short code is answered by SMS.
 ALSO_REACHES = {"sms": (Identity.Kind.SHORT_CODE,)}
 # Channels recorded faithfully that we do not send on, and why (said to the agent).
-NOT_SENT_ON = {
-    "whatsapp": (
-        "WhatsApp messages are recorded but Throughline does not send on WhatsApp: "
-        "WhatsApp takes free text only within 24 hours of the customer's last message and "
-        "from an approved sender. Answer by SMS or web chat instead."
-    ),
-}
+# (WhatsApp is sent on by its adapter, which keeps WhatsApp's 24-hour window rules.)
+NOT_SENT_ON: dict[str, str] = {}
 # Twilio's limit for one message body (it splits it into segments up to this length).
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from . import templating
-from .arbiter import CHANNELS
+from .arbiter import SENDABLE
 from .models import Nudge, RuleConfig, RuleStep, Watch
 from .rules import ensure_configs, rules
 
@@ -43,9 +43,9 @@ class RuleConfigForm(forms.ModelForm):
 
     def clean_channels(self) -> str:
         channels = [c.strip() for c in self.cleaned_data["channels"].split(",") if c.strip()]
-        unknown = [c for c in channels if c not in CHANNELS]
+        unknown = [c for c in channels if c not in SENDABLE]
         if unknown or not channels:
-            raise forms.ValidationError(f"Use one or more of: {', '.join(CHANNELS)}.")
+            raise forms.ValidationError(f"Use one or more of: {', '.join(SENDABLE)}.")
         return ",".join(channels)
 
 

@@ -6,8 +6,10 @@ sent: under the customer's conversation lock, in one transaction, it takes every
 the customer that is due, best priority first, and for each one:
 
 1. picks the first of its channels that may carry it: the identity has not said STOP, SMS
-   on a marketing topic (ENGAGEMENT_CONSENT_TOPICS) needs consent on record, the web needs
-   a widget visitor, and every gate of ENGAGEMENT_GATES agrees; none: suppressed;
+   and WhatsApp on a marketing topic (ENGAGEMENT_CONSENT_TOPICS) need consent on record,
+   the web needs a widget visitor, and every gate of ENGAGEMENT_GATES agrees (WhatsApp's
+   own: inside its 24-hour window, or the topic has an approved template); none:
+   suppressed, with each channel's reason;
 2. past its `expires_at` (no longer worth sending): suppressed, "expired";
 3. quiet hours of the recipient's jurisdictions on their clock (jurisdictions.py): it waits
    for the next allowed time, or expires if that comes after `expires_at`;
@@ -15,7 +17,9 @@ the customer that is due, best priority first, and for each one:
    and the law's per subject for the recipient's jurisdictions): suppressed;
 5. otherwise sent: `outbox.send` for SMS (its row commits with this decision, carrying the
    expiry and the jurisdictions so that every send attempt checks them again:
-   attempts.py), or the web's reply verb for the widget (kind `reply_verbs`: live if
+   attempts.py), WhatsApp's reply verb (the same outbox, free text inside the window or
+   the approved template outside it; the decision says which), or the web's reply verb
+   for the widget (kind `reply_verbs`: live if
    she is online, at her next visit otherwise); and once one is sent, the others due
    with it are suppressed ("outranked").
 
@@ -51,6 +55,8 @@ from .models import Nudge
 logger = logging.getLogger(__name__)
 
 CHANNELS = ("sms", "web")  # never voice: nobody wants a robot calling about a cart
+# What a rule may name (the admin checks): WhatsApp when a rule or the admin asks for it.
+SENDABLE = ("sms", "whatsapp", "web")
 AGENT_LOOKBACK_EVENTS = 50  # "is an agent talking?" reads at most this many recent events
 
 # Reasons, as recorded (insights groups by the part before the colon).
@@ -247,6 +253,10 @@ def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route |
             if not reachable:
                 return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by SMS"
         route = Route("sms", reachable[0].value)
+    elif channel == "whatsapp":
+        route, refusal = _whatsapp_route(customer, nudge)
+        if route is None:
+            return None, refusal
     elif channel == "web":
         if reply_verb("web") is None:  # no installed app sends to the widget
             return None, "never by web"
@@ -259,6 +269,28 @@ def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route |
         if reason := gate(customer, topic=nudge.topic, channel=channel, now=now):
             return None, str(reason)
     return route, ""
+
+
+def _whatsapp_route(customer: Customer, nudge: Nudge) -> tuple[Route | None, str]:
+    """The customer's WhatsApp account, as SMS's phone: not opted out, consent for a
+    marketing topic. Whether WhatsApp's 24-hour window (or an approved template) lets the
+    nudge go is the WhatsApp adapter's gate (ENGAGEMENT_GATES), asked next."""
+    if reply_verb("whatsapp") is None:  # no installed app sends on WhatsApp
+        return None, "never by whatsapp"
+    accounts = customer.identities.filter(kind=Identity.Kind.WHATSAPP)
+    if to := nudge.data.get("to"):
+        accounts = accounts.filter(value=to)  # the same E.164 number as the phone
+    accounts = list(accounts.order_by("-created_at", "-pk"))
+    if not accounts:
+        return None, "no WhatsApp account"
+    reachable = [a for a in accounts if a.opted_out_at is None]
+    if not reachable:
+        return None, f"{OPTED_OUT} ({accounts[0].consent_source or 'STOP'})"
+    if nudge.topic in settings.ENGAGEMENT_CONSENT_TOPICS:
+        reachable = [a for a in reachable if a.consented_at is not None]
+        if not reachable:
+            return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by WhatsApp"
+    return Route("whatsapp", reachable[0].value), ""
 
 
 @cache
@@ -303,6 +335,23 @@ def _send(nudge: Nudge, customer: Customer, route: Route, regime: Regime | None,
                 customer=customer, channel="sms", body=nudge.body, to=route.to, data=data
             )
         except outbox.Refused as exc:  # e.g. too long, or a STOP that raced us
+            return _suppress(nudge, customer, str(exc), now=now)
+        nudge.outbox = message.outbox
+    elif route.channel == "whatsapp":
+        # through the WhatsApp adapter's verb (the registry): free text inside the 24-hour
+        # window, else the topic's approved template; it refuses when neither may go
+        try:
+            message = reply_verb("whatsapp")(
+                customer=customer,
+                channel="whatsapp",
+                body=nudge.body,
+                author=None,
+                to=route.to,
+                topic=nudge.topic,
+                variables=nudge.data.get("template_variables"),
+                data=data,
+            )
+        except outbox.Refused as exc:  # the window closed meanwhile, a STOP that raced us
             return _suppress(nudge, customer, str(exc), now=now)
         nudge.outbox = message.outbox
     else:
@@ -364,8 +413,11 @@ def record_decision(
 ) -> Event:
     """The decision as an internal `nudge` event: what agents and insights read. With the
     jurisdictions whose quiet hours and caps it was decided under: the proof of why."""
+    whatsapp = _whatsapp_mode(nudge) if sent else ""
     if sent:
         body = f"{label(nudge.rule)} (step {nudge.step}) sent by {nudge.channel.upper()}"
+        if whatsapp:
+            body += f" ({whatsapp})"
     elif waiting:
         body = f"{label(nudge.rule)} (step {nudge.step}) waits: {reason}"
     else:
@@ -387,5 +439,17 @@ def record_decision(
             "reason": reason,
             **({"proposal": nudge.data["proposal"]} if "proposal" in nudge.data else {}),
             **({"jurisdictions": regime.codes, "zone": regime.zone.key} if regime else {}),
+            **({"whatsapp": whatsapp} if whatsapp else {}),
         },
     )
+
+
+def _whatsapp_mode(nudge: Nudge) -> str:
+    """How a WhatsApp nudge went: "free text in the 24-hour window" or "template HX...";
+    "" for other channels (the WhatsApp verb wrote its decision in the message's data)."""
+    if nudge.channel != "whatsapp" or nudge.message is None:
+        return ""
+    decided = (nudge.message.data or {}).get("whatsapp") or {}
+    if decided.get("mode") == "template":
+        return f"template {decided.get('content_sid', '')}".strip()
+    return "free text in the 24-hour window"

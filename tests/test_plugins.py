@@ -74,7 +74,7 @@ def test_the_declared_defaults_in_app_order():
         "privacy.erase_customer",
         "insights.view_insights",
     ]
-    assert list(plugins.mapping("reply_verbs")) == ["sms", "web"]
+    assert list(plugins.mapping("reply_verbs")) == ["sms", "whatsapp", "web"]
 
 
 def test_enabled_imports_each_plug_in_order():

@@ -1,4 +1,4 @@
-"""Inbound SMS, MMS and WhatsApp: Twilio's messaging webhook `/hooks/twilio/sms/` into the journal.
+"""Inbound SMS and MMS: Twilio's messaging webhook `/hooks/twilio/sms/` into the journal.
 
 `receive_sms` (the view) checks the request, reads Twilio's form strictly (twilio_form.py)
 into an `InboundSms` and hands it to `record_inbound_sms`, which resolves the customer by
@@ -8,7 +8,8 @@ answered with the one confirmation allowed. A message that may be a stop ("Can I
 tomorrow?") is a `message` with a flag: marketing halts until an agent decides.
 The sender is an identity of its own kind: a phone, a short code or an alphanumeric id
 (channel `sms`), or a WhatsApp account (`whatsapp:+1...`, channel `whatsapp`, the same
-customer as that phone number). The answer is
+customer as that phone number): the WhatsApp adapter records through `record_inbound_sms`
+too, and a `whatsapp:` form posted here is handed to it (docs/whatsapp.md). The answer is
 TwiML: empty, or the help text (with the preference page's link) for HELP. Twilio may
 deliver one message more than once (retries, a fallback URL): the `MessageSid` is the
 event's source id, so a repeat writes nothing and gets the same answer.
@@ -28,7 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels_adapters.twilio_form import Address, BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import consent, consent_review, journal, revocation
-from conversations.identities import join_sibling, resolve_customer
+from conversations.identities import WHATSAPP_PREFIX, join_sibling, resolve_customer
 from conversations.models import Customer, Event, Identity
 
 from . import keywords
@@ -57,6 +58,7 @@ class InboundSms:
     opt_out_type: str = ""
     segments: int | None = None
     sender_kind: str = Identity.Kind.PHONE
+    details: dict = field(default_factory=dict)  # the channel's own (WhatsApp: profile, ...)
 
     @property
     def sender(self) -> Address:
@@ -128,7 +130,7 @@ def record_inbound_sms(message: InboundSms) -> tuple[Event, str]:
         )
         _join_sibling(event, sender)
         return event, ""
-    data: dict = {"from": message.from_number, "to": message.to}
+    data: dict = {"from": message.from_number, "to": message.to, **message.details}
     if message.sender.kind != Identity.Kind.PHONE:
         data["sender_kind"] = message.sender.kind
     if message.media:
@@ -235,6 +237,14 @@ def _join_sibling(event: Event, sender: tuple[str, str]) -> None:
         join_sibling(event.conversation.customer_id, *sender)
 
 
+def is_whatsapp(form) -> bool:
+    """A WhatsApp message or status callback, whichever webhook Twilio posted it to."""
+    return any(
+        form.get(name, "")[: len(WHATSAPP_PREFIX)].lower() == WHATSAPP_PREFIX
+        for name in ("From", "To")
+    )
+
+
 def twiml_reply(answer: str) -> HttpResponse:
     if answer:
         reply = MessagingResponse()
@@ -245,6 +255,13 @@ def twiml_reply(answer: str) -> HttpResponse:
 
 @twilio_webhook
 def receive_sms(request: HttpRequest) -> HttpResponse:
+    if is_whatsapp(request.POST):
+        # A WhatsApp sender set up with this URL (the sandbox's default, or one configured
+        # before /hooks/twilio/whatsapp/ existed) is WhatsApp all the same: read and recorded
+        # exactly as at that URL, never as SMS (docs/whatsapp.md).
+        from channels_adapters.whatsapp.inbound import receive_form  # it imports us
+
+        return receive_form(TwilioForm(request.POST))
     message = parse_inbound_sms(TwilioForm(request.POST))  # BadForm: 400 with the reason
     _, answer = record_inbound_sms(message)
     return twiml_reply(answer)

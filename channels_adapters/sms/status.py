@@ -18,6 +18,8 @@ from conversations import outbox
 from conversations.delivery import DELIVERY_STATUS_RANK
 from conversations.models import Event
 
+from .inbound import is_whatsapp
+
 # Twilio's delivery error codes, in words an agent can act on.
 DELIVERY_ERRORS = {
     "21610": "The recipient replied STOP; Twilio blocks messages to them until they reply START.",
@@ -35,6 +37,23 @@ MAX_ERROR_CODE = 99_999  # Twilio's error codes have five digits
 
 @twilio_webhook
 def receive_status(request: HttpRequest) -> HttpResponse:
+    if is_whatsapp(request.POST):
+        # a WhatsApp sender whose status URL is this one: its message is on `whatsapp`
+        from channels_adapters.whatsapp.status import DELIVERY_ERRORS as WHATSAPP_ERRORS
+
+        return record_status(request, channel=Event.Channel.WHATSAPP, errors=WHATSAPP_ERRORS)
+    return record_status(request, channel=Event.Channel.SMS, errors=DELIVERY_ERRORS)
+
+
+def record_status(
+    request: HttpRequest,
+    *,
+    channel: str,
+    errors: dict[str, str],
+    opt_out_codes: frozenset[str] = frozenset({"21610"}),
+) -> HttpResponse:
+    """Read one messaging status callback and record it on `channel`'s message (the SMS
+    and WhatsApp status webhooks share it; each has its own words for the error codes)."""
     form = TwilioForm(request.POST, request.GET)  # BadForm: 400 with the reason
     sid = form.sid(["MessageSid", "SmsSid"])
     status = form.token(["MessageStatus", "SmsStatus"], required=True)
@@ -44,12 +63,12 @@ def receive_status(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     error_code = str(code) if code else ""
     outbox.record_provider_status(
-        channel=Event.Channel.SMS,
+        channel=channel,
         provider_id=sid,
         status=status,
         error_code=error_code,
-        reason=DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}." if error_code else ""),
+        reason=errors.get(error_code, f"Twilio error {error_code}." if error_code else ""),
         outbox_id=form.query_id("outbox"),
-        opted_out=error_code == "21610",
+        opted_out=error_code in opt_out_codes,
     )
     return HttpResponse(status=204)

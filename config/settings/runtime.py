@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "conversations",
     "console",
     "channels_adapters.sms",
+    "channels_adapters.whatsapp",
     "channels_adapters.webchat",
     "channels_adapters.voice",
     "commerce",

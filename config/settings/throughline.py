@@ -91,6 +91,24 @@ if SMS_BACKEND.endswith(".TwilioBackend") and not (
         "SMS through Twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID "
         "(docs/twilio.md)."
     )
+# ---- WhatsApp through Twilio (docs/whatsapp.md): the same account and credentials as SMS.
+# The shop's WhatsApp sender, E.164 without `whatsapp:` (the sandbox's is +14155238886);
+# or a messaging service whose sender pool holds it (wins when set).
+WHATSAPP_FROM_NUMBER = env("WHATSAPP_FROM_NUMBER", default="")
+WHATSAPP_MESSAGING_SERVICE_SID = env("WHATSAPP_MESSAGING_SERVICE_SID", default="")
+# As SMS_BACKEND: real Twilio when the credentials exist (a message with no WhatsApp sender
+# configured then fails with that reason, rather than being printed as if sent).
+WHATSAPP_BACKEND = env(
+    "WHATSAPP_BACKEND",
+    default="channels_adapters.whatsapp.backends.LocmemBackend"
+    if TESTING
+    else "channels_adapters.whatsapp.backends.TwilioBackend"
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
+    else "channels_adapters.whatsapp.backends.ConsoleBackend",
+)
+# Outside WhatsApp's 24-hour window only approved templates may be sent: the Twilio Content
+# SID (HX...) of each topic's template, e.g. "cart_reminders=HX...,offers=HX...".
+THROUGHLINE_WHATSAPP_TEMPLATES = env.dict("THROUGHLINE_WHATSAPP_TEMPLATES", default={})
 # The answer to HELP / INFO (brand, how to stop, how to reach you); empty: no answer of ours.
 SMS_HELP_TEXT = env(
     "SMS_HELP_TEXT",

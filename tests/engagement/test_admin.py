@@ -48,7 +48,7 @@ def test_a_step_is_edited_and_a_broken_template_refused(admin_client):
     saved = admin_client.post(url, form)
 
     assert refused.status_code == 200 and b"does not compile" in refused.content
-    assert voice.status_code == 200 and b"Use one or more of: sms, web" in voice.content
+    assert voice.status_code == 200 and b"Use one or more of: sms, whatsapp, web" in voice.content
     assert saved.status_code == 302
     rule.refresh_from_db()
     assert rule.channels == "web,sms"

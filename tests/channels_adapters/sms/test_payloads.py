@@ -137,17 +137,17 @@ def test_stop_on_whatsapp_opts_out_the_whatsapp_identity_only(sent_sms):
     assert Outbox.objects.get().to_address == SHOPPER
 
 
-def test_sending_on_whatsapp_is_refused_with_a_reason_not_a_crash():
+def test_a_whatsapp_message_at_the_sms_webhook_is_answered_on_whatsapp_not_by_sms():
     replay("whatsapp_inbound")
     customer = Customer.objects.get()
 
-    with pytest.raises(outbox.Refused, match="does not send on WhatsApp"):
-        outbox.send(customer=customer, channel="whatsapp", body="hi")
-    with pytest.raises(outbox.Refused, match="does not send on WhatsApp"):
-        replies.reply(customer=customer, channel="whatsapp", body="hi", author=None)
+    event = replies.reply(customer=customer, channel="whatsapp", body="hi", author=None)
 
-    assert not Outbox.objects.exists()
-    assert not Event.objects.filter(direction="out").exists()
+    item = Outbox.objects.get()
+    assert (item.channel, item.to_address) == ("whatsapp", SHOPPER)
+    assert event.data["whatsapp"]["mode"] == "session"  # inside the 24-hour window
+    with pytest.raises(outbox.Refused, match="no phone"):
+        send_sms(customer=customer, body="hi")
 
 
 @pytest.mark.parametrize("name", ["status_delivered", "status_undelivered"])
