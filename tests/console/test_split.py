@@ -38,7 +38,12 @@ def test_the_timeline_offers_split_on_a_merge_line(client, agent):
 
     page = client.get(reverse("admin:conversations_conversation_change", args=[older.pk]))
 
-    assert split_url(merge) in page.content.decode()
+    # The page's script puts "Split…" on the merge line: it needs the link's pattern and
+    # the merge line's event id (tests/browser/test_split.py clicks it).
+    text = page.content.decode()
+    assert f'data-split-url="{reverse("console_split", args=[0])}"' in text
+    merge_lines = [e for e in page.context["events_json"] if e["kind"] == "merge"]
+    assert [e["id"] for e in merge_lines] == [merge.merge_event_id]
 
 
 def test_the_preview_says_what_returns_where_and_the_split_records_who(client, agent):
