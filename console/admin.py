@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from console import consent_views, views
 from console.access import is_agent
 from conversations import reactions
+from conversations.names import named_by_agent
 from conversations.models import (
     AgentProfile,
     CannedResponse,
@@ -54,8 +55,22 @@ class IdentityInline(admin.TabularInline):
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["__str__", "identity_list", "created_at", "merged_into"]
     search_fields = ["display_name"]
-    readonly_fields = ["merged_into", "created_at"]
+    fields = ["display_name", "name_source", "locale", "time_zone", "merged_into", "created_at"]
+    readonly_fields = ["name_source", "merged_into", "created_at"]
     inlines = [IdentityInline]
+
+    def save_model(self, request, obj, form, change):
+        # A name an agent typed wins over every automatic one (conversations/names.py).
+        if change and "display_name" in form.changed_data:
+            named_by_agent(obj, obj.display_name, by=request.user)
+            form.changed_data.remove("display_name")
+        super().save_model(request, obj, form, change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        customer = self.get_object(request, object_id)
+        # the page is titled by her name (or "Unnamed customer #n"), as the panel calls her
+        title = {"title": str(customer)} if customer is not None else {}
+        return super().change_view(request, object_id, form_url, {**title, **(extra_context or {})})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("identities")

@@ -5,6 +5,10 @@ from django.core import checks
 class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
+    plugs = {
+        # names that arrive in the journal (an order's, a caller's): conversations/names.py
+        "event_reactions": ["conversations.names.on_event"],
+    }
 
     def ready(self) -> None:
         # The core reads what the other apps plug in (base/plugins.py): a declaration of a
