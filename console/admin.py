@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from console import consent_views, views
 from console.access import is_agent
 from conversations import reactions
-from conversations.names import named_by_agent
 from conversations.models import (
     AgentProfile,
     CannedResponse,
@@ -30,6 +29,7 @@ from conversations.models import (
     ParkedReaction,
     Team,
 )
+from conversations.names import named_by_agent
 
 
 def _matching_identity(queryset, term: str, customer_path: str):

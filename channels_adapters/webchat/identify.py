@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import jwt
 
 from conversations.identities import InvalidIdentity, link_identity, normalize_identity
-from conversations.names import offer_name
 from conversations.models import Customer, Identity
+from conversations.names import offer_name
 
 from .inbound import visitor_customer
 from .models import Site

@@ -4,6 +4,7 @@ her, the more trusted source wins, an agent's typing wins over everything automa
 import pytest
 from django.urls import reverse
 
+from commerce.ingest import ingest_event
 from conversations.identities import merge_customers, resolve_customer
 from conversations.models import Customer
 from conversations.names import (
@@ -13,7 +14,6 @@ from conversations.names import (
     offer_name,
 )
 from tests.commerce.helpers import T900
-from commerce.ingest import ingest_event
 
 pytestmark = pytest.mark.django_db
 
