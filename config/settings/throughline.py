@@ -342,6 +342,9 @@ ENGAGEMENT_CONSENT_TOPICS = env.list(
 )
 # An agent's message within this many minutes means they are talking: nothing automatic.
 ENGAGEMENT_AGENT_ACTIVE_MINUTES = env.int("ENGAGEMENT_AGENT_ACTIVE_MINUTES", default=30)
+# One offer in one place: a proposal (e.g. the call-back offer) sent on any channel is not
+# sent again, on any channel, within this many hours (engagement/arbiter.py, "Once").
+ENGAGEMENT_OFFER_ONCE_HOURS = env.int("ENGAGEMENT_OFFER_ONCE_HOURS", default=24)
 # A reply, an order or an opt-out within this many days of a nudge is attributed to it.
 ENGAGEMENT_ATTRIBUTION_DAYS = env.int("ENGAGEMENT_ATTRIBUTION_DAYS", default=7)
 # The shop's name, for message templates ({{ shop_name }}).
