@@ -17,7 +17,8 @@ from django.utils import timezone
 class Customer(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     # where the name came from ("order:4242", "agent:alice"): conversations/names.py
-    name_source = models.CharField(max_length=64, blank=True, default="")
+    # db_default: raw inserts (insights/seed.py, bench/) need not name it
+    name_source = models.CharField(max_length=64, blank=True, default="", db_default="")
     traits = models.JSONField(default=dict, blank=True)  # the shop's custom attributes, persona
     locale = models.CharField(max_length=35, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
