@@ -305,6 +305,8 @@ ROUTING_ARBITER = env("ROUTING_ARBITER", default="engagement.arbiter.propose")
 ROUTING_CALLBACK_SLOT_MINUTES = env.int("ROUTING_CALLBACK_SLOT_MINUTES", default=30)
 ROUTING_CALLBACK_LEAD_MINUTES = env.int("ROUTING_CALLBACK_LEAD_MINUTES", default=30)
 ROUTING_CALLBACK_DAYS = env.int("ROUTING_CALLBACK_DAYS", default=7)
+# The call-back page shows a day's times as a handful spread over the day, not every slot.
+ROUTING_CALLBACK_TIMES_PER_DAY = env.int("ROUTING_CALLBACK_TIMES_PER_DAY", default=8)
 # The widget hands routing the shopper's answer to an offer (adapters never import routing).
 WIDGET_OFFER_HANDLER = env("WIDGET_OFFER_HANDLER", default="routing.moments.answer_offer")
 # Sweeps: https://crontab.guru/every-minute
