@@ -6,8 +6,8 @@ first (the days with free times, as links), then one of a handful of that day's 
 (ROUTING_CALLBACK_TIMES_PER_DAY, spread over the day), shown on the customer's clock (her
 profile's time zone, else the store's) with the store's time beside it when they differ.
 Any time on the grid within opening hours is accepted; the handful is what is shown.
-A forged or foreign link answers 404, an expired one 410, a slot the page did not offer 400: each a page a
-person can read, never a 500. The form is CSRF-protected (a cookie-bound token).
+A forged or foreign link answers 404, an expired one 410, a slot the page did not offer
+400: each a page a person can read, never a 500. The form is CSRF-protected (a cookie-bound token).
 """
 
 from __future__ import annotations
