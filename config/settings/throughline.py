@@ -225,6 +225,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # THROUGHLINE_TRUSTED_PROXIES vouches for it), so everyone behind one proxy is not one pair.
 AXES_CLIENT_IP_CALLABLE = "console.login_protection.client_address"
 AXES_RESET_ON_SUCCESS = True
+# Two-factor authentication (django-otp, TOTP; console/two_factor.py): on, every manager
+# must set up an authenticator app before using the admin; staff who set one up are always
+# asked for its code after the password. Off for the demo.
+THROUGHLINE_REQUIRE_2FA_FOR_MANAGERS = env.bool(
+    "THROUGHLINE_REQUIRE_2FA_FOR_MANAGERS", default=False
+)
+# The issuer authenticator apps show beside the account
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Throughline")
 # Tries during a lockout (the right password included) are refused but not counted, so the
 # lockout ends LOGIN_FAILURE_WINDOW after the failure that started it, as documented.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
