@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from base.admin_fields import LinesJsonAdmin
 from console import consent_views, views
 from console.access import is_agent
 from conversations import reactions
@@ -252,9 +253,10 @@ class OutboxAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentProfile)
-class AgentProfileAdmin(admin.ModelAdmin):
+class AgentProfileAdmin(LinesJsonAdmin, admin.ModelAdmin):
     """Who takes what: teams, skills, capacity, on call, and where calls ring (E.164)."""
 
+    lines_fields = ("skills",)  # one skill per line, not JSON
     list_display = ["user", "phone", "available", "on_call", "capacity", "last_routed_at"]
     list_editable = ["available"]
     list_filter = ["available", "on_call", "teams"]
