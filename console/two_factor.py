@@ -30,8 +30,9 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django_otp import devices_for_user, user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 SETUP, VERIFY = "console_two_factor_setup", "console_two_factor_verify"
@@ -148,6 +149,19 @@ urlpatterns = [
     path("setup/", setup, name=SETUP),
     path("verify/", verify, name=VERIFY),
 ]
+
+
+def socket_allowed(user, session) -> bool:
+    """The agent socket's check (console/consumers.py): what the middleware asks of a page.
+    A user with a confirmed device needs a session verified with one of hers; one who must
+    have a device (managers, when required) and has none is refused."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user_has_device(user, confirmed=True):
+        persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+        device = Device.from_persistent_id(persistent_id) if persistent_id else None
+        return device is not None and device.user_id == user.pk and device.confirmed
+    return not required_for(user)
 
 
 class RequireTwoFactor:

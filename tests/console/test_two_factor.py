@@ -126,3 +126,39 @@ def test_the_pages_need_a_signed_in_user(client):
     for name in ("console_two_factor_setup", "console_two_factor_verify"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_agent_socket_asks_for_the_second_factor_too(agent):
+    import asyncio
+
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from config.asgi import application
+
+    device = TOTPDevice.objects.create(user=agent, name="Phone", confirmed=True)
+
+    def cookie(client) -> bytes:
+        return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    async def connects(session_cookie: bytes) -> bool:
+        communicator = WebsocketCommunicator(
+            application,
+            "/ws/agent/",
+            headers=[(b"origin", b"http://localhost:8000"), (b"cookie", session_cookie)],
+        )
+        connected, _ = await communicator.connect(timeout=5)
+        await communicator.disconnect()
+        return connected
+
+    password_only = Client()
+    password_only.force_login(agent)
+    assert not asyncio.run(connects(cookie(password_only)))
+
+    verified = Client()
+    verified.force_login(agent)
+    with time_machine.travel(NOW, tick=False):
+        response = verified.post(reverse("console_two_factor_verify"), {"code": code(device, NOW)})
+    assert response.status_code == 302
+    assert asyncio.run(connects(cookie(verified)))
