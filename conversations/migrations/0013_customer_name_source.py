@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0012_pending_reactions'),
+        ("conversations", "0012_pending_reactions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='name_source',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="customer",
+            name="name_source",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
     ]
