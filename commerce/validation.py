@@ -180,6 +180,9 @@ class OrderPlaced(Payload):
     total: Money | None = None  # after discounts; the lines' sum when left out
     order_id: Identifier(MAX_CODE)
     currency: Currency
+    # the name the order was placed under: the customer's name when she has none better
+    # (conversations/names.py)
+    customer_name: Text(MAX_TEXT) | None = None
 
     def normalised(self) -> dict:
         lines = _lines(self.items)
@@ -188,6 +191,7 @@ class OrderPlaced(Payload):
             "currency": self.currency,
             "items": lines,
             "total": _money(self.total) if self.total is not None else _total(lines),
+            **({"customer_name": self.customer_name} if self.customer_name else {}),
         }
 
 

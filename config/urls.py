@@ -18,6 +18,7 @@ def favicon(request):
 urlpatterns = [
     path("admin/insights/", include("insights.urls")),  # managers' figures, before the admin
     path("admin/merges/", include("console.split_urls")),  # split a merge; possible duplicates
+    path("admin/two-factor/", include("console.two_factor")),  # TOTP setup and verify
     path("admin/", admin.site.urls),
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
     path("hooks/twilio/whatsapp/", include("channels_adapters.whatsapp.urls")),

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from base.admin_fields import LinesJsonAdmin
 from console import consent_views, views
 from console.access import is_agent
 from conversations import reactions
@@ -29,6 +30,7 @@ from conversations.models import (
     ParkedReaction,
     Team,
 )
+from conversations.names import named_by_agent
 
 # The agent's home: the admin index shows the workspace's queues first (docs/console.md).
 admin.site.index_template = "admin/console_home.html"
@@ -57,8 +59,22 @@ class IdentityInline(admin.TabularInline):
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["__str__", "identity_list", "created_at", "merged_into"]
     search_fields = ["display_name"]
-    readonly_fields = ["merged_into", "created_at"]
+    fields = ["display_name", "name_source", "locale", "time_zone", "merged_into", "created_at"]
+    readonly_fields = ["name_source", "merged_into", "created_at"]
     inlines = [IdentityInline]
+
+    def save_model(self, request, obj, form, change):
+        # A name an agent typed wins over every automatic one (conversations/names.py).
+        if change and "display_name" in form.changed_data:
+            named_by_agent(obj, obj.display_name, by=request.user)
+            form.changed_data.remove("display_name")
+        super().save_model(request, obj, form, change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        customer = self.get_object(request, object_id)
+        # the page is titled by her name (or "Unnamed customer #n"), as the panel calls her
+        title = {"title": str(customer)} if customer is not None else {}
+        return super().change_view(request, object_id, form_url, {**title, **(extra_context or {})})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("identities")
@@ -245,9 +261,10 @@ class OutboxAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentProfile)
-class AgentProfileAdmin(admin.ModelAdmin):
+class AgentProfileAdmin(LinesJsonAdmin, admin.ModelAdmin):
     """Who takes what: teams, skills, capacity, on call, and where calls ring (E.164)."""
 
+    lines_fields = ("skills",)  # one skill per line, not JSON
     list_display = ["user", "phone", "available", "on_call", "capacity", "last_routed_at"]
     list_editable = ["available"]
     list_filter = ["available", "on_call", "teams"]

@@ -24,6 +24,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 
 from console.access import access_conversation, is_agent
+from console.two_factor import socket_allowed
 from conversations.broadcast import INBOX_GROUP, conversation_group, event_payload
 from conversations.queries import events_after
 
@@ -43,6 +44,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         # The same permission as the console's pages (console.access): a staff user
         # without it is turned away with 4403, the socket's 403.
         if not await database_sync_to_async(is_agent)(self.scope.get("user")):
+            await self.close(code=4403)
+            return
+        # and the second factor, as the pages ask it (console/two_factor.py)
+        if not await database_sync_to_async(socket_allowed)(
+            self.scope.get("user"), self.scope.get("session")
+        ):
             await self.close(code=4403)
             return
         self.sent_seq: dict[int, int] = {}  # conversation -> highest seq sent, to drop repeats

@@ -6,8 +6,9 @@ class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
     plugs = {
+        # names that arrive in the journal (an order's, a caller's): conversations/names.py;
         # an inbound message naming another customer's address queues a possible duplicate
-        "event_reactions": ["conversations.duplicates.on_event"],
+        "event_reactions": ["conversations.names.on_event", "conversations.duplicates.on_event"],
         # the names and traits a merge keeps to undo itself are erased with the customer
         "erasure_hooks": ["conversations.merges.erase"],
     }

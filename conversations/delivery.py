@@ -9,7 +9,7 @@ reaches the agents' sockets after commit as an `event.status` message.
 from __future__ import annotations
 
 from django.db import models, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.expressions import CombinedExpression
 
 from conversations.broadcast import broadcast_status_on_commit
@@ -34,6 +34,23 @@ DELIVERY_STATUS_RANK = {
     "canceled": 6,
     "read": 7,
 }
+# "not sent: console backend": a stand-in backend took the message and sent nothing. As
+# far along as `sending` (the outbox is done with it), so the timeline never shows it queued
+# or delivered; a provider's callback, which only a test fakes for it, may still move it.
+NOT_SENT = "not sent: "
+NOT_SENT_RANK = 4
+MAX_STATUS = 32  # Event.delivery_status
+
+
+def not_sent(backend: str) -> str:
+    """The delivery status of a message a stand-in backend (`backend`) did not send."""
+    return (NOT_SENT + backend)[:MAX_STATUS]
+
+
+def rank_of(status: str) -> int | None:
+    if status.startswith(NOT_SENT):
+        return NOT_SENT_RANK
+    return DELIVERY_STATUS_RANK.get(status)
 
 
 def update_delivery_status(
@@ -51,7 +68,7 @@ def update_delivery_status(
     go to `data["delivery_error"]` and `data["delivery_error_reason"]`; `source_id`
     records the provider's id on the event the first time it is known.
     """
-    rank = DELIVERY_STATUS_RANK.get(status)
+    rank = rank_of(status)
     if rank is None:
         raise ValueError(f"Unknown delivery status {status!r}.")
     below = _replaceable_by(status, rank)
@@ -68,7 +85,10 @@ def update_delivery_status(
     with transaction.atomic():
         if source_id:
             Event.objects.filter(pk=event.pk, source_id=None).update(source_id=source_id)
-        moved = Event.objects.filter(pk=event.pk, delivery_status__in=below).update(**changes)
+        replaceable = Q(delivery_status__in=below)
+        if rank > NOT_SENT_RANK:
+            replaceable |= Q(delivery_status__startswith=NOT_SENT)
+        moved = Event.objects.filter(replaceable, pk=event.pk).update(**changes)
         if moved:
             event.refresh_from_db(
                 fields=["conversation", "seq", "delivery_status", "data", "source_id"]

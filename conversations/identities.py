@@ -334,10 +334,14 @@ def merge_customers(a: Customer, b: Customer, *, reason: str = "") -> Customer:
             priority=0,
         )
         survivor.traits = {**merged.traits, **survivor.traits}
-        survivor.display_name = survivor.display_name or merged.display_name
+        from conversations.names import kept_on_merge  # names reads live_customer from here
+
+        survivor.display_name, survivor.name_source = kept_on_merge(survivor, merged)
         survivor.time_zone = survivor.time_zone or merged.time_zone
         survivor.locale = survivor.locale or merged.locale
-        survivor.save(update_fields=["traits", "display_name", "time_zone", "locale"])
+        survivor.save(
+            update_fields=["traits", "display_name", "name_source", "time_zone", "locale"]
+        )
         Customer.objects.filter(pk=merged.pk).update(merged_into=survivor)
 
         for hook in plugins.enabled("merge_hooks"):

@@ -16,6 +16,9 @@ from django.utils import timezone
 
 class Customer(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
+    # where the name came from ("order:4242", "agent:alice"): conversations/names.py
+    # db_default: raw inserts (insights/seed.py, bench/) need not name it
+    name_source = models.CharField(max_length=64, blank=True, default="", db_default="")
     traits = models.JSONField(default=dict, blank=True)  # the shop's custom attributes, persona
     locale = models.CharField(max_length=35, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
@@ -26,7 +29,8 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return self.display_name or f"Customer #{self.pk}"
+        # the console panel's words for a customer with no name yet (conversations/names.py)
+        return self.display_name or f"Unnamed customer #{self.pk}"
 
 
 class Identity(models.Model):

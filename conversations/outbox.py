@@ -85,6 +85,10 @@ class Receipt:
 
     provider_id: str
     status: str = "queued"
+    # A stand-in backend that never sends (the console's, the tests' locmem) names itself
+    # here; the message's delivery status then says "not sent: console backend", never
+    # queued or delivered (delivery.not_sent).
+    not_sent_by: str = ""
 
 
 def _address_kind(channel: str, address: str) -> str | None:
@@ -182,6 +186,8 @@ _UNSETTLED = [Outbox.Status.SENDING, Outbox.Status.RECONCILE]
 def _sent(item: Outbox, receipt: Receipt) -> str:
     now = timezone.now()
     status = receipt.status if receipt.status in delivery.DELIVERY_STATUS_RANK else "queued"
+    if receipt.not_sent_by:
+        status = delivery.not_sent(receipt.not_sent_by)
     with transaction.atomic():
         Outbox.objects.filter(pk=item.pk, status__in=_UNSETTLED).update(
             status=Outbox.Status.SENT,

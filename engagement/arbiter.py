@@ -23,6 +23,13 @@ the customer that is due, best priority first, and for each one:
    she is online, at her next visit otherwise); and once one is sent, the others due
    with it are suppressed ("outranked").
 
+One offer in one place: a nudge carrying a `proposal` (the call-back offer, whichever rule
+made it: the missed-call SMS, routing's pop-up) is suppressed ("duplicate") when the same
+proposal was sent to the customer on any channel within ENGAGEMENT_OFFER_ONCE_HOURS, so
+she never gets it by SMS, then as a chat message, then as a pop-up. A web nudge whose
+`data["delivery"]` is "popup" is shown by its proposer (routing's `offer` event): the
+arbiter decides it and sends no chat message of its own.
+
 Nudges that answer the customer's own contact (a missed call, a message after hours) are
 `responsive`: quiet hours, caps and a hot case do not hold them back (they still expire).
 Every decision
@@ -195,6 +202,13 @@ def withdraw(customer: Customer, *, reason: str, rules: tuple[str, ...] | None =
 def _decide_one(nudge: Nudge, customer: Customer, conversation: Conversation, now) -> str:
     if nudge.expires_at is not None and now >= nudge.expires_at:
         return _suppress(nudge, customer, expired_reason(nudge), now=now)
+    if (earlier := offered_already(nudge, customer, now)) is not None:
+        when = f"{earlier.decided_at:%a %H:%M} UTC" if earlier.decided_at else "before"
+        reason = (
+            f"{DUPLICATE}: the {nudge.data['proposal'].replace('_', ' ')} was sent by "
+            f"{earlier.channel.upper()} {when} (nudge #{earlier.pk})"
+        )
+        return _suppress(nudge, customer, reason, now=now)
     responsive = bool(nudge.data.get("responsive"))
     route, refusals = None, []
     for channel in nudge.channels:
@@ -225,6 +239,26 @@ def _decide_one(nudge: Nudge, customer: Customer, conversation: Conversation, no
     if not responsive and (cap := caps.reached(customer, now, topic=nudge.topic, regime=regime)):
         return _suppress(nudge, customer, cap, now=now, regime=regime)
     return _send(nudge, customer, route, regime, now=now)
+
+
+def offered_already(nudge: Nudge, customer: Customer, now: datetime) -> Nudge | None:
+    """The nudge that already carried this nudge's proposal to the customer, on any
+    channel, within ENGAGEMENT_OFFER_ONCE_HOURS; None if none did (or it has none)."""
+    proposal = nudge.data.get("proposal")
+    if not proposal:
+        return None
+    since = now - timedelta(hours=settings.ENGAGEMENT_OFFER_ONCE_HOURS)
+    return (
+        Nudge.objects.filter(
+            customer=customer,
+            status=Nudge.Status.SENT,
+            decided_at__gte=since,
+            data__proposal=proposal,
+        )
+        .exclude(pk=nudge.pk)
+        .order_by("-decided_at")
+        .first()
+    )
 
 
 def expired_reason(nudge: Nudge) -> str:
@@ -354,6 +388,10 @@ def _send(nudge: Nudge, customer: Customer, route: Route, regime: Regime | None,
         except outbox.Refused as exc:  # the window closed meanwhile, a STOP that raced us
             return _suppress(nudge, customer, str(exc), now=now)
         nudge.outbox = message.outbox
+    elif nudge.data.get("delivery") == "popup":
+        # its proposer shows it (routing's `offer` event, the widget's pop-up): a chat
+        # message too would show the customer the same offer twice
+        message = None
     else:
         # the widget's verb through the registry: engagement imports no channel adapter
         message = reply_verb("web")(customer=customer, author=None, body=nudge.body)

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from base.inputs import ascii_int
 
 from . import qr
+from .forms import BusinessHoursField
 from .models import Placement, Store
 from .queries import RECENT_DAYS, label_sheets, with_scan_stats
 from .views import price_text
@@ -96,6 +97,12 @@ class StoreAdmin(ScanStats, admin.ModelAdmin):
     search_fields = ["name", "address"]
     readonly_fields = ["created_at"]
     inlines = [PlacementInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "business_hours":  # one line per weekday, not raw JSON
+            return BusinessHoursField(label="Business hours", help_text="")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     actions = ["print_labels_a4", "print_labels_letter"]
 
     def get_queryset(self, request):

@@ -261,10 +261,10 @@ def _merge_tree(customer_id: int) -> list[int]:
 def _erase_customers(customer_ids: list[int]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            """UPDATE conversations_customer SET display_name = '', traits = '{}'::jsonb,
-                locale = '', time_zone = ''
-            WHERE id = ANY(%s) AND (display_name <> '' OR traits <> '{}'::jsonb
-                OR locale <> '' OR time_zone <> '')""",
+            """UPDATE conversations_customer SET display_name = '', name_source = '',
+                traits = '{}'::jsonb, locale = '', time_zone = ''
+            WHERE id = ANY(%s) AND (display_name <> '' OR name_source <> ''
+                OR traits <> '{}'::jsonb OR locale <> '' OR time_zone <> '')""",
             [customer_ids],
         )
         return cursor.rowcount

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from base.admin_fields import LinesJsonAdmin
+
 from . import rules
 from .models import ContextualAction, HotRule, IntentRule, ScheduledCallBack
 
 
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(LinesJsonAdmin, admin.ModelAdmin):
+    lines_fields = ("phrases", "keywords")  # word lists, one per line (not JSON)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         rules.forget()

@@ -12,4 +12,6 @@ class RoutingConfig(AppConfig):
         "erasure_hooks": ["routing.customers.erase"],
         # a shopper opening the widget may be offered a call or a chat (routing/moments.py)
         "presence_hooks": ["routing.moments.on_presence"],
+        # a booked call back or a call that got through makes some suggestions stale
+        "suggestion_rankers": ["routing.suggestions.rank"],
     }

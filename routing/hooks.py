@@ -2,7 +2,8 @@
 
 Runs off the request path, in a `manage.py react` process (inline after commit in tests:
 docs/subsystems/reactions.md). Inbound needs go to triage.route; a case turning hot (a
-`routing` event with action `hot`, from any verb) pages the on-call agents. Everything
+`routing` event with action `hot`, from any verb) pages the on-call agents; the shop's
+orders and carts re-evaluate the open case's intent (triage.reevaluate). Everything
 else returns at once: this sees every event, so its no-op path is a few attribute reads.
 Running twice for one event (after a crashed `react`, or from `manage.py
 replay_reactions`) changes nothing: each decision is taken once per case, a case is paged
@@ -16,7 +17,7 @@ from conversations import reactions
 from conversations.models import Case, Event
 
 from .paging import page_on_call
-from .triage import ROUTED_KINDS, route
+from .triage import REEVALUATING_KINDS, ROUTED_KINDS, reevaluate, route
 
 
 def on_event(event: Event) -> None:
@@ -25,6 +26,8 @@ def on_event(event: Event) -> None:
             route(event)
     elif event.kind == "routing" and event.data.get("action") == "hot" and not _paged(event):
         page_on_call(event)
+    elif event.kind in REEVALUATING_KINDS:
+        reevaluate(event)  # a replay re-asks the context: the same answer records nothing
 
 
 def _routed(event: Event) -> bool:

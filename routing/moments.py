@@ -117,7 +117,13 @@ def _arbiter_refusal(customer: Customer, action: ContextualAction, taken: Action
         body=action.message,
         priority=action.priority,
         channels=("web",),
-        data={"responsive": True, "proposal": "call_back_offer", "offer": taken.pk},
+        # a pop-up: the arbiter decides, the `offer` event below shows it (no chat message)
+        data={
+            "responsive": True,
+            "proposal": "call_back_offer",
+            "offer": taken.pk,
+            "delivery": "popup",
+        },
     )
     status = getattr(nudge, "status", SENT)
     return "" if status == SENT else (getattr(nudge, "reason", "") or status)

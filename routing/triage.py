@@ -12,6 +12,10 @@ a missed call. Each step is a rule of rules.py; each decision is a `routing` eve
    waits for the opening (the waiting-cases sweep assigns it then);
 4. assignment (assignment.py).
 
+`reevaluate` keeps the intent up to date afterwards: an order, a cart or a checkout
+changes what the customer is doing, so the open case's intent is asked of the context
+again (only while it is one the context decided: a text rule's intent stays).
+
 A follow-up message on a routed, assigned case costs one statement (`facts_of`). A new
 case's first event (bench/reactions.py) reads the customer's context only when a rule
 reads it (when no intent rule matches the text, or a hot rule has a cart minimum), and
@@ -26,7 +30,7 @@ decisions and events, in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,13 +41,18 @@ from conversations import cases, journal, statements
 from conversations.context import build_context, headline_of
 from conversations.journal import NEED_KINDS
 from conversations.locks import conversation_for_update
-from conversations.models import Case, Customer, Event
+from conversations.models import Case, Conversation, Customer, Event
 
 from . import assignment, hours, rules
 from .optional import optional
 from .rules import Intent
 
 ROUTED_KINDS = NEED_KINDS | {"missed_call"}
+# The shop's events that change what the customer is doing (commerce journals
+# order_placed, checkout_started and cart_updated with these kinds): the open case's
+# intent is re-evaluated on each (`reevaluate`).
+_WHAT_HAPPENED = {"order": "an order", "checkout": "a checkout", "cart": "a cart change"}
+REEVALUATING_KINDS = frozenset(_WHAT_HAPPENED)
 
 
 def skill_for(intent: str, snapshot: rules.Rules) -> str:
@@ -273,6 +282,44 @@ def route(event: Event) -> None:
             skill=skill_for(intent_now, snapshot),
             record_waiting=first or away,
         )
+
+
+def context_intents() -> frozenset[str]:
+    """The intents the customer context decides (and may therefore change its mind on)."""
+    return frozenset(
+        {
+            settings.ROUTING_DEFAULT_INTENT,
+            settings.ROUTING_EVALUATION_INTENT,
+            settings.ROUTING_ORDER_INTENT,
+        }
+    )
+
+
+def reevaluate(event: Event) -> Event | None:
+    """After an event that changes the customer context (an order, a cart): ask the
+    context again what the open case is about, and record the new intent when it
+    differs. A text rule's intent ("refund") is what the customer said: it stays. A case
+    not routed yet is left to `route`. Returns the routing event, or None."""
+    case_id = (
+        Conversation.objects.filter(pk=event.conversation_id)
+        .values_list("current_case_id", flat=True)
+        .first()
+    )
+    if case_id is None:
+        return None
+    case = Case.objects.select_related("team", "conversation__customer").get(pk=case_id)
+    if case.status == Case.Status.RESOLVED or case.intent not in context_intents():
+        return None
+    snapshot = rules.current()
+    # the headline holds every part the rules read (one prepared statement)
+    context = headline_of(case.conversation.customer_id) or build_context(
+        case.conversation.customer
+    )
+    intent = rules.intent_from_context(context, snapshot)
+    if intent is None or intent.intent == case.intent:
+        return None
+    what = _WHAT_HAPPENED.get(event.kind, event.kind)
+    return set_intent(case, replace(intent, reason=f"after {what}, {intent.reason}"))
 
 
 def _hot_from_cart(context: rules.Context, snapshot: rules.Rules) -> str | None:

@@ -55,6 +55,7 @@ def test_the_declared_defaults_in_app_order():
     # the order the settings' feature blocks used to build: reactions and merge hooks run
     # in it, and insights (installed last) reads what routing and engagement wrote
     assert plugins.paths("event_reactions") == [
+        "conversations.names.on_event",  # the core's own: a name from an order or a call
         "conversations.duplicates.on_event",
         "routing.hooks.on_event",
         "engagement.hooks.on_event",
@@ -83,7 +84,7 @@ def test_enabled_imports_each_plug_in_order():
 
     enabled = plugins.enabled("event_reactions")
 
-    assert enabled[1] is routing_hooks.on_event  # after the core's (possible duplicates)
+    assert enabled[2] is routing_hooks.on_event  # after the core's (names, possible duplicates)
     assert enabled[-2:] == [facts.on_event, outcomes.on_event]
 
 

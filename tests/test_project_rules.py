@@ -125,8 +125,16 @@ DEPENDS_ON: dict[str, set[str]] = {
     },
     # the insights seed builds a demo shop (carts, stores); the dashboard filters by store;
     # the demo seed (seed_demo) records its calls and widget events through the voice and
-    # web chat adapters' own verbs, as live traffic does, so its events are real ones
-    "insights": {"conversations", "commerce", "instore", "channels_adapters"},
+    # web chat adapters' own verbs, as live traffic does, so its events are real ones; and
+    # books its call back, waits after hours and nudges through routing's and engagement's
+    "insights": {
+        "conversations",
+        "commerce",
+        "instore",
+        "channels_adapters",
+        "routing",
+        "engagement",
+    },
     # routing's business hours are the stores' whole week (slots, next opening), read in
     # routing/hours.py only: THROUGHLINE_BUSINESS_HOURS answers one number's "open now"
     "routing": {"base", "conversations", "instore"},

@@ -117,7 +117,7 @@ class ConsoleBackend:
             f"to: {message.to}\nfrom: {sender}\n{message.body}{media}\n---\n"
         )
         stream.flush()
-        return Receipt(provider_id=sid, status="sent")
+        return Receipt(provider_id=sid, status="sent", not_sent_by="console backend")
 
     def delete_message(self, sid: str) -> bool:
         (self.stream or sys.stdout).write(f"--- delete SMS {sid} (console backend) ---\n")
@@ -139,7 +139,9 @@ class LocmemBackend:
     def send(self, message: SmsMessage) -> Receipt:
         with self._lock:
             self.sent.append(message)
-        return Receipt(provider_id=f"SM{uuid.uuid4().hex}", status="queued")
+        return Receipt(
+            provider_id=f"SM{uuid.uuid4().hex}", status="queued", not_sent_by="locmem backend"
+        )
 
     def delete_message(self, sid: str) -> bool:
         with self._lock:

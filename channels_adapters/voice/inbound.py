@@ -38,6 +38,7 @@ class InboundCall:
     from_number: str  # E.164, or "" when the caller hides it
     to: str
     status: str
+    caller_name: str = ""  # CNAM, when the number has caller-name lookup on
 
 
 def parse_call_sid(form: TwilioForm) -> str:
@@ -58,6 +59,8 @@ def parse_inbound_call(form: TwilioForm) -> InboundCall:
         # so the caller is still answered
         to=form.text("To", max_chars=MAX_NUMBER_CHARS, keep=False),
         status=status if status in CALL_STATUS_RANK else "ringing",
+        # a name for the customer's header (conversations/names.py); never required
+        caller_name=form.text("CallerName", max_chars=MAX_NUMBER_CHARS, keep=False),
     )
 
 
@@ -81,7 +84,12 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
         kind="call",
         direction=Event.Direction.IN,
         body="Incoming call",
-        data={"from": call.from_number, "to": call.to, "status": call.status},
+        data={
+            "from": call.from_number,
+            "to": call.to,
+            "status": call.status,
+            **({"caller_name": call.caller_name} if call.caller_name else {}),
+        },
         source_id=call.sid,
         delivery_status=call.status,
         unknown_sender=context is None,  # nobody has this number: create them at once

@@ -131,17 +131,15 @@ def _escalate(missed: Event, count: int, *, phone: str) -> None:
         else None
     )
     window = settings.VOICE_HOT_WINDOW_MINUTES
-    if (
-        case is None
-        or cases.mark_hot(
+    if case is not None:  # hot already (for any reason): mark_hot records nothing new
+        cases.mark_hot(
             case,
             reason=f"{count} missed calls within {window} minutes",
             data={"missed_call": missed.pk},
         )
-        is None
-    ):
-        return  # no case, or hot already: the offer went out (or was refused) then
-    # whether and where a call-back offer goes is decided by whoever declared a hook
-    # (engagement's arbiter), not by this adapter
+    # One rule (docs/twilio.md, "Missed calls"): every missed call that reaches the count
+    # proposes a call-back offer, whatever made the case hot. Whether and where it goes is
+    # decided by whoever declared a hook (engagement's arbiter, which sends one call-back
+    # offer per customer within ENGAGEMENT_OFFER_ONCE_HOURS), not by this adapter.
     for hook in plugins.enabled("missed_call_hooks"):
         hook(missed, phone=phone)

@@ -3,12 +3,16 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from base.admin_fields import LinesJsonAdmin
+
 from .models import Site
 from .origins import platform_base_url
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(LinesJsonAdmin, admin.ModelAdmin):
+    lines_fields = ("allowed_origins",)  # one origin per line, not JSON
+
     list_display = ["name", "public_key", "identify_hash_enabled", "created_at"]
     search_fields = ["name", "public_key"]
     readonly_fields = ["public_key", "script_tag", "created_at"]

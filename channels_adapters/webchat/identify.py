@@ -4,7 +4,8 @@ Two schemes (docs/widget.md):
 
 - `jwt`: an HS256 JWT signed with the site's secret, `exp` required and at most
   MAX_JWT_LIFETIME ahead; its `sub` (or `user_id`), `email` and `phone` claims are all
-  vouched for. The recommended scheme (Intercom's current one).
+  vouched for, and its `name` claim names the customer (conversations/names.py, source
+  `identify`). The recommended scheme (Intercom's current one).
 - `hash`: HMAC-SHA256 of the user id with the site's secret, hex (Intercom's and
   Chatwoot's former scheme); it vouches for the user id only and never expires, so a
   site must switch it on (`identify_hash_enabled`).
@@ -26,6 +27,7 @@ import jwt
 
 from conversations.identities import InvalidIdentity, link_identity, normalize_identity
 from conversations.models import Customer, Identity
+from conversations.names import offer_name
 
 from .inbound import visitor_customer
 from .models import Site
@@ -43,6 +45,7 @@ class Claims:
     user_id: str = ""
     email: str = ""
     phone: str = ""
+    name: str = ""
 
 
 def user_hash(secret: str, user_id: str) -> str:
@@ -85,6 +88,7 @@ def verify_jwt(site: Site, token: str) -> Claims:
         user_id=str(payload.get("sub") or payload.get("user_id") or ""),
         email=str(payload.get("email") or ""),
         phone=str(payload.get("phone") or ""),
+        name=str(payload.get("name") or ""),
     )
     if not (claims.user_id or claims.email or claims.phone):
         raise IdentifyError("The `jwt` names nobody: give `sub`, `email` or `phone`.")
@@ -120,4 +124,6 @@ def identify_visitor(*, site: Site, visitor_id: str, request: dict) -> Customer:
     customer = visitor_customer(visitor_id)
     for kind, value in identities:
         customer = link_identity(customer, kind, value, verified=True)
+    if claims.name:
+        offer_name(customer, claims.name, source="identify")
     return customer

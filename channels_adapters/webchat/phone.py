@@ -39,6 +39,23 @@ MAX_SENDS_PER_PHONE = 5  # within SEND_WINDOW, whoever asks: no texting a strang
 SEND_WINDOW = timedelta(hours=1)
 
 
+def sms_reach(customer: Customer | None) -> dict:
+    """Whether the widget should offer "Continue by SMS": not to a shopper we can text
+    already, one whose number is verified or who has texted us from it (and has not
+    said STOP there). `{"reachable": bool, "message": str}`; no number in it."""
+    if customer is None:
+        return {"reachable": False, "message": ""}
+    phones = customer.identities.filter(kind="phone", opted_out_at=None)
+    texted = Event.objects.filter(
+        conversation__customer_id=customer.pk, channel=Event.Channel.SMS, direction="in"
+    )
+    if phones.filter(verified_at__isnull=False).exists():
+        return {"reachable": True, "message": "Your number is verified: reply by SMS any time."}
+    if phones.exists() and texted.exists():
+        return {"reachable": True, "message": "We have your number: reply by SMS any time."}
+    return {"reachable": False, "message": ""}
+
+
 class VerificationError(ValueError):
     """Nothing was sent or linked; the message is for the shopper."""
 

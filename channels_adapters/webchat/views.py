@@ -45,7 +45,12 @@ from . import demo, history, inbound
 from .identify import IdentifyError, identify_visitor
 from .models import Site
 from .origins import origin_allowed
-from .phone import VerificationError, confirm_phone_verification, start_phone_verification
+from .phone import (
+    VerificationError,
+    confirm_phone_verification,
+    sms_reach,
+    start_phone_verification,
+)
 
 MAX_REQUEST_BYTES = 16 * 1024
 WIDGET_JS = Path(__file__).resolve().parent / "static" / "webchat" / "widget.js"
@@ -217,6 +222,8 @@ def _state(request, call: WidgetRequest, visitor_id: str, *, after_seq: int = 0)
         "preferences_url": links.url_for(customer, "preferences") if customer else None,
         # the words beside "Continue by SMS"'s unticked box, sent back with a ticked one
         "sms_disclosure": asdict(consent.sms_disclosure(call.site.name)),
+        # "Continue by SMS" only for a shopper we cannot text yet (phone.sms_reach)
+        "sms": sms_reach(customer),
     }
 
 

@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",  # login protection (docs/console.md, "Login protection")
+    # two-factor authentication for staff, TOTP (console/two_factor.py)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "conversations",
     "console",
     "channels_adapters.sms",
@@ -99,6 +102,9 @@ MIDDLEWARE = [
     "base.middleware.RefuseUnstorableInput",  # a NUL in a form is a 400, not a 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then the admin asks staff for their second factor
+    "django_otp.middleware.OTPMiddleware",
+    "console.two_factor.RequireTwoFactor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # last, as axes asks: turns a refused login into the lockout page (429)

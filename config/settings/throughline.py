@@ -249,6 +249,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # THROUGHLINE_TRUSTED_PROXIES vouches for it), so everyone behind one proxy is not one pair.
 AXES_CLIENT_IP_CALLABLE = "console.login_protection.client_address"
 AXES_RESET_ON_SUCCESS = True
+# Two-factor authentication (django-otp, TOTP; console/two_factor.py): on, every manager
+# must set up an authenticator app before using the admin; staff who set one up are always
+# asked for its code after the password. Off for the demo.
+THROUGHLINE_REQUIRE_2FA_FOR_MANAGERS = env.bool(
+    "THROUGHLINE_REQUIRE_2FA_FOR_MANAGERS", default=False
+)
+# The issuer authenticator apps show beside the account
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Throughline")
 # Tries during a lockout (the right password included) are refused but not counted, so the
 # lockout ends LOGIN_FAILURE_WINDOW after the failure that started it, as documented.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -329,6 +337,8 @@ ROUTING_ARBITER = env("ROUTING_ARBITER", default="engagement.arbiter.propose")
 ROUTING_CALLBACK_SLOT_MINUTES = env.int("ROUTING_CALLBACK_SLOT_MINUTES", default=30)
 ROUTING_CALLBACK_LEAD_MINUTES = env.int("ROUTING_CALLBACK_LEAD_MINUTES", default=30)
 ROUTING_CALLBACK_DAYS = env.int("ROUTING_CALLBACK_DAYS", default=7)
+# The call-back page shows a day's times as a handful spread over the day, not every slot.
+ROUTING_CALLBACK_TIMES_PER_DAY = env.int("ROUTING_CALLBACK_TIMES_PER_DAY", default=8)
 # The widget hands routing the shopper's answer to an offer (adapters never import routing).
 WIDGET_OFFER_HANDLER = env("WIDGET_OFFER_HANDLER", default="routing.moments.answer_offer")
 # Sweeps: https://crontab.guru/every-minute
@@ -366,6 +376,9 @@ ENGAGEMENT_CONSENT_TOPICS = env.list(
 )
 # An agent's message within this many minutes means they are talking: nothing automatic.
 ENGAGEMENT_AGENT_ACTIVE_MINUTES = env.int("ENGAGEMENT_AGENT_ACTIVE_MINUTES", default=30)
+# One offer in one place: a proposal (e.g. the call-back offer) sent on any channel is not
+# sent again, on any channel, within this many hours (engagement/arbiter.py, "Once").
+ENGAGEMENT_OFFER_ONCE_HOURS = env.int("ENGAGEMENT_OFFER_ONCE_HOURS", default=24)
 # A reply, an order or an opt-out within this many days of a nudge is attributed to it.
 ENGAGEMENT_ATTRIBUTION_DAYS = env.int("ENGAGEMENT_ATTRIBUTION_DAYS", default=7)
 # The shop's name, for message templates ({{ shop_name }}).

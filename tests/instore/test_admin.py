@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conversations.visitors import new_visitor_id
-from instore.models import Placement, Scan, Store
+from instore.models import WEEKDAYS, Placement, Scan, Store
 from instore.queries import with_scan_stats
 from instore.scans import link_reference, record_scan
 from tests.instore.factories import PlacementFactory, ProductFactory, StoreFactory
@@ -108,7 +108,7 @@ def test_a_store_checks_its_number_zone_and_hours(admin_client):
             "name": "Downtown",
             "time_zone": "Mars/Olympus",
             "phone": "415 555 0100",
-            "business_hours": '{"monday": [["9", "18"]]}',
+            "business_hours_0": "nine to six",
             "placements-TOTAL_FORMS": "0",
             "placements-INITIAL_FORMS": "0",
         },
@@ -117,7 +117,54 @@ def test_a_store_checks_its_number_zone_and_hours(admin_client):
     assert response.status_code == 200  # the form again, with its errors
     errors = response.context["adminform"].form.errors
     assert set(errors) == {"time_zone", "phone", "business_hours"}
+    assert "Monday: 'nine to six' is not like 09:00-18:00." in errors["business_hours"]
     assert not Store.objects.exists()
+
+
+def store_form(**days):
+    return {
+        "name": "Downtown",
+        "time_zone": "America/New_York",
+        "phone": "",
+        **{f"business_hours_{n}": days.get(day, "") for n, day in enumerate(WEEKDAYS)},
+        "placements-TOTAL_FORMS": "0",
+        "placements-INITIAL_FORMS": "0",
+    }
+
+
+def test_business_hours_are_edited_one_line_per_day(admin_client):
+    response = admin_client.post(
+        reverse("admin:instore_store_add"),
+        store_form(mon="9-12:30, 13:30-18", sat="10:00-16:00"),
+    )
+
+    assert response.status_code == 302
+    store = Store.objects.get()
+    assert store.business_hours == {
+        "mon": [["09:00", "12:30"], ["13:30", "18:00"]],
+        "tue": [],
+        "wed": [],
+        "thu": [],
+        "fri": [],
+        "sat": [["10:00", "16:00"]],
+        "sun": [],
+    }
+    page = admin_client.get(reverse("admin:instore_store_change", args=[store.pk]))
+    html = page.content.decode()
+    assert 'value="09:00-12:30, 13:30-18:00"' in html and ">Saturday</label>" in html
+
+
+def test_hours_that_close_before_they_open_are_refused(admin_client):
+    response = admin_client.post(reverse("admin:instore_store_add"), store_form(tue="18-09"))
+
+    assert response.status_code == 200
+    assert "business_hours" in response.context["adminform"].form.errors
+    assert not Store.objects.exists()
+
+
+def test_no_hours_at_all_stores_none(admin_client):
+    admin_client.post(reverse("admin:instore_store_add"), store_form())
+    assert Store.objects.get().business_hours == {}
 
 
 def scans(placement, visitors, *, days_ago=0):

@@ -29,11 +29,15 @@ def test_a_rule_saved_in_the_admin_applies_at_once(admin_client_, settings):
 
     response = admin_client_.post(
         "/admin/routing/hotrule/add/",
-        {"name": "Escalation", "keywords": '["refund"]', "pattern": "", "active": "on"},
+        {"name": "Escalation", "keywords": "refund\nmoney back", "pattern": "", "active": "on"},
     )
 
     assert response.status_code == 302
     assert rules.hot_from_text("refund please", rules.current())
+    # typed one per line, stored as the list the rules read
+    assert HotRule.objects.get().keywords == ["refund", "money back"]
+    page = admin_client_.get(f"/admin/routing/hotrule/{HotRule.objects.get().pk}/change/")
+    assert "refund\nmoney back</textarea>" in page.content.decode()
 
 
 def test_a_bad_condition_or_pattern_is_refused(admin_client_):

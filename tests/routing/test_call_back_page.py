@@ -30,20 +30,49 @@ def page_of(customer) -> str:
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)
-def test_it_offers_slots_within_business_hours(client, customer):
+def test_it_offers_the_open_days_first_then_a_handful_of_times(client, customer):
     response = client.get(page_of(customer))
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "When should we call you back?" in html
     assert "Monday to Friday, 9am to 6pm" in html
-    # the first slot is 30 minutes ahead, on the half-hour grid; none before opening
-    assert 'value="2026-11-23T10:30:00-05:00"' in html
-    assert 'value="2026-11-23T17:30:00-05:00"' in html
-    assert 'value="2026-11-23T18:00:00-05:00"' not in html
-    assert 'value="2026-11-24T08:30:00-05:00"' not in html
-    assert "Saturday" not in html
+    # the days with free times, as links; no time to pick yet
+    assert 'href="?day=2026-11-23"' in html and 'href="?day=2026-11-27"' in html
+    assert "Saturday" not in html and 'type="radio"' not in html
+
+    html = client.get(page_of(customer) + "?day=2026-11-24").content.decode()
+    # a handful of Tuesday's times, spread from opening to the last slot before closing
+    assert html.count('type="radio"') == 8
+    assert 'value="2026-11-24T09:00:00-05:00"' in html
+    assert 'value="2026-11-24T17:30:00-05:00"' in html
+    assert 'value="2026-11-24T18:00:00-05:00"' not in html
+    assert 'value="2026-11-25T09:00:00-05:00"' not in html
     assert 'name="csrfmiddlewaretoken"' in html
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_today_starts_after_the_lead_time(client, customer):
+    html = client.get(page_of(customer) + "?day=2026-11-23").content.decode()
+
+    # the first slot is 30 minutes ahead, on the half-hour grid
+    assert 'value="2026-11-23T10:30:00-05:00"' in html
+    assert 'value="2026-11-23T10:00:00-05:00"' not in html
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_times_are_on_the_customers_clock_with_the_stores_beside(client, customer):
+    customer.time_zone = "Europe/London"
+    customer.save(update_fields=["time_zone"])
+
+    html = client.get(page_of(customer) + "?day=2026-11-24").content.decode()
+
+    assert "Times are Europe/London time" in html
+    # 09:00 in New York is 14:00 in London
+    nine = 'value="2026-11-24T09:00:00-05:00" required> 14:00 <small>(09:00 store time)</small>'
+    assert nine in html
+    client.post(page_of(customer), {"slot": "2026-11-24T09:00:00-05:00"})
+    assert ScheduledCallBack.objects.get().time_zone == "America/New_York"  # agents' clock
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)

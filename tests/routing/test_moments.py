@@ -70,8 +70,26 @@ def test_a_frustrated_customer_on_the_website_gets_the_offer_once(customer, offe
     assert moments.on_presence(customer) is None
     ContextualAction.objects.update(cooldown=timedelta(hours=1))
     rules.forget()
+    # past the cooldown, the arbiter still sends one call-back offer a day (any channel)
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
-        assert moments.on_presence(customer) is not None
+        assert moments.on_presence(customer) is None
+    assert Nudge.objects.filter(reason__startswith="duplicate: the call back offer").exists()
+    # a pop-up only: the arbiter sent no chat message besides the offer
+    assert not Event.objects.filter(kind="message", direction="out").exists()
+
+
+def test_after_the_missed_call_sms_the_website_shows_no_second_offer(customer, offer_rule):
+    from engagement.rules.missed_call import offer_call_back
+
+    frustrated(customer)
+    missed = Event.objects.filter(kind="missed_call").last()
+    assert offer_call_back(missed).status == "sent"  # by SMS
+
+    assert moments.on_presence(customer) is None
+
+    assert not Event.objects.filter(kind="offer").exists()
+    refused = Event.objects.get(kind="routing", data__action="contextual")
+    assert "duplicate: the call back offer was sent by SMS" in refused.body
 
 
 def test_an_offer_the_arbiter_refuses_is_recorded_not_shown(customer, offer_rule):

@@ -8,7 +8,19 @@ shop's T900, B300 and R500), and three customers in different states:
   label (the panel says "In store now" for INSTORE_PRESENCE_MINUTES after her scan);
 - Marcus Chen asked by SMS whether State Street has the R500, then ordered it;
 - Priya Raman looked at the B300 twice, then called Union Square twice and nobody
-  answered: her case is hot.
+  answered: her case is hot;
+- Leo Okafor asked by SMS to be called about delivery and booked a call back for
+  tomorrow on his call-back page: he waits for it;
+- Ines Duarte texted State Street late at night: her case waits for the opening (and,
+  when the store is closed as the demo is seeded, she got the after-hours reply);
+- Noah Becker left the B300 in his cart: the cart reminder went to his widget (or waits
+  for his quiet hours to end);
+- Olivia Park texted STOP: she gets nothing proactive any more;
+- Grace Liu chatted in the widget, then texted from her phone; when she verified her
+  number the two histories merged into one conversation, and her order named her.
+
+And history for every insights figure: `seed_journeys` (customers marked as seeded),
+run once.
 
 Everything goes through the verbs real traffic uses, so each event's data is exactly
 what the console and the context read: the widget's `track` and `commerce.ingest` for
@@ -25,6 +37,7 @@ again; a second run writes nothing. `make run` calls it after `migrate`.
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,12 +54,23 @@ from channels_adapters.webchat import inbound as webchat
 from channels_adapters.webchat.demo import PRODUCTS
 from commerce.ingest import ingest_event
 from commerce.models import Order, Product
-from conversations import journal
+from conversations import consent, journal
 from conversations.calls import update_call_status
 from conversations.identities import link_identity, resolve_customer
-from conversations.models import Customer, Event, Identity
+from conversations.models import Case, Customer, Event, Identity
+from conversations.names import offer_name
+from engagement import arbiter
+from engagement.models import Nudge
+from insights.models import Outcome
+from insights.outcomes import record_shown
+from insights.seed import seed_journeys
 from instore.models import Placement, Scan, Store
 from instore.scans import record_scan
+from routing import hours as routing_hours
+from routing import rules as routing_rules
+from routing.callbacks import schedule_call_back
+from routing.models import ScheduledCallBack
+from routing.triage import wait_after_hours
 
 DANA_VISITOR = "demo-visitor-7f3a9c"
 DANA_EMAIL = "dana.whitfield@example.com"
@@ -54,6 +78,14 @@ DANA_PHONE = "+14155550132"  # 555-01xx: reserved for fiction, still a valid US 
 MARCUS_PHONE = "+13125550178"
 MARCUS_EMAIL = "marcus.chen@example.com"
 PRIYA_PHONE = "+14155550147"
+LEO_PHONE = "+13125550161"
+INES_PHONE = "+13125550162"
+NOAH_VISITOR = "demo-visitor-2b8e41"
+OLIVIA_PHONE = "+14155550163"
+GRACE_VISITOR = "demo-visitor-c41d07"
+GRACE_PHONE = "+14155550164"
+NOAH_NUDGE = "demo:noah:cart_abandoned:1"
+HISTORY_CUSTOMERS = 30  # seed_journeys: enough for every insights figure
 UNION_SQUARE_PHONE = "+14155550100"  # the store's Twilio number: its calls' "To"
 
 UNION_SQUARE = {
@@ -110,7 +142,7 @@ def twilio_sid(prefix: str, seed: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Create the demo shop: stores, labels, products and three customers. Idempotent."
+    help = "Create the demo shop: stores, labels, products, customers, history. Idempotent."
 
     def handle(self, *args, **options):
         before = _counts()
@@ -125,6 +157,22 @@ class Command(BaseCommand):
             _placement(store_fields, sku, label)
         dana = _dana_scans_in_store(dana, now)
         _priya_calls_twice()
+        leo = _leo_books_a_call_back(now)
+        ines = _ines_texts_after_hours(now)
+        noah = _noah_is_nudged(now)
+        olivia = _olivia_says_stop(now)
+        grace = _grace_merges_two_channels(now)
+        if not Customer.objects.filter(traits__seed=True).exists():
+            seed_journeys(customers=HISTORY_CUSTOMERS, journeys=4)
+        # what the agent's panel suggested for them (its ranker records this on display)
+        for who, actions in [
+            (dana, ["in_store", "cart"]),
+            (priya, ["call_back", "product"]),
+            (noah, ["cart"]),
+            (leo, ["answer"]),
+        ]:
+            if not Outcome.objects.filter(customer=who).exists():
+                record_shown(who, actions, personas=[], now=now - timedelta(hours=1))
 
         after = _counts()
         if after == before:
@@ -138,6 +186,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Dana Whitfield's conversation: {_admin_url(dana)}")
         self.stdout.write(f"Marcus Chen's conversation: {_admin_url(marcus)}")
         self.stdout.write(f"Priya Raman's conversation: {_admin_url(priya)}")
+        for name, who in [
+            ("Leo Okafor", leo),
+            ("Ines Duarte", ines),
+            ("Noah Becker", noah),
+            ("Olivia Park", olivia),
+            ("Grace Liu", grace),
+        ]:
+            self.stdout.write(f"{name}'s conversation: {_admin_url(who)}")
         labels = reverse("admin:instore_store_labels")
         ids = "&".join(f"store={store.pk}" for store in stores)
         self.stdout.write(
@@ -271,6 +327,121 @@ def _priya_calls_twice() -> None:
             if update_call_status(event, "no-answer", sequence=2, duration=0):
                 missed.call_ended(event)
         missed.settle(event.pk, grace_over=True)
+
+
+def _leo_books_a_call_back(now: datetime) -> Customer:
+    """This morning: a text about delivery, then a call back booked for tomorrow 11:00
+    (Chicago) on his call-back page (the page's verb, `schedule_call_back`)."""
+    leo = resolve_customer("phone", LEO_PHONE, display_name="Leo Okafor")
+    _message(
+        leo,
+        "sms",
+        "in",
+        "Could someone call me about delivering the R500 to a 3rd-floor walk-up?",
+        source_id=twilio_sid("SM", "demo:leo:sms-1"),
+        data={"from": LEO_PHONE, "to": STATE_STREET["phone"], "segments": 1},
+        at=now - timedelta(hours=3),
+    )
+    if not ScheduledCallBack.objects.filter(customer=leo).exists():
+        zone = zoneinfo.ZoneInfo(STATE_STREET["time_zone"])
+        tomorrow = (now.astimezone(zone) + timedelta(days=1)).replace(hour=11, minute=0)
+        schedule_call_back(
+            customer=leo, slot=tomorrow, time_zone=STATE_STREET["time_zone"], by_customer=True
+        )
+    return leo
+
+
+def _ines_texts_after_hours(now: datetime) -> Customer:
+    """Late last night, a text to State Street: routing's after-hours verb makes the case
+    wait for the opening and (the store being closed now) sends the acknowledgement."""
+    ines = resolve_customer("phone", INES_PHONE, display_name="Ines Duarte")
+    if Event.objects.filter(conversation__customer=ines, data__action="after_hours").exists():
+        return ines
+    text = _message(
+        ines,
+        "sms",
+        "in",
+        "Hi, is the T900 still on sale tomorrow? I'd like to come in and try it.",
+        source_id=twilio_sid("SM", "demo:ines:sms-1"),
+        data={"from": INES_PHONE, "to": STATE_STREET["phone"], "segments": 1},
+        at=now - timedelta(hours=9),
+    )
+    store = routing_hours.store_for(routing_rules.current().stores, STATE_STREET["phone"])
+    wait_after_hours(Case.objects.get(pk=text.case_id), text, store)
+    return ines
+
+
+def _noah_is_nudged(now: datetime) -> Customer:
+    """Yesterday the B300 went into his cart and stayed there: the cart reminder, through
+    the arbiter (to his widget; at night on his clock it waits for the morning)."""
+    noah = resolve_customer("visitor", NOAH_VISITOR, display_name="Noah Becker")
+    _track(NOAH_VISITOR, "product_viewed", product("B300"), "noah-pv-b300", now - timedelta(days=1))
+    cart = {"cart_id": "demo-cart-noah", "currency": "USD", "items": [line("B300")]}
+    _track(NOAH_VISITOR, "cart_updated", cart, "noah-cart", now - timedelta(hours=23))
+    if Nudge.objects.filter(dedupe_key=NOAH_NUDGE).exists():
+        return noah  # proposed on an earlier run (a repeat would record a "duplicate")
+    arbiter.propose(
+        noah,
+        rule="cart_abandoned",
+        step=1,
+        dedupe_key=NOAH_NUDGE,
+        topic="cart_reminders",
+        body="Still thinking about the B300 Studio Bike? It's in your cart; ask us anything.",
+        channels=("web",),
+    )
+    return noah
+
+
+def _olivia_says_stop(now: datetime) -> Customer:
+    """She texted STOP to Union Square: the consent verb records it; nothing proactive
+    reaches her number any more."""
+    olivia = resolve_customer("phone", OLIVIA_PHONE, display_name="Olivia Park")
+    phone = Identity.objects.get(kind="phone", value=OLIVIA_PHONE)
+    if phone.opted_out_at is None:
+        consent.opt_out(
+            phone,
+            source="sms:STOP",
+            channel=Event.Channel.SMS,
+            direction=Event.Direction.IN,
+            body="STOP",
+            source_id=twilio_sid("SM", "demo:olivia:stop"),
+            occurred_at=now - timedelta(days=2),
+        )
+    return olivia
+
+
+def _grace_merges_two_channels(now: datetime) -> Customer:
+    """A chat in the widget, then a text from her phone: two customers until she verified
+    her number in the widget ("Continue by SMS"), which merged them; her order named her."""
+    on_web = resolve_customer("visitor", GRACE_VISITOR)
+    _message(
+        on_web,
+        "web",
+        "in",
+        "Does the R500 come with a warranty on the seat rail?",
+        source_id=f"{GRACE_VISITOR}:demo-1",
+        at=now - timedelta(days=1, hours=5),
+    )
+    by_sms = resolve_customer("phone", GRACE_PHONE)
+    _message(
+        by_sms,
+        "sms",
+        "in",
+        "It's Grace from the chat earlier - still keen on the R500 warranty answer.",
+        source_id=twilio_sid("SM", "demo:grace:sms-1"),
+        data={"from": GRACE_PHONE, "to": UNION_SQUARE_PHONE, "segments": 1},
+        at=now - timedelta(days=1, hours=4),
+    )
+    grace = link_identity(on_web, "phone", GRACE_PHONE, verified=True)  # merges the two
+    order = {
+        "order_id": "DEMO-1002",
+        "currency": "USD",
+        "items": [line("R500")],
+        "customer_name": "Grace Liu",
+    }
+    _shop_event(grace, "order_placed", order, "demo:grace:order-1002", now - timedelta(hours=2))
+    offer_name(grace, "Grace Liu", source="order", detail="DEMO-1002")
+    return grace
 
 
 # ------------------------------------------------------------------------------ helpers

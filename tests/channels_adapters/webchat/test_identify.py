@@ -149,3 +149,13 @@ def test_an_invalid_jwt_links_nothing_and_says_why(
     assert says in response.json()["error"]
     assert visitor_owner(visitor_token).pk != known_shopper.pk
     assert not Customer.objects.exclude(merged_into=None).exists()
+
+
+def test_the_jwt_name_claim_names_the_customer(site, visitor_token):
+    response = identify(
+        site, visitor_token, jwt=signed(site, sub="shopper-77", name="Dana Whitfield")
+    )
+
+    assert response.status_code == 200
+    customer = visitor_owner(visitor_token)
+    assert (customer.display_name, customer.name_source) == ("Dana Whitfield", "identify")

@@ -122,6 +122,12 @@
     "  font-size: 22px; cursor: pointer; color: #4b5563; border-radius: 8px; }",
     ".offer .result { margin: 10px 0 0; font-size: 14px; font-weight: 400; color: #374151; }",
     ".offer .result:empty { display: none; }",
+    // With the chat open the offer sits inside the panel, above the messages: it never
+    // covers the message box (it is fixed above the launcher only while the panel is closed).
+    ".panel .offer { width: auto; max-width: none; margin: 8px 10px 0; box-shadow: none;",
+    "  border: 1px solid #d1d5db; position: relative; }",
+    ".msg a { color: inherit; text-decoration: underline; }",
+    ".sms .reachable { display: block; padding: 8px 14px; font-size: 13px; color: #374151; }",
     "@media (max-width: 480px) {",
     "  .panel { inset: 0; width: 100%; height: 100%; height: 100dvh; border-radius: 0; }",
     "  .launcher { right: 14px; bottom: 14px; }",
@@ -200,6 +206,7 @@
     offerChoices: $(".offer .choices"),
     offerResult: $(".offer .result"),
     offerDismiss: $(".offer .dismiss"),
+    tl: $(".tl"),
   };
   var shownOffer = null; // the id of the offer on screen
   var greetingEl = null;
@@ -217,13 +224,54 @@
     el.className = "msg " + cls;
     var body = document.createElement("span");
     body.className = "body";
-    body.textContent = text;
+    linkify(body, text);
     el.appendChild(body);
     var m = document.createElement("span");
     m.className = "meta";
     m.textContent = meta || "";
     el.appendChild(m);
     return el;
+  }
+
+  // Links in a message become short clickable links, built as DOM nodes (never HTML):
+  // only http(s) addresses, shown as their host and the start of their path, opened in a
+  // new tab without the opener. Trailing punctuation stays text ("see https://x.y/a.").
+  var URL_RE = /https?:\/\/[^\s<>"']+/g;
+  var MAX_LINK_TEXT = 32;
+
+  function shortLink(href) {
+    var url;
+    try {
+      url = new URL(href);
+    } catch (e) {
+      return null;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    var text = url.host + (url.pathname === "/" ? "" : url.pathname);
+    if (text.length > MAX_LINK_TEXT || url.search) text = text.slice(0, MAX_LINK_TEXT - 1) + "…";
+    return { href: url.href, text: text };
+  }
+
+  function linkify(el, text) {
+    text = String(text || "");
+    el.textContent = "";
+    var last = 0;
+    text.replace(URL_RE, function (match, offset) {
+      var href = match.replace(/[.,;:!?)\]]+$/, "");
+      var link = shortLink(href);
+      if (!link) return match;
+      el.appendChild(document.createTextNode(text.slice(last, offset)));
+      var a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      a.title = link.href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer nofollow";
+      el.appendChild(a);
+      last = offset + href.length;
+      return match;
+    });
+    el.appendChild(document.createTextNode(text.slice(last)));
   }
 
   function scrollDown() {
@@ -236,7 +284,7 @@
       greetingEl = bubble(text, "greeting", "");
       ui.log.insertBefore(greetingEl, ui.log.firstChild);
     } else {
-      greetingEl.querySelector(".body").textContent = text;
+      linkify(greetingEl.querySelector(".body"), text);
     }
   }
 
@@ -337,12 +385,29 @@
     state.cursor = data.cursor;
     setGreeting(data.greeting);
     showPreferences(data.preferences_url);
+    showSmsReach(data.sms);
     if (data.sms_disclosure) {
       // the exact words the server will keep as proof if the box is ticked
       ui.disclosure.textContent = data.sms_disclosure.text;
       state.disclosureVersion = data.sms_disclosure.version;
     }
     if (state.open) markRead();
+  }
+
+  // "Continue by SMS" only for a shopper we cannot text yet: one whose number is verified,
+  // or who has just texted us from it, is told so instead of being asked for it again.
+  function showSmsReach(sms) {
+    if (!sms || !sms.reachable) return;
+    ui.sms.hidden = true;
+    ui.smsToggle.hidden = true;
+    ui.smsToggle.setAttribute("aria-expanded", "false");
+    var line = root.querySelector(".sms .reachable");
+    if (!line) {
+      line = document.createElement("span");
+      line.className = "reachable";
+      ui.smsToggle.parentNode.insertBefore(line, ui.smsToggle);
+    }
+    line.textContent = sms.message || "We can text you: reply by SMS any time.";
   }
 
   // The shopper's own page (what we may send them, by topic and channel): there is one
@@ -556,6 +621,7 @@
   function open() {
     state.open = true;
     ui.panel.hidden = false;
+    placeOffer();
     ui.launcher.setAttribute("aria-expanded", "true");
     ui.input.focus();
     scrollDown();
@@ -566,6 +632,7 @@
   function close() {
     state.open = false;
     ui.panel.hidden = true;
+    placeOffer();
     ui.launcher.setAttribute("aria-expanded", "false");
     ui.launcher.focus();
   }
@@ -582,6 +649,16 @@
   });
 
   // ------------------------------------------------------------------ offers
+
+  // The offer's place: inside the open panel, above the messages (so it never covers the
+  // message box), else fixed above the launcher.
+  function placeOffer() {
+    if (state.open) {
+      if (ui.offer.parentNode !== ui.panel) ui.panel.insertBefore(ui.offer, ui.log);
+    } else if (ui.offer.parentNode !== ui.tl) {
+      ui.tl.appendChild(ui.offer);
+    }
+  }
 
   // An in-the-moment offer: its text and choices, built as text (never as HTML).
   function showOffer(offer) {
@@ -610,6 +687,7 @@
       });
       ui.offerChoices.appendChild(el);
     });
+    placeOffer();
     ui.offer.hidden = false;
   }
 
