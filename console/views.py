@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from base.inputs import ascii_int
-from console import canned, replies, workspace
+from console import canned, presenter, replies, workspace
 from console.access import access_conversation, can_act, is_agent
 from console.inbox import InboxFilters, inbox_page, waiting_since
 from console.notes import add_note
@@ -197,7 +197,8 @@ def conversation_page(request, admin_site, object_id):
     page = {
         "conversation": conversation,
         "events": events,
-        "events_json": [_event_json(e) for e in events],
+        # page and product views folded into one line per visit (console/presenter.py)
+        "events_json": presenter.present(_event_json(e) for e in events),
         "older_seq": events[0].seq if events and events[0].seq > 1 else None,
         "is_latest": before_seq is None,
         "context": context,

@@ -210,3 +210,23 @@ def test_two_agents_taking_the_next_conversation_at_once_get_different_ones(
     assert owners == {"alice", "bob"}
     assigned = Event.objects.filter(kind="case", data__action="assign")
     assert sorted(e.data["previous"] is None for e in assigned) == [True, True]
+
+
+def test_the_timeline_shows_one_line_per_visit(client, agent):
+    """Page and product views of one visit arrive as one `visit` line (console/presenter.py)."""
+    client.force_login(agent)
+    conversation = waiting("Browsing", minutes_ago=5)
+    for kind, data in [
+        ("page_view", {"url": "https://shop.example.com/t900", "title": "T900"}),
+        ("product_view", {"url": "https://shop.example.com/t900", "sku": "T900", "name": "T900"}),
+        ("page_view", {"url": "https://shop.example.com/returns", "title": "Returns"}),
+    ]:
+        journal.record(
+            customer=conversation.customer, channel="api", kind=kind, direction="in", data=data
+        )
+
+    page = client.get(reverse("admin:conversations_conversation_change", args=[conversation.pk]))
+
+    lines = page.context["events_json"]
+    assert [line["kind"] for line in lines] == ["message", "visit"]
+    assert lines[-1]["body"] == "Browsed 2 pages: T900 (product), Returns"

@@ -9,7 +9,7 @@
   const CHANNEL_ICONS = { web: "\u2328", sms: "\u2709", whatsapp: "\u2709", voice: "\u260E", instore: "\u25A3", api: "\u21C5", system: "\u2699", agent: "\u270E" };
   const KIND_ICONS = {
     note: "\u270E", nudge: "\u2691", routing: "\u21AA", merge: "\u21C4", cart: "\u00A4", order: "\u2611",
-    scan: "\u25A3", call: "\u260E", missed_call: "\u260F", voicemail: "\u2707", case: "\u2714", consent: "\u2298",
+    visit: "\u2197", scan: "\u25A3", call: "\u260E", missed_call: "\u260F", voicemail: "\u2707", case: "\u2714", consent: "\u2298",
   };
   const CHANNEL_NAMES = { web: "web chat", sms: "SMS", whatsapp: "WhatsApp", voice: "call", instore: "in store", api: "shop", system: "Throughline", agent: "agent" };
 
