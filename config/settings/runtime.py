@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "channels_adapters.sms",
     "channels_adapters.webchat",
     "channels_adapters.voice",
+    "channels_adapters.email",
+    "anymail",
     "commerce",
     "instore",
     "api",
