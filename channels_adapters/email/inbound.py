@@ -129,7 +129,11 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
 
 def _attachments(message) -> tuple[list[Attachment], list[str]]:
     kept, dropped = [], []
-    for part in message.attachments:
+    # attachments, and inline parts with a file name (a photo pasted into the mail)
+    parts = [
+        p for p in message.walk() if p.is_attachment() or (p.is_inline() and p.get_filename())
+    ]
+    for part in parts:
         name = (part.get_filename() or "attachment")[:200]
         content_type = part.get_content_type()[:100]
         data = part.get_content_bytes() or b""
