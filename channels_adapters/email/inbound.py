@@ -130,9 +130,7 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
 def _attachments(message) -> tuple[list[Attachment], list[str]]:
     kept, dropped = [], []
     # attachments, and inline parts with a file name (a photo pasted into the mail)
-    parts = [
-        p for p in message.walk() if p.is_attachment() or (p.is_inline() and p.get_filename())
-    ]
+    parts = [p for p in message.walk() if p.is_attachment() or (p.is_inline() and p.get_filename())]
     for part in parts:
         name = (part.get_filename() or "attachment")[:200]
         content_type = part.get_content_type()[:100]
@@ -201,7 +199,7 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
         if Mail.objects.filter(event=event).exists():
             return event
         _name_new_customer(event, mail)
-        stored = Mail.objects.create(
+        stored = Mail.objects.create(  # the file is written to storage as the row is
             event=event,
             direction=Mail.Direction.IN,
             message_id=mail.message_id,
@@ -209,16 +207,16 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
             subject=mail.subject,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else "",
             references=mail.references,
+            original=ContentFile(mail.original, name=f"{uuid.uuid4().hex}.eml"),
         )
-        stored.original.save(f"{uuid.uuid4().hex}.eml", ContentFile(mail.original), save=True)
         for attachment in mail.attachments:
-            row = MailAttachment(
+            MailAttachment.objects.create(
                 mail=stored,
                 filename=attachment.filename,
                 content_type=attachment.content_type,
                 size=len(attachment.data),
+                file=ContentFile(attachment.data, name=uuid.uuid4().hex),
             )
-            row.file.save(uuid.uuid4().hex, ContentFile(attachment.data), save=True)
     return event
 
 

@@ -7,7 +7,14 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.runtime import CELERY_BEAT_SCHEDULE, DEVELOPMENT, LOGGING, TESTING, env
+from config.settings.runtime import (
+    CELERY_BEAT_SCHEDULE,
+    DEVELOPMENT,
+    LOGGING,
+    STATE_DIR,
+    TESTING,
+    env,
+)
 
 # Phones written without a country code are read as numbers of this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
@@ -138,6 +145,9 @@ EMAIL_ATTACHMENT_TYPES = env.list(
         "application/pdf", "text/plain", "text/csv",
     ],
 )  # fmt: skip
+# Where the original MIME and attachments go (Django's default storage; in production a
+# volume, or an object store configured in STORAGES["default"]).
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(STATE_DIR / "media"))
 # django-anymail: the provider's credentials and the webhooks' secrets (docs/email.md).
 ANYMAIL = {
     # basic auth "user:password" in every webhook URL (Postmark's only protection)
