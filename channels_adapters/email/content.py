@@ -9,6 +9,7 @@ nothing here writes.
 from __future__ import annotations
 
 import re
+from email.header import decode_header, make_header
 from email.message import Message
 
 import nh3
@@ -67,13 +68,46 @@ def _unescape(text: str) -> str:
     return html.unescape(text)
 
 
-def automatic(message: Message, sender: str, *, provider_flags: tuple[str, ...] = ()) -> str:
+class RawHeaders:
+    """A message's headers as received, unfolded, read once: `get` and `get_all` as on a
+    Message, without the email policy parsing each header again at every read."""
+
+    def __init__(self, message: Message):
+        self._values: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            unfolded = re.sub(r"\r?\n[ \t]+", " ", str(value)).strip()
+            self._values.setdefault(name.lower(), []).append(unfolded)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self._values.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name: str) -> list[str]:
+        return self._values.get(name.lower(), [])
+
+    def text(self, name: str) -> str:
+        """A header decoded for reading (RFC 2047 encoded words: a subject in UTF-8)."""
+        value = self.get(name) or ""
+        if "=?" not in value:
+            return value
+        try:
+            return str(make_header(decode_header(value)))
+        except (ValueError, LookupError, UnicodeError):
+            return value
+
+
+def automatic(
+    message: Message | RawHeaders,
+    sender: str,
+    *,
+    content_type: str = "text/plain",
+    provider_flags: tuple[str, ...] = (),
+) -> str:
     """Why this mail is not a customer writing ("auto-submitted", "out of office",
     "bounce", "mailing list", "spam"...), or "" when a person wrote it."""
     auto_submitted = (message.get("Auto-Submitted") or "").strip().lower()
     if auto_submitted and auto_submitted != "no":
         return f"auto-submitted ({auto_submitted.split(';')[0]})"
-    content_type = message.get_content_type()
     if content_type == "multipart/report" or _DAEMONS.match(sender):
         return "bounce"
     precedence = (message.get("Precedence") or "").strip().lower()
@@ -89,7 +123,7 @@ def automatic(message: Message, sender: str, *, provider_flags: tuple[str, ...] 
     return provider_flags[0] if provider_flags else ""
 
 
-def sender_trust(message: Message) -> tuple[str, dict[str, str]]:
+def sender_trust(message: Message | RawHeaders) -> tuple[str, dict[str, str]]:
     """(pass | fail | unknown, the verdicts read) from the receiving provider's checks.
 
     The topmost Authentication-Results header is the one the receiving provider added

@@ -91,7 +91,8 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
         sender = normalize_email(senders[0].addr_spec)
     except InvalidIdentity:
         raise BadMail("The From address is not a valid email address.") from None
-    message_ids = threads.ids_in(message.get("Message-ID"))
+    headers = content.RawHeaders(message)
+    message_ids = threads.ids_in(headers.get("Message-ID"))
     message_id = message_ids[0] if message_ids else ""
     if not message_id:
         if not anymail_event.event_id:
@@ -103,10 +104,10 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
     # ours runs the same on any provider, so both agree.
     body = content.latest_reply(text or content.html_text(html))
     attachments, dropped = _attachments(message)
-    subject = (message.get("Subject") or "").strip()
+    subject = headers.text("Subject").strip()
     if not (body or attachments or subject):
         raise BadMail("The message has no text, no attachment and no subject.")
-    trust, verdicts = content.sender_trust(message)
+    trust, verdicts = content.sender_trust(headers)
     flags = ("spam (provider's flag)",) if getattr(message, "spam_detected", False) else ()
     return InboundEmail(
         provider=provider,
@@ -116,9 +117,11 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
         subject=subject[:MAX_SUBJECT_CHARS],
         body=body[:MAX_BODY_CHARS],
         html=content.safe_html(html)[:MAX_HTML_CHARS] if html else "",
-        in_reply_to=threads.ids_in(message.get("In-Reply-To"))[:1],
-        references=threads.ids_in(message.get("References"))[-threads.MAX_REFERENCES :],
-        automatic=content.automatic(message, sender, provider_flags=flags),
+        in_reply_to=threads.ids_in(headers.get("In-Reply-To"))[:1],
+        references=threads.ids_in(headers.get("References"))[-threads.MAX_REFERENCES :],
+        automatic=content.automatic(
+            headers, sender, content_type=message.get_content_type(), provider_flags=flags
+        ),
         trust=trust,
         verdicts=verdicts,
         attachments=attachments,
@@ -149,12 +152,12 @@ def _attachments(message) -> tuple[list[Attachment], list[str]]:
 def record_inbound_email(mail: InboundEmail) -> Event | None:
     """File one inbound email in the sender's conversation; return its event, or None
     when it is a machine's mail about nobody we know (dropped)."""
-    if existing := Event.objects.filter(
-        channel=Event.Channel.EMAIL, source_id=mail.source_id
-    ).first():
-        return existing  # a retry, or the same mail through another provider
+    # A retry, or the same mail through another provider, is the journal's repeat (the
+    # source id): it returns the first event, which already has its Mail row.
     answered = threads.answered(mail.in_reply_to, mail.references)
-    known = Identity.objects.filter(kind=Identity.Kind.EMAIL, value=mail.sender).exists()
+    known = (answered is None and not mail.automatic) or Identity.objects.filter(
+        kind=Identity.Kind.EMAIL, value=mail.sender
+    ).exists()
     customer = None
     if not known and answered is not None:
         owner = answered.event.conversation.customer
