@@ -58,7 +58,9 @@ def test_anonymous_visitors_are_sent_to_the_login(mail):
 def test_the_export_lists_her_mails(mail):
     exported = export_customer(Customer.objects.get())
     [entry] = exported["emails"]
-    assert entry["address"] == "dana.rivera@gmail.com" and entry["subject"] == "Re: Your order 48213"
+    assert (
+        entry["address"] == "dana.rivera@gmail.com" and entry["subject"] == "Re: Your order 48213"
+    )
     assert entry["attachments"][0]["filename"] == "receipt.pdf"
 
 

@@ -80,8 +80,12 @@ def test_a_repeated_webhook_writes_one_event_and_answers_the_same():
 
 
 def test_the_same_mail_through_both_providers_is_one_event():
-    post_postmark(POSTMARK, postmark_inbound(message_id="same@mail.example", sender="dana.rivera@gmail.com"))
-    post_mailgun_inbound(mailgun_inbound(message_id="same@mail.example", sender="dana.rivera@gmail.com"))
+    post_postmark(
+        POSTMARK, postmark_inbound(message_id="same@mail.example", sender="dana.rivera@gmail.com")
+    )
+    post_mailgun_inbound(
+        mailgun_inbound(message_id="same@mail.example", sender="dana.rivera@gmail.com")
+    )
     assert Event.objects.filter(channel="email").count() == 1
 
 

@@ -92,7 +92,9 @@ def test_the_providers_spam_flag_is_not_a_customer_message():
 
 def failing_authentication(form: dict) -> dict:
     form["message-headers"] = [
-        [name, "Fail"] if name in ("X-Mailgun-Spf", "X-Mailgun-Dkim-Check-Result") else [name, value]
+        [name, "Fail"]
+        if name in ("X-Mailgun-Spf", "X-Mailgun-Dkim-Check-Result")
+        else [name, value]
         for name, value in form["message-headers"]
     ]
     return form

@@ -38,7 +38,9 @@ def test_it_sends_the_body_to_her_address_from_the_shop_and_records_the_provider
     event, _ = answer(emailing_customer(DANA), body="Your bike is ready")
     sent = last_sent()
     assert sent.body == "Your bike is ready" and sent.from_email == "Shop <help@shop.example>"
-    assert sent.anymail_test_params["metadata"] == {"outbox": str(Outbox.objects.get(event=event).pk)}
+    assert sent.anymail_test_params["metadata"] == {
+        "outbox": str(Outbox.objects.get(event=event).pk)
+    }
     item = Outbox.objects.get(event=event)
     event.refresh_from_db()
     assert item.provider_id.endswith("@locmem.test") and event.source_id == item.provider_id

@@ -32,7 +32,9 @@ odd_values = st.one_of(
     st.integers(),
     st.lists(st.text(max_size=5), max_size=3),
     st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
-    st.sampled_from(["", "<>", "a@b", "\u202e@x.y", "x" * 300, "<a@b> <c@d>", "=?utf-8?q?=C3=A9?="]),
+    st.sampled_from(
+        ["", "<>", "a@b", "\u202e@x.y", "x" * 300, "<a@b> <c@d>", "=?utf-8?q?=C3=A9?="]
+    ),
 )
 
 
@@ -91,9 +93,14 @@ def test_mailgun_tracking_never_5xx(data, name):
 
 
 @PROPERTY
-@given(data=st.data(), name=st.sampled_from(["delivery", "bounce", "spam_complaint", "subscription_change"]))
+@given(
+    data=st.data(),
+    name=st.sampled_from(["delivery", "bounce", "spam_complaint", "subscription_change"]),
+)
 def test_postmark_tracking_never_5xx(data, name):
-    payload = mutate(fixture("postmark", name, provider_id="x", recipient="a@b.c", outbox="1"), data)
+    payload = mutate(
+        fixture("postmark", name, provider_id="x", recipient="a@b.c", outbox="1"), data
+    )
     before = counts()
     response = Client().post(
         "/hooks/email/postmark/tracking/", json.dumps(payload), content_type="application/json",

@@ -24,7 +24,11 @@ def postmark(name: str, item: Outbox, **override):
 
 
 def mailgun(name: str, item: Outbox, **override):
-    values = {"provider_id": f"<{item.provider_id}>", "recipient": DANA, "outbox": item.pk} | override
+    values = {
+        "provider_id": f"<{item.provider_id}>",
+        "recipient": DANA,
+        "outbox": item.pk,
+    } | override
     return post_mailgun_tracking(fixture("mailgun", name, **values))
 
 
@@ -82,7 +86,7 @@ def test_a_late_delivery_after_a_read_keeps_it_read_and_repeats_are_harmless():
 
 
 def test_a_status_found_by_the_outbox_metadata_when_the_provider_id_was_never_stored():
-    event, item = sent_mail()
+    _event, item = sent_mail()
     Outbox.objects.filter(pk=item.pk).update(provider_id="", status="reconcile")
     postmark("delivery", item, provider_id="abc-123")
     item.refresh_from_db()

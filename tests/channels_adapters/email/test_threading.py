@@ -60,11 +60,11 @@ def test_two_customers_replying_to_one_bulk_email_land_in_their_own_conversation
     dana = emailing_customer(DANA)
     marcus = emailing_customer(MARCUS)
     _, bulk = answer(dana, body="Our winter sale starts today")
-    post_postmark(POSTMARK, postmark_inbound(message_id="d@mail.gmail.com", in_reply_to=bulk.message_id))
+    post_postmark(
+        POSTMARK, postmark_inbound(message_id="d@mail.gmail.com", in_reply_to=bulk.message_id)
+    )
     post_mailgun_inbound(mailgun_inbound(message_id="m@outlook.com", in_reply_to=bulk.message_id))
-    by_sender = {
-        m.address: m.event.conversation_id for m in Mail.objects.filter(direction="in")
-    }
+    by_sender = {m.address: m.event.conversation_id for m in Mail.objects.filter(direction="in")}
     assert by_sender == {DANA: dana.conversation.pk, MARCUS: marcus.conversation.pk}
 
 
@@ -97,9 +97,11 @@ def test_a_retry_sends_the_same_headers():
     from conversations.models import Outbox
 
     dana = emailing_customer(DANA)
-    event, first = answer(dana)
+    event, _first = answer(dana)
     deliver(Outbox.objects.get(event=event))
-    assert mail.outbox[-1].extra_headers["Message-ID"] == mail.outbox[-2].extra_headers["Message-ID"]
+    assert (
+        mail.outbox[-1].extra_headers["Message-ID"] == mail.outbox[-2].extra_headers["Message-ID"]
+    )
     assert Mail.objects.filter(event=event).count() == 1
 
 

@@ -14,7 +14,10 @@ pytestmark = pytest.mark.django_db
 
 def nudge(customer) -> Event:
     event = outbox.send(
-        customer=customer, channel="email", body="Your cart misses you", data={"nudge": 1, "subject": "Still thinking?"}
+        customer=customer,
+        channel="email",
+        body="Your cart misses you",
+        data={"nudge": 1, "subject": "Still thinking?"},
     )
     outbox.deliver(Outbox.objects.get(event=event).pk)
     return event
@@ -49,7 +52,7 @@ def test_a_get_changes_nothing():
     event = nudge(emailing_customer(DANA))
     path = "/" + unsubscribe_url(event.pk).split("://", 1)[1].split("/", 1)[1]
     response = Client().get(path)
-    assert response.status_code == 200 and b"<form method=\"post\"" in response.content
+    assert response.status_code == 200 and b'<form method="post"' in response.content
     assert Identity.objects.get(value=DANA).opted_out_at is None
 
 

@@ -118,7 +118,9 @@ def test_a_body_over_the_limit_is_413(settings):
 
 
 def test_a_tracking_event_that_names_no_message_is_400():
-    payload = json.loads(json.dumps(fixture("postmark", "delivery", provider_id="", recipient="a@b.c", outbox="")))
+    payload = json.loads(
+        json.dumps(fixture("postmark", "delivery", provider_id="", recipient="a@b.c", outbox=""))
+    )
     response = post_postmark("/hooks/email/postmark/tracking/", payload)
     assert response.status_code == 400
     assert "names no message" in response.content.decode()
