@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from conversations import journal
+from conversations import consent, consent_review, journal, revocation
 from conversations.identities import InvalidIdentity, link_identity, normalize_email
 from conversations.models import Customer, Event, Identity
 
@@ -212,6 +212,8 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
             references=mail.references,
             original=ContentFile(mail.original, name=f"{uuid.uuid4().hex}.eml"),
         )
+        if not mail.automatic:
+            _stop_in_words(event, mail)
         for attachment in mail.attachments:
             MailAttachment.objects.create(
                 mail=stored,
@@ -221,6 +223,31 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
                 file=ContentFile(attachment.data, name=uuid.uuid4().hex),
             )
     return event
+
+
+def _stop_in_words(event: Event, mail: InboundEmail) -> None:
+    """A stop written in the mail ("please stop emailing me"): the sending address opts
+    out; a possible one ("not interested") is flagged for an agent (docs/compliance.md).
+    Only the latest reply is read: a quoted newsletter says nothing of the customer's."""
+    said = revocation.classify(mail.body[:2000])
+    if not said:
+        return
+    identity = Identity.objects.filter(kind=Identity.Kind.EMAIL, value=mail.sender).first()
+    if identity is None:  # an auto-reply's sender, filed under the mail it answers
+        return
+    if said.kind == revocation.DEFINITIVE:
+        consent.opt_out(
+            identity,
+            source="email:revocation",
+            channel=Event.Channel.EMAIL,
+            body=f"Asked us to stop: {said.words}"[:500],
+            proof=consent.Proof(text=mail.body[:2000]),
+        )
+    else:
+        consent_review.flag_revocation(
+            identity, words=said.words, source="email:possible stop",
+            channel=Event.Channel.EMAIL, message=event,
+        )  # fmt: skip
 
 
 def _name_new_customer(event: Event, mail: InboundEmail) -> None:

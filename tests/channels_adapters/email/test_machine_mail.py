@@ -129,3 +129,26 @@ def test_dmarc_fail_in_authentication_results_is_a_failure():
     )
     message["Authentication-Results"] = "forged.example; dmarc=pass"  # below ours: ignored
     assert sender_trust(message)[0] == "fail"
+
+
+def test_a_stop_written_in_a_mail_opts_the_address_out():
+    emailing_customer(DANA)
+    payload = postmark_inbound(
+        message_id="stop@mail.gmail.com", TextBody="Unsubscribe me please", HtmlBody=""
+    )
+    post_postmark(POSTMARK, payload)
+    identity = Identity.objects.get(value=DANA)
+    assert identity.opted_out_at is not None and identity.consent_source == "email:revocation"
+
+
+def test_a_possible_stop_is_flagged_for_an_agent_and_the_quote_is_not_read():
+    emailing_customer(DANA)
+    payload = postmark_inbound(
+        message_id="maybe@mail.gmail.com",
+        TextBody="Not interested, thanks.\n\nOn Mon, Shop wrote:\n> Unsubscribe here\n",
+        HtmlBody="",
+    )
+    post_postmark(POSTMARK, payload)
+    assert Identity.objects.get(value=DANA).opted_out_at is None
+    flag = Event.objects.get(kind="consent")
+    assert flag.data["action"] == "revocation_flagged" and flag.data["words"] == "not interested"
