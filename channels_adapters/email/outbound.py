@@ -38,8 +38,7 @@ def reply_by_email(
     EMAIL_DEFAULT_SUBJECT. Raises `outbox.Refused` with a reason an agent can read.
     """
     if not subject:
-        last = threads.last_customer_mail(customer.conversation.pk)
-        subject = threads.reply_subject(last.subject if last else "")
+        subject = threads.reply_subject(threads.last_subject(customer.conversation.pk))
     return outbox.send(
         customer=customer,
         channel=Event.Channel.EMAIL,

@@ -19,6 +19,8 @@ import re
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from conversations.models import Event
+
 from .models import Mail
 
 _ID = re.compile(r"<([^<>\s]{1,250})>")
@@ -72,6 +74,19 @@ def last_customer_mail(conversation_id: int) -> Mail | None:
         .order_by("-event__seq")
         .first()
     )
+
+
+def last_subject(conversation_id: int) -> str:
+    """The subject the customer last wrote under (a mail, or the widget's email form)."""
+    subject = (
+        Event.objects.filter(
+            conversation_id=conversation_id, channel="email", direction="in", kind="message"
+        )
+        .order_by("-seq")
+        .values_list("data__subject", flat=True)
+        .first()
+    )
+    return subject if isinstance(subject, str) else ""
 
 
 def reply_subject(subject: str) -> str:
