@@ -173,6 +173,7 @@ ADDRESS_RATE_LIMITS = {
     "identify": 30,  # POST /widget/identify
     "track": 120,  # POST /widget/track
     "phone": 10,  # POST /widget/phone/start and /confirm (each start texts a code)
+    "email": 10,  # POST /widget/email (the Contact us email form, docs/email.md)
     "socket": 60,  # widget websocket connections
     "message": 60,  # widget messages, over every socket of the address
     "scan": 30,  # POST /s/<code>/scan
