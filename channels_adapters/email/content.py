@@ -13,7 +13,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 
 import nh3
-from mailparser_reply import EmailReplyParser
+from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
 
 # The languages whose "On ... wrote:" lines and signatures mail-parser-reply knows.
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl"]

@@ -19,7 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from anymail.exceptions import AnymailConfigurationError, AnymailInvalidAddress
+from anymail.exceptions import (  # type: ignore[import-untyped]
+    AnymailConfigurationError,
+    AnymailInvalidAddress,
+)
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse

@@ -131,7 +131,8 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
 
 
 def _attachments(message) -> tuple[list[Attachment], list[str]]:
-    kept, dropped = [], []
+    kept: list[Attachment] = []
+    dropped: list[str] = []
     # attachments, and inline parts with a file name (a photo pasted into the mail)
     parts = [p for p in message.walk() if p.is_attachment() or (p.is_inline() and p.get_filename())]
     for part in parts:
@@ -170,7 +171,7 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
     if customer is None and not known and mail.automatic:
         logger.info("email: dropped an automatic mail (%s) from an unknown sender", mail.automatic)
         return None
-    data = {
+    data: dict = {
         "subject": mail.subject,
         "provider": mail.provider,
         "sender_trust": mail.trust,
@@ -187,11 +188,8 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
         data["attachments_dropped"] = mail.dropped
     with transaction.atomic():
         event = journal.record(
-            **(
-                {"customer": customer}
-                if customer
-                else {"identity": (Identity.Kind.EMAIL, mail.sender)}
-            ),
+            customer=customer,
+            identity=None if customer else (Identity.Kind.EMAIL, mail.sender),
             channel=Event.Channel.EMAIL,
             kind="auto_reply" if mail.automatic else "message",
             direction=Event.Direction.IN,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anymail.signals import EventType
+from anymail.signals import EventType  # type: ignore[import-untyped]
 from django.db import transaction
 
 from conversations import consent, outbox
