@@ -79,7 +79,11 @@ def headers_of(item: Outbox) -> Mail:
         return existing
     event = item.event
     last = threads.last_customer_mail(event.conversation_id)
-    subject = event.data.get("subject") or threads.reply_subject(last.subject if last else "")
+    subject = event.data.get("subject") or (
+        settings.EMAIL_DEFAULT_SUBJECT  # a nudge answers nothing the customer wrote
+        if event.data.get("nudge")
+        else threads.reply_subject(threads.last_subject(event.conversation_id))
+    )
     try:
         with transaction.atomic():
             return Mail.objects.create(
