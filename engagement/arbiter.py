@@ -13,8 +13,8 @@ the customer that is due, best priority first, and for each one:
    for the next allowed time, or expires if that comes after `expires_at`;
 4. a hot case, an agent talking with the customer, a frequency cap (caps.py: the shop's,
    and the law's per subject for the recipient's jurisdictions): suppressed;
-5. otherwise sent: `outbox.send` for SMS and email (its row commits with this decision, carrying the
-   expiry and the jurisdictions so that every send attempt checks them again:
+5. otherwise sent: `outbox.send` for SMS and email (its row commits with this decision,
+   carrying the expiry and the jurisdictions so that every send attempt checks them again:
    attempts.py), or the web's reply verb for the widget (kind `reply_verbs`: live if
    she is online, at her next visit otherwise); and once one is sent, the others due
    with it are suppressed ("outranked").
