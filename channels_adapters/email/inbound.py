@@ -156,11 +156,13 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
     # A retry, or the same mail through another provider, is the journal's repeat (the
     # source id): it returns the first event, which already has its Mail row.
     answered = threads.answered(mail.in_reply_to, mail.references)
-    known = (answered is None and not mail.automatic) or Identity.objects.filter(
-        kind=Identity.Kind.EMAIL, value=mail.sender
-    ).exists()
+    # Only an unknown sender's mail is filed by its headers, or dropped when a machine's;
+    # with neither headers nor a machine to consider, the identity is the journal's job.
+    unknown_sender = (answered is not None or bool(mail.automatic)) and not (
+        Identity.objects.filter(kind=Identity.Kind.EMAIL, value=mail.sender).exists()
+    )
     customer = None
-    if not known and answered is not None:
+    if unknown_sender and answered is not None:
         owner = answered.event.conversation.customer
         if mail.automatic:
             customer = owner  # a bounce or an out of office about our mail: noted there
@@ -168,7 +170,7 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
             answered.address, mail.sender
         ):
             customer = link_identity(owner, Identity.Kind.EMAIL, mail.sender)
-    if customer is None and not known and mail.automatic:
+    if customer is None and unknown_sender and mail.automatic:
         logger.info("email: dropped an automatic mail (%s) from an unknown sender", mail.automatic)
         return None
     data: dict = {
