@@ -23,6 +23,8 @@ urlpatterns = [
     path("hooks/twilio/sms/", include("channels_adapters.sms.urls")),
     path("hooks/twilio/whatsapp/", include("channels_adapters.whatsapp.urls")),
     path("hooks/twilio/voice/", include("channels_adapters.voice.urls")),
+    path("hooks/email/", include("channels_adapters.email.urls")),  # Postmark, Mailgun
+    path("email/", include("channels_adapters.email.file_urls")),  # staff downloads
     path("api/", include("api.urls")),
     path("s/", include("instore.urls")),  # in-store QR labels: /s/<code>/, its QR images
     path("c/", include("routing.urls")),  # the customer's call-back page: /c/<token>/callback/

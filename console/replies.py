@@ -24,7 +24,7 @@ from conversations.context import CustomerContext
 from conversations.models import Event
 from conversations.outbox import NOT_SENT_ON, Refused
 
-LABELS = {"sms": "SMS", "web": "Web chat", "whatsapp": "WhatsApp"}
+LABELS = {"sms": "SMS", "web": "Web chat", "whatsapp": "WhatsApp", "email": "Email"}
 # Where the customer started or answered lately: the last this many inbound events.
 PREFERENCE_WINDOW = 50
 
@@ -76,6 +76,13 @@ def _reachable(context: CustomerContext, channel: str) -> tuple[bool, str]:
                 f"WhatsApp's 24-hour window: {window.get('label', 'closed')}; only approved "
                 "templates may be sent until the customer writes again."
             )
+        return True, ""
+    if channel == "email":
+        addresses = [i for i in context.identities if i.kind == "email"]
+        if not addresses:
+            return False, "No email address is known for this customer."
+        if all(i.opted_out for i in addresses):
+            return False, "The customer unsubscribed from email; nothing may be sent."
         return True, ""
     if channel == "web":
         if not any(i.kind == "visitor" for i in context.identities):

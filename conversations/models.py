@@ -157,6 +157,7 @@ class Event(models.Model):
         SMS = "sms"
         WHATSAPP = "whatsapp", "WhatsApp"  # recorded; not sent on (docs/twilio.md)
         VOICE = "voice"
+        EMAIL = "email"  # channels_adapters/email (docs/email.md)
         INSTORE = "instore"
         API = "api"
         SYSTEM = "system"

@@ -15,8 +15,8 @@ the customer that is due, best priority first, and for each one:
    for the next allowed time, or expires if that comes after `expires_at`;
 4. a hot case, an agent talking with the customer, a frequency cap (caps.py: the shop's,
    and the law's per subject for the recipient's jurisdictions): suppressed;
-5. otherwise sent: `outbox.send` for SMS (its row commits with this decision, carrying the
-   expiry and the jurisdictions so that every send attempt checks them again:
+5. otherwise sent: `outbox.send` for SMS and email (its row commits with this decision,
+   carrying the expiry and the jurisdictions so that every send attempt checks them again:
    attempts.py), WhatsApp's reply verb (the same outbox, free text inside the window or
    the approved template outside it; the decision says which), or the web's reply verb
    for the widget (kind `reply_verbs`: live if
@@ -149,7 +149,7 @@ def propose(
 @dataclass(frozen=True)
 class Route:
     channel: str
-    to: str = ""  # the phone for SMS
+    to: str = ""  # the phone for SMS, the address for email
 
 
 def decide(customer: Customer, *, now: datetime | None = None) -> list[Nudge]:
@@ -291,6 +291,20 @@ def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route |
         route, refusal = _whatsapp_route(customer, nudge)
         if route is None:
             return None, refusal
+    elif channel == "email":  # only for rules that list it (docs/email.md)
+        addresses = list(
+            customer.identities.filter(kind=Identity.Kind.EMAIL).order_by("-created_at", "-pk")
+        )
+        if not addresses:
+            return None, "no email address"
+        reachable = [a for a in addresses if a.opted_out_at is None]
+        if not reachable:
+            return None, f"{OPTED_OUT} ({addresses[0].consent_source or 'unsubscribed'})"
+        if nudge.topic in settings.ENGAGEMENT_CONSENT_TOPICS:
+            reachable = [a for a in reachable if a.consented_at is not None]
+            if not reachable:
+                return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by email"
+        route = Route("email", reachable[0].value)
     elif channel == "web":
         if reply_verb("web") is None:  # no installed app sends to the widget
             return None, "never by web"
@@ -363,10 +377,11 @@ def _send(nudge: Nudge, customer: Customer, route: Route, regime: Regime | None,
         "expires_at": nudge.expires_at.isoformat() if nudge.expires_at else None,
         **({"jurisdictions": regime.codes, "zone": regime.zone.key} if regime else {}),
     }
-    if route.channel == "sms":
+    if route.channel in ("sms", "email"):
         try:
+            # an email nudge carries one-click List-Unsubscribe (data["nudge"], docs/email.md)
             message = outbox.send(
-                customer=customer, channel="sms", body=nudge.body, to=route.to, data=data
+                customer=customer, channel=route.channel, body=nudge.body, to=route.to, data=data
             )
         except outbox.Refused as exc:  # e.g. too long, or a STOP that raced us
             return _suppress(nudge, customer, str(exc), now=now)

@@ -96,7 +96,7 @@ def _params(filters: Filters) -> dict:
 
 
 # The channels a contact can come in on (inbound messages and calls).
-CONTACT_CHANNELS = ("web", "sms", "whatsapp", "voice")
+CONTACT_CHANNELS = ("web", "sms", "whatsapp", "voice", "email")
 
 
 def first_contact_resolution(filters: Filters) -> Figure:
@@ -333,7 +333,7 @@ def in_store(filters: Filters) -> Figure:
     LEFT JOIN conversations_conversation cv ON cv.customer_id = i.customer_id
     LEFT JOIN (
         SELECT DISTINCT conversation_id FROM insights_channelused
-        WHERE channel IN ('web', 'api', 'sms', 'whatsapp', 'voice')
+        WHERE channel IN ('web', 'api', 'sms', 'whatsapp', 'voice', 'email')
     ) online ON online.conversation_id = cv.id
     JOIN instore_store st ON st.id = s.store_id
     JOIN instore_placement pl ON pl.id = s.placement_id

@@ -22,7 +22,7 @@ FIELDS = {
     "bought": "bought the product (SKU)",
     "cart_value": "open cart value",
     "orders": "number of orders",
-    "channel_used": "wrote or called on the channel (web, sms, voice)",
+    "channel_used": "wrote or called on the channel (web, sms, voice, email)",
     "scanned_in_store": "scanned a QR code in the store (store id, or any)",
     "days_since_first_contact": "days since first contact",
 }

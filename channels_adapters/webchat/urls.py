@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import email_form, views
 
 app_name = "webchat"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("widget/phone/start", views.phone_start, name="phone-start"),
     path("widget/phone/confirm", views.phone_confirm, name="phone-confirm"),
     path("widget/stop", views.stop_messages, name="stop"),
+    path("widget/email", email_form.email_form, name="email-form"),  # docs/email.md
     path("widget/demo/", views.demo_home, name="demo"),
     path("widget/demo/products/<slug:slug>/", views.demo_product, name="demo-product"),
 ]

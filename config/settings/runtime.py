@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "channels_adapters.whatsapp",
     "channels_adapters.webchat",
     "channels_adapters.voice",
+    "channels_adapters.email",
+    "anymail",
     "commerce",
     "instore",
     "api",

@@ -7,7 +7,14 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.runtime import CELERY_BEAT_SCHEDULE, DEVELOPMENT, LOGGING, TESTING, env
+from config.settings.runtime import (
+    CELERY_BEAT_SCHEDULE,
+    DEVELOPMENT,
+    LOGGING,
+    STATE_DIR,
+    TESTING,
+    env,
+)
 
 # Phones written without a country code are read as numbers of this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
@@ -132,6 +139,51 @@ CELERY_BEAT_SCHEDULE["sweep-possible-duplicates"] = {
 }
 # ---- end SMS / Twilio
 
+# ---- Email (docs/email.md)
+# The shop's address customers write to and our mails come from.
+EMAIL_FROM = env("EMAIL_FROM", default="Shop <help@localhost>")
+# Like EMAIL_BACKEND: an anymail backend for the provider (anymail.backends.postmark.EmailBackend,
+# anymail.backends.mailgun.EmailBackend...), else the console; locmem under pytest.
+EMAIL_CHANNEL_BACKEND = env(
+    "EMAIL_CHANNEL_BACKEND",
+    default="channels_adapters.email.backends.LocmemBackend"
+    if TESTING
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# The right-hand side of our Message-IDs: a domain of the shop's (default: EMAIL_FROM's).
+EMAIL_MESSAGE_ID_DOMAIN = env(
+    "EMAIL_MESSAGE_ID_DOMAIN", default=EMAIL_FROM.rpartition("@")[2].strip("> ") or "localhost"
+)
+# The subject of a mail that answers no mail of the customer's (a chat, a call).
+EMAIL_DEFAULT_SUBJECT = env("EMAIL_DEFAULT_SUBJECT", default="Your conversation with us")
+# Webhook bodies over this are refused (413); Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB
+# unless raised) also caps what it reads into memory: raise both for big attachments.
+EMAIL_WEBHOOK_MAX_BYTES = env.int("EMAIL_WEBHOOK_MAX_BYTES", default=10 * 1024 * 1024)
+# Attachments kept (others are named in the timeline and dropped).
+EMAIL_ATTACHMENT_MAX_BYTES = env.int("EMAIL_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+EMAIL_MAX_ATTACHMENTS = env.int("EMAIL_MAX_ATTACHMENTS", default=10)
+EMAIL_ATTACHMENT_TYPES = env.list(
+    "EMAIL_ATTACHMENT_TYPES",
+    default=[
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic",
+        "application/pdf", "text/plain", "text/csv",
+    ],
+)  # fmt: skip
+# Where the original MIME and attachments go (Django's default storage; in production a
+# volume, or an object store configured in STORAGES["default"]).
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(STATE_DIR / "media"))
+# django-anymail: the provider's credentials and the webhooks' secrets (docs/email.md).
+ANYMAIL = {
+    # basic auth "user:password" in every webhook URL (Postmark's only protection)
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
+    "MAILGUN_API_KEY": env("MAILGUN_API_KEY", default=""),
+    "MAILGUN_SENDER_DOMAIN": env("MAILGUN_SENDER_DOMAIN", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+}
+ANYMAIL = {key: value for key, value in ANYMAIL.items() if value}
+# ---- end Email
+
 # ---- Web chat widget
 # docs/widget.md. The demo shop at /widget/demo/ (with a demo Site made on first use):
 # on in development and the quick start, off in production unless asked for.
@@ -145,6 +197,7 @@ ADDRESS_RATE_LIMITS = {
     "identify": 30,  # POST /widget/identify
     "track": 120,  # POST /widget/track
     "phone": 10,  # POST /widget/phone/start and /confirm (each start texts a code)
+    "email": 10,  # POST /widget/email (the Contact us email form, docs/email.md)
     "socket": 60,  # widget websocket connections
     "message": 60,  # widget messages, over every socket of the address
     "scan": 30,  # POST /s/<code>/scan
