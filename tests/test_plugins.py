@@ -75,7 +75,7 @@ def test_the_declared_defaults_in_app_order():
         "privacy.erase_customer",
         "insights.view_insights",
     ]
-    assert list(plugins.mapping("reply_verbs")) == ["sms", "whatsapp", "web"]
+    assert list(plugins.mapping("reply_verbs")) == ["sms", "whatsapp", "web", "email"]
 
 
 def test_enabled_imports_each_plug_in_order():
