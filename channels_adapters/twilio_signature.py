@@ -8,6 +8,12 @@ form body of bounded size, valid UTF-8. Every refusal is a 4xx with a reason and
 nothing; none of them logs a field value. Past the gate, the view reads the form through
 `twilio_form.TwilioForm`; a field that is not what Twilio sends raises `BadForm`, which
 the gate answers 400 with its reason (the views parse before they write).
+
+Whose token: the account that owns the request (numbers/webhooks.py: its `AccountSid`,
+which must own the `To` number). A request for an account or a number we do not own is
+refused 403 like a bad signature; with no accounts or numbers as rows, the settings'
+TWILIO_AUTH_TOKEN signs everything, as before. The view finds our number the request
+is about (None without rows) as `request.twilio_number`.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from twilio.request_validator import RequestValidator
 
 from base.inputs import ascii_int
 
+from .numbers.webhooks import NotOurs, owner_of
 from .twilio_form import BadForm
 
 logger = logging.getLogger(__name__)
@@ -40,9 +47,9 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_FIELDS = 200
 
 
-def signature_ok(request: HttpRequest) -> bool:
-    """Whether Twilio signed this request, checked against the public URL it was sent to."""
-    token = settings.TWILIO_AUTH_TOKEN
+def signature_ok(request: HttpRequest, token: str) -> bool:
+    """Whether Twilio signed this request with `token`, checked against the public URL it
+    was sent to."""
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False
@@ -91,16 +98,33 @@ def _problem(request: HttpRequest) -> HttpResponse | None:
         return HttpResponseBadRequest(
             f"More than {MAX_FIELDS} form fields.\n", content_type="text/plain"
         )
-    if not signature_ok(request):
+    try:
+        owner = owner_of(request.POST)
+    except NotOurs as exc:
+        return _not_ours(request, exc)
+    if not signature_ok(request, owner.credentials.auth_token):
         logger.warning(
             "refused a webhook with a missing or invalid Twilio signature: %s", request.path
         )
         return HttpResponseForbidden(
-            "Missing or invalid X-Twilio-Signature (is TWILIO_AUTH_TOKEN right, and "
+            "Missing or invalid X-Twilio-Signature (is the account's auth token right, and "
             "PUBLIC_BASE_URL the address Twilio calls?).\n",
             content_type="text/plain",
         )
+    try:
+        owner.check()
+    except NotOurs as exc:
+        return _not_ours(request, exc)
+    request.twilio_number = owner.number
     return None
+
+
+def _not_ours(request: HttpRequest, exc: NotOurs) -> HttpResponse:
+    # the path and the reason only: never the number
+    logger.warning("refused a webhook for a number or account not ours: %s", request.path)
+    return HttpResponseForbidden(
+        f'{exc} (docs/twilio.md, "Several numbers and accounts").\n', content_type="text/plain"
+    )
 
 
 def _too_large() -> HttpResponse:

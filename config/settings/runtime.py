@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "channels_adapters.voice",
     "commerce",
     "instore",
+    "channels_adapters.numbers",  # after instore: a number belongs to a store
     "api",
     "privacy",
     "routing",
