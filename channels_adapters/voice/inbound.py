@@ -99,7 +99,7 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
     return twiml.answer_xml(twiml.greeting(context))
 
 
-@twilio_webhook
+@twilio_webhook(database_down=twiml.database_down)
 def receive_call(request: HttpRequest) -> HttpResponse:
     call = parse_inbound_call(TwilioForm(request.POST))  # BadForm: 400 with the reason
     try:

@@ -170,3 +170,14 @@ def goodbye(text: str = THANKS) -> VoiceResponse:
     response.say(text)
     response.hangup()
     return response
+
+
+def database_down(request) -> HttpResponse:
+    """What a caller hears when the database cannot be read before their call is known:
+    the apology and a voicemail (the webhooks' `twilio_webhook(database_down=...)`)."""
+    return respond(voicemail(DATABASE_DOWN))
+
+
+def database_down_goodbye(request) -> HttpResponse:
+    """The same for a recording's callback: the recording stays at Twilio; goodbye."""
+    return respond(goodbye())
