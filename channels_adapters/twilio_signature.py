@@ -37,6 +37,7 @@ from twilio.request_validator import RequestValidator
 
 from base.inputs import ascii_int
 
+from .numbers import optouts
 from .numbers.directory import settings_credentials
 from .numbers.webhooks import NotOurs, Owner, owner_of
 from .twilio_form import BadForm
@@ -160,11 +161,15 @@ def twilio_webhook(view=None, *, database_down=None):
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if problem := _problem(request):
             return problem
+        # what the view records (a STOP) can tell which of our numbers it came to
+        receiving = optouts.receiving.set(getattr(request, "twilio_number", None))
         try:
             if database_down is not None and getattr(request, "database_down", False):
                 return database_down(request)
             return view(request, *args, **kwargs)
         except BadForm as exc:
             return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+        finally:
+            optouts.receiving.reset(receiving)
 
     return checked

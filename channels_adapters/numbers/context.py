@@ -2,15 +2,13 @@
 
 - `sends_from`: our number a text to this customer leaves from now (the sticky sender,
   senders.py), with its store;
-- `opted_out_of`: our numbers the customer opted out of. An opt-out follows the number
-  it was sent to: a STOP (or a stop in words) counts against the number of ours the
-  customer last wrote to up to that message (its own `to` when it has one), and a later
-  START on the same channel lifts it.
+- `opted_out_of`: our numbers the customer said STOP to, with no START since
+  (optouts.py records the number of each consent statement).
 
 JSON view `numbers`: None with no number rows (a single-number shop: nothing to tell
 apart), else `{"sends_from": "+1...", "store": "Downtown", "opted_out_of": ["+1..."]}`
 (`sends_from` "": the settings' sender).
-One query over the conversation's latest texts, calls and consent statements.
+Two queries: the conversation's latest texts and calls, and the consent notes.
 """
 
 from __future__ import annotations
@@ -21,11 +19,10 @@ from typing import Any
 from conversations.context import ContextPart
 from conversations.models import Customer, Event
 
-from .directory import Directory, current
+from .directory import current
 from .hours import store_name
-from .senders import USED_ON, following
-
-STATEMENTS = 200  # the latest texts, calls and consent statements read
+from .optouts import opted_out_numbers
+from .senders import LOOKBACK, USED_ON, following
 
 
 @dataclass(frozen=True)
@@ -47,19 +44,6 @@ class Numbers(ContextPart):
         }
 
 
-def opt_outs_by_number(directory: Directory, rows: list[tuple]) -> tuple[str, ...]:
-    """Our numbers opted out of, from (kind, channel, to, action) rows in timeline order."""
-    last_to: dict[str, str] = {}  # channel -> our number last written to on it
-    out: dict[str, bool] = {}
-    for kind, channel, to, action in rows:
-        number = directory.number(to) if isinstance(to, str) else None
-        if number is not None and number.address:
-            last_to[channel] = number.address
-        if kind == "consent" and action in ("opt_out", "opt_in") and channel in last_to:
-            out[last_to[channel]] = action == "opt_out"
-    return tuple(address for address, opted_out in out.items() if opted_out)
-
-
 def provide(customer: Customer) -> Numbers:
     directory = current()
     if directory is None:
@@ -67,17 +51,14 @@ def provide(customer: Customer) -> Numbers:
     recent = list(
         Event.objects.filter(conversation__customer_id=customer.pk, channel__in=USED_ON)
         .order_by("-seq")
-        .values_list("kind", "channel", "data__to", "data__action", "direction")[:STATEMENTS]
+        .filter(direction=Event.Direction.IN, data__has_key="to")
+        .values_list("data__to", flat=True)[:LOOKBACK]
     )
-    recent.reverse()
-    used = None
-    for kind, _, to, _, direction in recent:
-        if direction == Event.Direction.IN and kind != "consent" and isinstance(to, str):
-            used = directory.number(to) or used
+    used = next((n for to in recent if isinstance(to, str) and (n := directory.number(to))), None)
     sender = following(directory, used, Event.Channel.SMS)
     return Numbers(
         known=True,
         sends_from=(sender.address or sender.service_sid) if sender else "",
         store=store_name(sender.store_id) if sender and sender.store_id else "",
-        opted_out_of=opt_outs_by_number(directory, [row[:4] for row in recent]),
+        opted_out_of=tuple(opted_out_numbers(customer)),
     )

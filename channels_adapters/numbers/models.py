@@ -168,3 +168,24 @@ class MessagingNumber(models.Model):
     def clean(self) -> None:
         if not (self.phone_number or self.messaging_service_sid):
             raise ValidationError("Give the number, a Messaging Service SID, or both.")
+
+
+class NumberConsent(models.Model):
+    """Which of our numbers a STOP or START was sent to (an opt-out follows the number it
+    was sent to): written by the consent hook (optouts.py) beside the `consent` event.
+
+    Plain ids, no foreign keys to the journal: erasure deletes events and identities in
+    bulk, and its hook (optouts.erase) deletes these rows first.
+    """
+
+    number = models.ForeignKey(MessagingNumber, on_delete=models.CASCADE, related_name="+")
+    identity_id = models.BigIntegerField()
+    event_id = models.BigIntegerField(unique=True)
+    action = models.CharField(max_length=16)  # opt_out or opt_in, as the consent event says
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["identity_id", "at"], name="numberconsent_identity_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} to number #{self.number_id} (event #{self.event_id})"
