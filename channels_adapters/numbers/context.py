@@ -20,7 +20,6 @@ from conversations.context import ContextPart
 from conversations.models import Customer, Event
 
 from .directory import current
-from .hours import store_name
 from .optouts import opted_out_numbers
 from .senders import LOOKBACK, USED_ON, following
 
@@ -45,7 +44,7 @@ class Numbers(ContextPart):
 
 
 def provide(customer: Customer) -> Numbers:
-    directory = current()
+    directory = current(fresh=True)  # the page's query count must not depend on a cache
     if directory is None:
         return Numbers()
     recent = list(
@@ -59,6 +58,6 @@ def provide(customer: Customer) -> Numbers:
     return Numbers(
         known=True,
         sends_from=(sender.address or sender.service_sid) if sender else "",
-        store=store_name(sender.store_id) if sender and sender.store_id else "",
+        store=sender.store_name if sender else "",
         opted_out_of=tuple(opted_out_numbers(customer)),
     )

@@ -6,7 +6,7 @@ or deleting an account or a number empties this process's copy at once; other pr
 follow within that time (docs/twilio.md). Auth tokens are read here, from the environment
 or the secrets file, never from the database.
 
-With no rows at all the directory is `None` and callers use the settings, as before
+With no number as a row the directory is `None` and callers use the settings, as before
 numbers were data (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER...).
 """
 
@@ -24,6 +24,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from conversations.identities import WHATSAPP_PREFIX
+from instore.models import Store
 
 from .models import MessagingNumber, TwilioAccount
 
@@ -45,6 +46,7 @@ class Number:
     service_sid: str
     account: Credentials
     store_id: int | None
+    store_name: str  # "" for the shop's own
     sms: bool
     voice: bool
     whatsapp: bool
@@ -82,16 +84,20 @@ _cached: tuple[float, Directory | None] | None = None
 
 @receiver([post_save, post_delete], sender=TwilioAccount, dispatch_uid="numbers.forget.account")
 @receiver([post_save, post_delete], sender=MessagingNumber, dispatch_uid="numbers.forget.number")
+@receiver([post_save, post_delete], sender=Store, dispatch_uid="numbers.forget.store")
 def forget(**kwargs) -> None:
     """Drop this process's copy: the next question reads the rows again."""
     global _cached
     _cached = None
 
 
-def current() -> Directory | None:
-    """The directory (None when no account and no number exist: use the settings)."""
+def current(*, fresh: bool = False) -> Directory | None:
+    """The directory (None when no number is a row: use the settings). `fresh`: read the
+    rows now (one query), for pages whose query count must not depend on the cache."""
     global _cached
     cached = _cached
+    if fresh:
+        return _read()
     if cached is not None and time.monotonic() - cached[0] < settings.NUMBERS_CACHE_SECONDS:
         return cached[1]
     with _lock:
@@ -101,30 +107,41 @@ def current() -> Directory | None:
 
 
 def _read() -> Directory | None:
-    accounts = list(TwilioAccount.objects.all())
-    numbers = list(MessagingNumber.objects.filter(active=True, account__active=True).order_by("pk"))
-    if not accounts and not numbers:
+    """One query: every number with its account and store (inactive ones too, so that
+    switching every number off refuses their traffic rather than handing it back to the
+    settings)."""
+    rows = list(MessagingNumber.objects.select_related("account", "store").order_by("pk"))
+    if not rows:
         return None
-    credentials = {a.pk: Credentials(a.account_sid, auth_token(a)) for a in accounts if a.active}
-    read = tuple(
-        Number(
-            pk=n.pk,
-            address=n.phone_number,
-            service_sid=n.messaging_service_sid,
-            account=credentials[n.account_id],
-            store_id=n.store_id,
-            sms=n.sms,
-            voice=n.voice,
-            whatsapp=n.whatsapp,
-            is_default=n.is_default,
+    credentials: dict[int, Credentials] = {}
+    read = []
+    for row in rows:
+        if not (row.active and row.account.active):
+            continue
+        if row.account_id not in credentials:
+            credentials[row.account_id] = Credentials(
+                row.account.account_sid, auth_token(row.account)
+            )
+        read.append(
+            Number(
+                pk=row.pk,
+                address=row.phone_number,
+                service_sid=row.messaging_service_sid,
+                account=credentials[row.account_id],
+                store_id=row.store_id,
+                store_name=row.store.name if row.store_id else "",
+                sms=row.sms,
+                voice=row.voice,
+                whatsapp=row.whatsapp,
+                is_default=row.is_default,
+            )
         )
-        for n in numbers
-    )
+    numbers = tuple(read)
     return Directory(
         accounts={c.account_sid: c for c in credentials.values()},
-        by_address={n.address: n for n in read if n.address},
-        by_service=_first_by(read, "service_sid"),
-        numbers=read,
+        by_address={n.address: n for n in numbers if n.address},
+        by_service=_first_by(numbers, "service_sid"),
+        numbers=numbers,
     )
 
 

@@ -48,8 +48,3 @@ def _store(store_id: int) -> Store | None:
         store = Store.objects.filter(pk=store_id).first()
         _stores[store_id] = (time.monotonic(), store)
     return store
-
-
-def store_name(store_id: int) -> str:
-    store = _store(store_id)
-    return store.name if store else ""

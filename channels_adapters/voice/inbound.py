@@ -17,7 +17,6 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from channels_adapters.numbers.hours import store_name
 from channels_adapters.twilio_form import BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from channels_adapters.voice import ringing
@@ -106,8 +105,7 @@ def receive_call(request: HttpRequest) -> HttpResponse:
     call = parse_inbound_call(TwilioForm(request.POST))  # BadForm: 400 with the reason
     try:
         number = request.twilio_number  # the gate's: our number called, None without rows
-        store = store_name(number.store_id) if number and number.store_id else ""
-        return twiml.respond(answer_call(call, store=store))
+        return twiml.respond(answer_call(call, store=number.store_name if number else ""))
     except DatabaseError:
         # the call id only: never the caller's number
         logger.warning("database unreachable: call %s answered with voicemail", call.sid)
