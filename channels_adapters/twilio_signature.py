@@ -101,6 +101,8 @@ def _problem(request: HttpRequest) -> HttpResponse | None:
         return HttpResponseBadRequest(
             f"More than {MAX_FIELDS} form fields.\n", content_type="text/plain"
         )
+    if not request.headers.get("X-Twilio-Signature"):
+        return _bad_signature(request)  # unsigned: nothing is said about whose numbers are
     try:
         owner = owner_of(request.POST)
     except NotOurs as exc:
@@ -115,20 +117,22 @@ def _problem(request: HttpRequest) -> HttpResponse | None:
         owner = Owner(settings_credentials())
         request.database_down = True
     if not signature_ok(request, owner.credentials.auth_token):
-        logger.warning(
-            "refused a webhook with a missing or invalid Twilio signature: %s", request.path
-        )
-        return HttpResponseForbidden(
-            "Missing or invalid X-Twilio-Signature (is the account's auth token right, and "
-            "PUBLIC_BASE_URL the address Twilio calls?).\n",
-            content_type="text/plain",
-        )
+        return _bad_signature(request)
     try:
         owner.check()
     except NotOurs as exc:
         return _not_ours(request, exc)
     request.twilio_number = owner.number
     return None
+
+
+def _bad_signature(request: HttpRequest) -> HttpResponse:
+    logger.warning("refused a webhook with a missing or invalid Twilio signature: %s", request.path)
+    return HttpResponseForbidden(
+        "Missing or invalid X-Twilio-Signature (is the account's auth token right, and "
+        "PUBLIC_BASE_URL the address Twilio calls?).\n",
+        content_type="text/plain",
+    )
 
 
 def _not_ours(request: HttpRequest, exc: NotOurs) -> HttpResponse:

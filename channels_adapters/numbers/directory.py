@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -79,30 +80,45 @@ class Directory:
 
 
 _lock = threading.Lock()
-_cached: tuple[float, Directory | None] | None = None
+_cached: tuple[float, int, Directory | None] | None = None  # (read at, generation, directory)
+_generation = 0  # bumped by every change: a read begun before it is never kept
 
 
 @receiver([post_save, post_delete], sender=TwilioAccount, dispatch_uid="numbers.forget.account")
 @receiver([post_save, post_delete], sender=MessagingNumber, dispatch_uid="numbers.forget.number")
 @receiver([post_save, post_delete], sender=Store, dispatch_uid="numbers.forget.store")
 def forget(**kwargs) -> None:
-    """Drop this process's copy: the next question reads the rows again."""
-    global _cached
-    _cached = None
+    """Drop this process's copy: the next question reads the rows again. Again when the
+    change commits: a read between the save and its commit still saw the old rows."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    global _cached, _generation
+    with _lock:
+        _generation += 1
+        _cached = None
 
 
 def current(*, fresh: bool = False) -> Directory | None:
     """The directory (None when no number is a row: use the settings). `fresh`: read the
     rows now (one query), for pages whose query count must not depend on the cache."""
     global _cached
-    cached = _cached
     if fresh:
         return _read()
-    if cached is not None and time.monotonic() - cached[0] < settings.NUMBERS_CACHE_SECONDS:
-        return cached[1]
+    cached = _cached
+    if (
+        cached is not None
+        and cached[1] == _generation
+        and time.monotonic() - cached[0] < settings.NUMBERS_CACHE_SECONDS
+    ):
+        return cached[2]
+    generation = _generation
+    directory = _read()
     with _lock:
-        directory = _read()
-        _cached = (time.monotonic(), directory)
+        if generation == _generation:  # nothing changed while reading: keep it
+            _cached = (time.monotonic(), generation, directory)
     return directory
 
 

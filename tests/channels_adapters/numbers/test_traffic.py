@@ -4,6 +4,7 @@ only its own traffic (docs/twilio.md, "Several numbers and accounts")."""
 import base64
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -213,3 +214,42 @@ def test_an_opt_out_follows_the_number_it_was_sent_to(shop, webhooks):
     }
     webhooks.sms(to=NUMBER_B, account=ACCOUNT_B, token=TOKEN_B, sid=sms_sid(13), body="START")
     assert provide(customer).opted_out_of == ()
+
+
+def test_an_unsigned_request_hears_nothing_about_whose_numbers_are(shop, webhooks):
+    form = {
+        "MessageSid": sms_sid(20),
+        "AccountSid": "AC" + "c" * 32,
+        "From": SHOPPER,
+        "To": UNKNOWN,
+    }
+
+    response = webhooks.client.post(
+        "/hooks/twilio/sms/", urlencode(form), content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 403 and b"X-Twilio-Signature" in response.content
+    assert b"ours" not in response.content
+
+
+def test_a_whatsapp_message_to_a_stores_number_is_that_stores(shop, webhooks):
+    MessagingNumber.objects.filter(phone_number=NUMBER_B).update(whatsapp=True)
+    MessagingNumber.objects.get(phone_number=NUMBER_A).save()  # forget the cache
+
+    ok = webhooks.sms(
+        to=f"whatsapp:{NUMBER_B}", account=ACCOUNT_B, token=TOKEN_B, sid=sms_sid(21),
+        sender=f"whatsapp:{SHOPPER}",
+    )  # fmt: skip
+    other = webhooks.sms(
+        to=f"whatsapp:{NUMBER_B}", account=ACCOUNT_A, token=TOKEN_A, sid=sms_sid(22),
+        sender=f"whatsapp:{SHOPPER}",
+    )  # fmt: skip
+
+    assert (ok.status_code, other.status_code) == (200, 403)
+    assert Event.objects.get(kind="message").channel == "whatsapp"
+
+
+def test_a_call_to_a_number_we_do_not_own_is_refused(shop, webhooks):
+    response = webhooks.call(to=UNKNOWN, account=ACCOUNT_A, token=TOKEN_A, sid=call_sid(20))
+
+    assert response.status_code == 403 and not Event.objects.exists()
