@@ -12,14 +12,15 @@ the gate answers 400 with its reason (the views parse before they write).
 Whose token: the account that owns the request (numbers/webhooks.py: its `AccountSid`,
 which must own the `To` number). A request for an account or a number we do not own is
 refused 403 like a bad signature; with no accounts or numbers as rows, the settings'
-TWILIO_AUTH_TOKEN signs everything, as before. The view finds our number the request
-is about (None without rows) as `request.twilio_number`.
+TWILIO_AUTH_TOKEN signs everything, as before. While the view runs, our number the
+request is about (None without rows) is `numbers.webhooks.receiving.get()`.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import parse_qsl
 
@@ -37,9 +38,8 @@ from twilio.request_validator import RequestValidator
 
 from base.inputs import ascii_int
 
-from .numbers import optouts
-from .numbers.directory import settings_credentials
-from .numbers.webhooks import NotOurs, Owner, owner_of
+from .numbers.directory import Number, settings_credentials
+from .numbers.webhooks import NotOurs, Owner, owner_of, receiving
 from .twilio_form import BadForm
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,17 @@ def signature_ok(request: HttpRequest, token: str) -> bool:
     return validator.validate(url, request.POST, signature)
 
 
-def _problem(request: HttpRequest) -> HttpResponse | None:
-    """A 4xx response saying what is wrong with this request, or None if it may pass."""
+@dataclass(frozen=True)
+class Passed:
+    """What the gate learnt of a request it let through."""
+
+    number: Number | None = None  # our number it is about (None without rows)
+    database_down: bool = False  # the numbers could not be read: the settings' token signed
+
+
+def _problem(request: HttpRequest) -> HttpResponse | Passed:
+    """A 4xx response saying what is wrong with this request, or what it learnt if it
+    may pass."""
     if request.method != "POST":
         response = HttpResponseNotAllowed(["POST"], "Twilio webhooks are POST requests.\n")
         response["Content-Type"] = "text/plain"
@@ -103,27 +112,27 @@ def _problem(request: HttpRequest) -> HttpResponse | None:
         )
     if not request.headers.get("X-Twilio-Signature"):
         return _bad_signature(request)  # unsigned: nothing is said about whose numbers are
+    database_down = False
     try:
         owner = owner_of(request.POST)
     except NotOurs as exc:
         return _not_ours(request, exc)
     except DatabaseError:
         # Our numbers cannot be read: the settings' account still signs (a shop with one
-        # account loses nothing), and the view is told so it answers without waiting on
-        # the database a second time (a caller hears the apology within Twilio's 15 s).
+        # account loses nothing), and a view with a `database_down` answer gives it without
+        # waiting on the database a second time (a caller hears the apology within 15 s).
         logger.warning(
             "database unreachable: webhook %s checked with the settings' token", request.path
         )
         owner = Owner(settings_credentials())
-        request.database_down = True
+        database_down = True
     if not signature_ok(request, owner.credentials.auth_token):
         return _bad_signature(request)
     try:
         owner.check()
     except NotOurs as exc:
         return _not_ours(request, exc)
-    request.twilio_number = owner.number
-    return None
+    return Passed(owner.number, database_down)
 
 
 def _bad_signature(request: HttpRequest) -> HttpResponse:
@@ -163,17 +172,18 @@ def twilio_webhook(view=None, *, database_down=None):
     @csrf_exempt
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if problem := _problem(request):
-            return problem
-        # what the view records (a STOP) can tell which of our numbers it came to
-        receiving = optouts.receiving.set(getattr(request, "twilio_number", None))
+        passed = _problem(request)
+        if not isinstance(passed, Passed):
+            return passed
+        # the view (and what it records: a STOP) can tell which of our numbers it is about
+        receiving_token = receiving.set(passed.number)
         try:
-            if database_down is not None and getattr(request, "database_down", False):
+            if database_down is not None and passed.database_down:
                 return database_down(request)
             return view(request, *args, **kwargs)
         except BadForm as exc:
             return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
         finally:
-            optouts.receiving.reset(receiving)
+            receiving.reset(receiving_token)
 
     return checked

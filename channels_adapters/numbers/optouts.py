@@ -1,24 +1,21 @@
 """Opt-outs by number: a STOP follows the number it was sent to.
 
-The Twilio gate (twilio_signature.py) holds our number a webhook is about in `receiving`
-while the view runs; when that view records a consent statement (STOP, START, a stop in
-words, the keypad's opt-out), this consent hook (a `consent_hooks` plug, called inside the
-statement's transaction) notes the number beside it (`NumberConsent`). The customer's
-consent itself stays the identity's, so a STOP sent to one store's number still stops
-texts from every number (stricter than the carriers ask; docs/twilio.md says why);
-`opted_out_numbers` is what the console shows per number.
+The Twilio gate (twilio_signature.py) holds our number a webhook is about in
+`webhooks.receiving` while the view runs; when that view records a consent statement
+(STOP, START, a stop in words, the keypad's opt-out), this consent hook (a
+`consent_hooks` plug, called inside the statement's transaction) notes the number beside
+it (`NumberConsent`). The customer's consent itself stays the identity's, so a STOP sent
+to one store's number still stops texts from every number (stricter than the carriers
+ask; docs/twilio.md says why); `opted_out_numbers` is what the console shows per number.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from conversations.models import Customer, Event, Identity
 
 from .models import NumberConsent
+from .webhooks import receiving
 
-# our number (directory.Number) the webhook being answered is about, None elsewhere
-receiving: ContextVar = ContextVar("numbers_receiving", default=None)
 ACTIONS = ("opt_out", "opt_in")
 
 

@@ -15,9 +15,14 @@ With no rows, the settings' single account signs everything, as before.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from .directory import Credentials, Number, current, settings_credentials
+
+# Our number the webhook being answered is about (set by the gate around the view; None
+# elsewhere, and without rows): the voice greeting's store, the opt-out's number.
+receiving: ContextVar[Number | None] = ContextVar("numbers_receiving", default=None)
 
 
 class NotOurs(Exception):

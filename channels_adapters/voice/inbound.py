@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from channels_adapters.numbers.webhooks import receiving
 from channels_adapters.twilio_form import BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from channels_adapters.voice import ringing
@@ -104,7 +105,7 @@ def answer_call(call: InboundCall, *, store: str = "") -> twiml.VoiceResponse | 
 def receive_call(request: HttpRequest) -> HttpResponse:
     call = parse_inbound_call(TwilioForm(request.POST))  # BadForm: 400 with the reason
     try:
-        number = request.twilio_number  # the gate's: our number called, None without rows
+        number = receiving.get()  # the gate's: our number called, None without rows
         return twiml.respond(answer_call(call, store=number.store_name if number else ""))
     except DatabaseError:
         # the call id only: never the caller's number
