@@ -7,6 +7,8 @@ bench.voice_answer; this script brings the requests, the seed and the checks.
 - Webhook: `POST /hooks/twilio/sms/`, each request a distinct `MessageSid` from one of a
   handful of numbers (so customers repeat, as in a shop's day), signed as Twilio signs
   (the auth token over PUBLIC_BASE_URL + path and the form), with Twilio's full field set.
+- Numbers: the shop's and 50 stores' numbers are rows of one account (seed_numbers), so
+  every webhook finds the account owning its `To` before checking the signature.
 - Floor: `POST /bench/floor/sms/` in the same server, the same bodies: one indexed SELECT,
   one INSERT, the same empty TwiML (bench/_floor_urls.py).
 
@@ -36,6 +38,7 @@ FIRST_WEBHOOK = 1  # POOLS["webhook"][i] carries MessageSid _sid(FIRST_WEBHOOK +
 FLOOR_REQUESTS = 4_000  # the floor needs no distinct sids; its bodies are reused in turn
 
 SHOP_NUMBER = "+14155550100"
+ACCOUNT_SID = "AC" + "0" * 32  # the AccountSid of bench.load.clients.sms_form
 SENDERS_PHONES = [f"+1415555{n:04d}" for n in range(110, 122)]  # 12 customers who text again
 BODIES = [
     "Hi! Is the blue rain jacket from the window still there in a medium?",
@@ -81,10 +84,37 @@ def pools() -> None:
 
 
 def seed() -> None:
+    seed_numbers()
     with connection.cursor() as cursor:
         cursor.execute(CREATE_SMS_FLOOR_TABLES)
         cursor.executemany(
             f"INSERT INTO {SENDERS} (phone) VALUES (%s)", [[p] for p in SENDERS_PHONES]
+        )
+
+
+STORES = 50  # numbers besides the shop's: each webhook's owner is found among them
+
+
+def seed_numbers() -> None:
+    """The shop's number and one per store as rows (docs/twilio.md, "Several numbers and
+    accounts"), so each webhook is checked by the account owning its `To`: the look-up is
+    inside the figures. The account's token is the server's TWILIO_AUTH_TOKEN, by name."""
+    from channels_adapters.numbers.models import MessagingNumber, TwilioAccount
+    from instore.models import Store
+
+    # the scratch database's migration may have moved this environment's account in
+    MessagingNumber.objects.all().delete()
+    TwilioAccount.objects.all().delete()
+    account = TwilioAccount.objects.create(
+        label="Bench",
+        account_sid=ACCOUNT_SID,
+        auth_token_env="TWILIO_AUTH_TOKEN",  # noqa: S106  (the variable's name, not a token)
+    )
+    MessagingNumber.objects.create(account=account, phone_number=SHOP_NUMBER, is_default=True)
+    for n in range(STORES):
+        store = Store.objects.create(name=f"Store {n}")
+        MessagingNumber.objects.create(
+            account=account, store=store, phone_number=f"+1415556{n:04d}"
         )
 
 

@@ -14,5 +14,7 @@ Every adapter has the same files (docs/adding-a-channel.md walks through them):
 Channel-specific extras sit beside them, named for what they do. Shared by the Twilio
 adapters (sms/ and voice/): `twilio_signature.py` (the gate: signature, size, encoding),
 `twilio_form.py` (strict reading of Twilio's form fields) and `twilio_rest.py` (the REST
-client the Twilio backends share).
+client the Twilio backends share, one per account), and `numbers/`: our Twilio accounts
+and numbers as rows, whose webhook is whose, and which number a message leaves from
+(docs/twilio.md, "Several numbers and accounts").
 """

@@ -2,7 +2,9 @@
 
 Each adapter's backends.py picks its backend by setting (`SMS_BACKEND`, `VOICE_BACKEND`,
 like Django's EMAIL_BACKEND); the Twilio ones derive from `TwilioRestBackend`, which
-holds one REST client (and connection pool) per process.
+holds one REST client (and connection pool) per process and account: a message or call
+goes through the account that owns the number it leaves from (numbers/senders.py), and
+without one through the settings' account.
 """
 
 from __future__ import annotations
@@ -17,19 +19,23 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from .numbers.directory import Credentials, settings_credentials
 
-def load_backend(path: str):
-    """The backend class at `path`, made once per configuration."""
+
+def load_backend(path: str, account: Credentials | None = None):
+    """The backend class at `path` for `account` (default: the settings' account), made
+    once per configuration."""
+    account = account or settings_credentials()
     return _backend(
         path,
-        settings.TWILIO_ACCOUNT_SID,
-        settings.TWILIO_AUTH_TOKEN,
+        account.account_sid,
+        account.auth_token,
         settings.TWILIO_API_BASE_URL,
         settings.TWILIO_HTTP_TIMEOUT,
     )
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _backend(path: str, account_sid: str, auth_token: str, base_url: str, timeout: float):
     backend = import_string(path)
     if issubclass(backend, TwilioRestBackend):

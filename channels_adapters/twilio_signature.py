@@ -8,16 +8,24 @@ form body of bounded size, valid UTF-8. Every refusal is a 4xx with a reason and
 nothing; none of them logs a field value. Past the gate, the view reads the form through
 `twilio_form.TwilioForm`; a field that is not what Twilio sends raises `BadForm`, which
 the gate answers 400 with its reason (the views parse before they write).
+
+Whose token: the account that owns the request (numbers/webhooks.py: its `AccountSid`,
+which must own the `To` number). A request for an account or a number we do not own is
+refused 403 like a bad signature; with no accounts or numbers as rows, the settings'
+TWILIO_AUTH_TOKEN signs everything, as before. While the view runs, our number the
+request is about (None without rows) is `numbers.webhooks.receiving.get()`.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -30,6 +38,8 @@ from twilio.request_validator import RequestValidator
 
 from base.inputs import ascii_int
 
+from .numbers.directory import Number, settings_credentials
+from .numbers.webhooks import NotOurs, Owner, owner_of, receiving
 from .twilio_form import BadForm
 
 logger = logging.getLogger(__name__)
@@ -40,9 +50,9 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_FIELDS = 200
 
 
-def signature_ok(request: HttpRequest) -> bool:
-    """Whether Twilio signed this request, checked against the public URL it was sent to."""
-    token = settings.TWILIO_AUTH_TOKEN
+def signature_ok(request: HttpRequest, token: str) -> bool:
+    """Whether Twilio signed this request with `token`, checked against the public URL it
+    was sent to."""
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False
@@ -57,8 +67,17 @@ def signature_ok(request: HttpRequest) -> bool:
     return validator.validate(url, request.POST, signature)
 
 
-def _problem(request: HttpRequest) -> HttpResponse | None:
-    """A 4xx response saying what is wrong with this request, or None if it may pass."""
+@dataclass(frozen=True)
+class Passed:
+    """What the gate learnt of a request it let through."""
+
+    number: Number | None = None  # our number it is about (None without rows)
+    database_down: bool = False  # the numbers could not be read: the settings' token signed
+
+
+def _problem(request: HttpRequest) -> HttpResponse | Passed:
+    """A 4xx response saying what is wrong with this request, or what it learnt if it
+    may pass."""
     if request.method != "POST":
         response = HttpResponseNotAllowed(["POST"], "Twilio webhooks are POST requests.\n")
         response["Content-Type"] = "text/plain"
@@ -91,16 +110,46 @@ def _problem(request: HttpRequest) -> HttpResponse | None:
         return HttpResponseBadRequest(
             f"More than {MAX_FIELDS} form fields.\n", content_type="text/plain"
         )
-    if not signature_ok(request):
+    if not request.headers.get("X-Twilio-Signature"):
+        return _bad_signature(request)  # unsigned: nothing is said about whose numbers are
+    database_down = False
+    try:
+        owner = owner_of(request.POST)
+    except NotOurs as exc:
+        return _not_ours(request, exc)
+    except DatabaseError:
+        # Our numbers cannot be read: the settings' account still signs (a shop with one
+        # account loses nothing), and a view with a `database_down` answer gives it without
+        # waiting on the database a second time (a caller hears the apology within 15 s).
         logger.warning(
-            "refused a webhook with a missing or invalid Twilio signature: %s", request.path
+            "database unreachable: webhook %s checked with the settings' token", request.path
         )
-        return HttpResponseForbidden(
-            "Missing or invalid X-Twilio-Signature (is TWILIO_AUTH_TOKEN right, and "
-            "PUBLIC_BASE_URL the address Twilio calls?).\n",
-            content_type="text/plain",
-        )
-    return None
+        owner = Owner(settings_credentials())
+        database_down = True
+    if not signature_ok(request, owner.credentials.auth_token):
+        return _bad_signature(request)
+    try:
+        owner.check()
+    except NotOurs as exc:
+        return _not_ours(request, exc)
+    return Passed(owner.number, database_down)
+
+
+def _bad_signature(request: HttpRequest) -> HttpResponse:
+    logger.warning("refused a webhook with a missing or invalid Twilio signature: %s", request.path)
+    return HttpResponseForbidden(
+        "Missing or invalid X-Twilio-Signature (is the account's auth token right, and "
+        "PUBLIC_BASE_URL the address Twilio calls?).\n",
+        content_type="text/plain",
+    )
+
+
+def _not_ours(request: HttpRequest, exc: NotOurs) -> HttpResponse:
+    # the path and the reason only: never the number
+    logger.warning("refused a webhook for a number or account not ours: %s", request.path)
+    return HttpResponseForbidden(
+        f'{exc} (docs/twilio.md, "Several numbers and accounts").\n', content_type="text/plain"
+    )
 
 
 def _too_large() -> HttpResponse:
@@ -109,18 +158,32 @@ def _too_large() -> HttpResponse:
     )
 
 
-def twilio_webhook(view):
+def twilio_webhook(view=None, *, database_down=None):
     """Let a view run only for a well-formed POST that Twilio signed; a form field the
-    view finds unreadable (`BadForm`) is a 400 with the reason."""
+    view finds unreadable (`BadForm`) is a 400 with the reason.
+
+    `@twilio_webhook(database_down=answer)`: when the gate found the database unreachable
+    (and the settings' token verified the request), `answer(request)` answers instead of
+    the view, which would wait on the database again.
+    """
+    if view is None:
+        return lambda view: twilio_webhook(view, database_down=database_down)
 
     @csrf_exempt
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if problem := _problem(request):
-            return problem
+        passed = _problem(request)
+        if not isinstance(passed, Passed):
+            return passed
+        # the view (and what it records: a STOP) can tell which of our numbers it is about
+        receiving_token = receiving.set(passed.number)
         try:
+            if database_down is not None and passed.database_down:
+                return database_down(request)
             return view(request, *args, **kwargs)
         except BadForm as exc:
             return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+        finally:
+            receiving.reset(receiving_token)
 
     return checked

@@ -42,7 +42,11 @@ def _store_for(number: str) -> Store | None:
 
 
 def for_number(number: str, *, now: datetime | None = None) -> dict | None:
-    store = _store_for(number)
+    return for_store(_store_for(number), now=now)
+
+
+def for_store(store: Store | None, *, now: datetime | None = None) -> dict | None:
+    """The same answer for a store already known (the numbers app finds it by number)."""
     if store is None or not any(store.hours_on(day) for day in WEEKDAYS):
         return None
     local = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(store.time_zone))

@@ -23,14 +23,23 @@ ALWAYS_OPEN = [["00:00", "24:00"]]
 
 def stores_with_hours() -> list[Store]:
     """The stores with business hours set, the main store first (routing's rules snapshot)."""
-    return list(Store.objects.exclude(business_hours={}).order_by("pk"))
+    # with their numbers (channels_adapters.numbers' rows, read by relation name)
+    return list(
+        Store.objects.exclude(business_hours={})
+        .order_by("pk")
+        .prefetch_related("messaging_numbers")
+    )
 
 
 def store_for(stores: list[Store], number: str = "") -> Store | None:
-    """The store reached at `number` (a voice or SMS `to`), else the main store."""
+    """The store reached at `number` (a voice or SMS `to`: the store's own phone, or one
+    of its numbers), else the main store."""
     if number:
+        number = number.removeprefix("whatsapp:")
         for store in stores:
-            if store.phone == number:
+            if store.phone == number or any(
+                n.phone_number == number for n in store.messaging_numbers.all()
+            ):
                 return store
     return stores[0] if stores else None
 

@@ -107,8 +107,10 @@ DEPENDS_ON: dict[str, set[str]] = {
     "console": {"base", "conversations", "routing"},
     "operations": {"base", "conversations"},
     # the adapters answer to the core only: what they tell engagement (a missed call that
-    # made a case hot) goes through the `missed_call_hooks` engagement declares
-    "channels_adapters": {"base", "conversations"},
+    # made a case hot) goes through the `missed_call_hooks` engagement declares. Our
+    # numbers (channels_adapters/numbers/) belong to stores, and a number's business hours
+    # are its store's (instore.hours): a number is a store's, not a plug
+    "channels_adapters": {"base", "conversations", "instore"},
     # commerce's ingest records consent the shop collected at checkout in privacy's
     # ledger (the one home of consent proofs), checked against privacy's topics/channels
     "commerce": {"base", "conversations", "privacy"},

@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 
+from channels_adapters.numbers.directory import Credentials
 from channels_adapters.twilio_rest import TwilioRestBackend, load_backend, never_left
 from conversations.outbox import Receipt, SendError
 
@@ -45,9 +46,9 @@ class SmsMessage:
     metadata: dict = field(default_factory=dict)  # e.g. the outbox id, for logs and tests
 
 
-def get_backend():
-    """The backend named by SMS_BACKEND, made once per configuration."""
-    return load_backend(settings.SMS_BACKEND)
+def get_backend(account: Credentials | None = None):
+    """The backend named by SMS_BACKEND for `account` (default: the settings' one)."""
+    return load_backend(settings.SMS_BACKEND, account)
 
 
 class TwilioBackend(TwilioRestBackend):

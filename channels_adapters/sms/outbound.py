@@ -4,6 +4,8 @@ Sending is the outbox's job (conversations/outbox.py): `send_sms` writes the eve
 the outbox row, and the outbox calls `deliver` (registered in THROUGHLINE_SENDERS) from a
 Celery worker, outside any transaction. `deliver` turns the row into an `SmsMessage` for
 the configured backend, with our status callback URL so delivery reports come back.
+It leaves from the number the customer last used with us, through that number's account
+(numbers/senders.py: the sticky sender), else from the shop's default number.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
+from channels_adapters.numbers import senders
 from conversations import outbox
 from conversations.models import Customer, Event, Outbox
 
@@ -44,14 +47,17 @@ def status_callback_url(outbox_id: int) -> str:
 
 
 def deliver(item: Outbox) -> outbox.Receipt:
-    """The outbox's sender for SMS: hand one row to the SMS backend."""
+    """The outbox's sender for SMS: hand one row to the SMS backend of the sender's account."""
+    sender = senders.message_sender(
+        item.event.conversation_id, channel=item.channel, from_address=item.from_address
+    )
     message = SmsMessage(
         to=item.to_address,
         body=item.body,
-        from_number=item.from_address or settings.TWILIO_FROM_NUMBER,
-        messaging_service_sid="" if item.from_address else settings.TWILIO_MESSAGING_SERVICE_SID,
+        from_number=sender.from_number,
+        messaging_service_sid=sender.messaging_service_sid,
         media_urls=tuple(item.media_urls),
         status_callback=status_callback_url(item.pk),
         metadata={"outbox": item.pk},
     )
-    return get_backend().send(message)
+    return get_backend(sender.account).send(message)

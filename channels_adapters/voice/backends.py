@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 
+from channels_adapters.numbers.directory import Credentials
 from channels_adapters.twilio_rest import TwilioRestBackend, load_backend, never_left
 from conversations.outbox import Receipt, SendError
 
@@ -34,9 +35,9 @@ class VoiceCall:
     timeout: int = 30  # seconds of ringing before Twilio gives up
 
 
-def get_backend():
-    """The backend named by VOICE_BACKEND, made once per configuration."""
-    return load_backend(settings.VOICE_BACKEND)
+def get_backend(account: Credentials | None = None):
+    """The backend named by VOICE_BACKEND for `account` (default: the settings' one)."""
+    return load_backend(settings.VOICE_BACKEND, account)
 
 
 class TwilioBackend(TwilioRestBackend):

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 MAX_SPEECH_CHARS = 1000
 
 
-@twilio_webhook
+@twilio_webhook(database_down=twiml.database_down)
 def receive_gather(request: HttpRequest) -> HttpResponse:
     form = TwilioForm(request.POST)  # BadForm: 400 with the reason
     sid = parse_call_sid(form)

@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from channels_adapters.numbers.webhooks import receiving
 from channels_adapters.twilio_form import BadForm, TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from channels_adapters.voice import ringing
@@ -64,8 +65,9 @@ def parse_inbound_call(form: TwilioForm) -> InboundCall:
     )
 
 
-def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
-    """Record the call in the caller's conversation and say what they hear first."""
+def answer_call(call: InboundCall, *, store: str = "") -> twiml.VoiceResponse | str:
+    """Record the call in the caller's conversation and say what they hear first (`store`:
+    the name of the store whose number was called; its hours are asked by number)."""
     hours = ringing.business_hours(call.to)
     if not call.from_number:
         # nobody to attach the call to: take a message, which lands in Twilio's logs only
@@ -104,14 +106,15 @@ def answer_call(call: InboundCall) -> twiml.VoiceResponse | str:
     if repeat and case and case.pk == event.case_id and case.opened_at >= event.recorded_at:
         # a repeated webhook: the case is this very call's, so greet as the first time
         context = replace(context, open_case=None)
-    return twiml.answer_xml(twiml.greeting(context))
+    return twiml.answer_xml(twiml.greeting(context, store=store))
 
 
-@twilio_webhook
+@twilio_webhook(database_down=twiml.database_down)
 def receive_call(request: HttpRequest) -> HttpResponse:
     call = parse_inbound_call(TwilioForm(request.POST))  # BadForm: 400 with the reason
     try:
-        return twiml.respond(answer_call(call))
+        number = receiving.get()  # the gate's: our number called, None without rows
+        return twiml.respond(answer_call(call, store=number.store_name if number else ""))
     except DatabaseError:
         # the call id only: never the caller's number
         logger.warning("database unreachable: call %s answered with voicemail", call.sid)

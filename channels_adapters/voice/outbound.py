@@ -5,7 +5,9 @@ event with direction out, then asks the voice backend to ring the agent's phone.
 the agent answers, Twilio fetches `/hooks/twilio/voice/bridge/?call=<event id>`, whose
 TwiML dials the customer. Progress comes back to the status URL (`?call=` finds the
 event even before its CallSid is stored). The network call happens after the event is
-committed, never inside a transaction.
+committed, never inside a transaction. The call shows the store's number: the number of
+ours the customer last wrote to or called, else the shop's default (numbers/senders.py),
+and goes through that number's account; the bridge dials the customer from it too.
 
 Consent: STOP governs the messages we send; a call an agent places by hand is not one,
 so the customer's newest phone is called whatever its SMS consent.
@@ -16,12 +18,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from channels_adapters.numbers import senders
 from channels_adapters.twilio_form import TwilioForm
 from channels_adapters.twilio_signature import twilio_webhook
 from conversations import journal
 from conversations.calls import annotate_call, update_call_status
 from conversations.identities import live_customer
-from conversations.models import AgentProfile, Customer, Event, Identity
+from conversations.models import AgentProfile, Conversation, Customer, Event, Identity
 from conversations.outbox import Refused, SendError
 
 from . import twiml
@@ -46,25 +49,29 @@ def call_back(*, customer: Customer, agent) -> Event:
     )
     if phone is None:
         raise Refused("This customer has no phone number to call.")
+    conversation_id = (
+        Conversation.objects.filter(customer=customer).values_list("pk", flat=True).first()
+    )
+    sender = senders.caller_id(conversation_id)
     event = journal.record(
         customer=customer,
         channel=Event.Channel.VOICE,
         kind="call",
         direction=Event.Direction.OUT,
         body=f"Call back by {agent}",
-        data={"to": phone, "agent": agent.pk, "status": "queued"},
+        data={"to": phone, "agent": agent.pk, "status": "queued", "caller_id": sender.from_number},
         author=agent,
         delivery_status="queued",
     )
     call = VoiceCall(
         to=profile.phone,
-        from_number=settings.VOICE_FROM_NUMBER,
+        from_number=sender.from_number,
         url=twiml.url("bridge", call=event.pk),
         status_callback=twiml.url("status", call=event.pk),
         timeout=settings.VOICE_DIAL_TIMEOUT,
     )
     try:
-        receipt = get_backend().start_call(call)
+        receipt = get_backend(sender.account).start_call(call)
     except SendError as exc:
         annotate_call(event, error=exc.reason, maybe_started=exc.maybe_sent)
         if not exc.maybe_sent:
@@ -99,7 +106,7 @@ def bridge(request: HttpRequest) -> HttpResponse:
     return twiml.respond(
         twiml.connect(
             phone=event.data["to"],
-            caller_id=settings.VOICE_FROM_NUMBER,
+            caller_id=event.data.get("caller_id") or settings.VOICE_FROM_NUMBER,
             say=f"Connecting you to {name}.",
             call=event.pk,
         )

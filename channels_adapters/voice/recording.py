@@ -57,7 +57,7 @@ def parse_recording(form: TwilioForm) -> dict:
     return fields
 
 
-@twilio_webhook
+@twilio_webhook(database_down=twiml.database_down_goodbye)
 def receive_recording(request: HttpRequest) -> HttpResponse:
     form = TwilioForm(request.POST, request.GET)  # BadForm: 400 with the reason
     sid = parse_call_sid(form)

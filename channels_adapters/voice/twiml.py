@@ -54,20 +54,28 @@ def respond(twiml: VoiceResponse | str) -> HttpResponse:
     return HttpResponse(str(twiml), content_type="text/xml")
 
 
-def greeting(context: CustomerContext | Headline | None) -> str:
+def greeting(context: CustomerContext | Headline | None, *, store: str = "") -> str:
     """The first words of the call: the caller's name and what they are probably calling
     about (in store now, their cart, an open request), else the default greeting. The
-    webhook passes the one-query headline; the full context says the same."""
+    webhook passes the one-query headline; the full context says the same. `store`: the
+    name of the store whose number was called, thanked by name."""
+    called = f"calling {store}" if store else "calling"
     if context is None:
-        return settings.VOICE_DEFAULT_GREETING
+        return _default_greeting(store)
     first_name = context.name.split()[0] if context.name.strip() else ""
     about = _about(context)
     if first_name and about:
         return f"Hi {first_name} — are you calling about {about}?"
     if about:
-        return f"Hi, thanks for calling — are you calling about {about}?"
+        return f"Hi, thanks for {called} — are you calling about {about}?"
     if first_name:
-        return f"Hi {first_name}, thanks for calling. How can we help you today?"
+        return f"Hi {first_name}, thanks for {called}. How can we help you today?"
+    return _default_greeting(store)
+
+
+def _default_greeting(store: str) -> str:
+    if store:
+        return f"Hi, thanks for calling {store}. How can we help you today?"
     return settings.VOICE_DEFAULT_GREETING
 
 
@@ -170,3 +178,14 @@ def goodbye(text: str = THANKS) -> VoiceResponse:
     response.say(text)
     response.hangup()
     return response
+
+
+def database_down(request) -> HttpResponse:
+    """What a caller hears when the database cannot be read before their call is known:
+    the apology and a voicemail (the webhooks' `twilio_webhook(database_down=...)`)."""
+    return respond(voicemail(DATABASE_DOWN))
+
+
+def database_down_goodbye(request) -> HttpResponse:
+    """The same for a recording's callback: the recording stays at Twilio; goodbye."""
+    return respond(goodbye())

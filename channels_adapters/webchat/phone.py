@@ -16,7 +16,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -68,6 +67,7 @@ def _code_hash(verification_salt: str, code: str) -> str:
 
 def start_phone_verification(*, site: Site, visitor_id: str, phone: str) -> PhoneVerification:
     """Text a fresh code to `phone` for this visitor; earlier codes of the visitor lapse."""
+    from channels_adapters.numbers.senders import message_sender
     from channels_adapters.sms.backends import SmsMessage, get_backend  # the SMS adapter
 
     try:
@@ -94,15 +94,16 @@ def start_phone_verification(*, site: Site, visitor_id: str, phone: str) -> Phon
         verification.save(update_fields=["code_hash"])
     # After commit, outside any transaction: a network call (HOUSE_STYLE 5).
     minutes = int(CODE_TTL.total_seconds() // 60)
+    sender = message_sender(None, channel="sms")  # the shop's default number, or the settings'
     message = SmsMessage(
         to=phone,
         body=f"{code} is your {site.name} verification code. It expires in {minutes} minutes.",
-        from_number=settings.TWILIO_FROM_NUMBER,
-        messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
+        from_number=sender.from_number,
+        messaging_service_sid=sender.messaging_service_sid,
         metadata={"phone_verification": verification.pk},
     )
     try:
-        get_backend().send(message)
+        get_backend(sender.account).send(message)
     except SendError:
         raise VerificationError("We could not text that number just now; try again.") from None
     return verification

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "anymail",
     "commerce",
     "instore",
+    "channels_adapters.numbers",  # after instore: a number belongs to a store
     "api",
     "privacy",
     "routing",

@@ -46,7 +46,9 @@ THROUGHLINE_REPLY_VERBS = env.plugs("THROUGHLINE_REPLY_VERBS", keyed=True)
 # ROUTING_ARBITER and WIDGET_OFFER_HANDLER do); empty switches the feature off. What
 # voice asks about business hours (number called -> {"open", "description"} or None);
 # what "Call back" rings with; what "Schedule a call back" books with (empty hides it).
-THROUGHLINE_BUSINESS_HOURS = env("THROUGHLINE_BUSINESS_HOURS", default="instore.hours.for_number")
+THROUGHLINE_BUSINESS_HOURS = env(
+    "THROUGHLINE_BUSINESS_HOURS", default="channels_adapters.numbers.hours.for_number"
+)
 THROUGHLINE_CALL_BACK = env(
     "THROUGHLINE_CALL_BACK", default="channels_adapters.voice.outbound.call_back"
 )
@@ -80,6 +82,14 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")  # E.164; or a messag
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")  # wins when set
 # Where the REST client sends requests: Twilio itself, or a local fake in tests.
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+# Several numbers and accounts (docs/twilio.md): accounts and numbers are rows (admin,
+# "Numbers and Twilio accounts"); with none, the four settings above are the one account
+# and number. An account's token comes from the environment variable it names, or from
+# this JSON file of {"key": "token"} (its auth_token_key); never from the database.
+TWILIO_SECRETS_FILE = env("TWILIO_SECRETS_FILE", default="")
+# Each process keeps the accounts and numbers it read this long; a change made in this
+# process is seen at once, in the others within this time.
+NUMBERS_CACHE_SECONDS = env.int("NUMBERS_CACHE_SECONDS", default=30)
 # Seconds to wait for Twilio's answer; a message whose answer never came is reconciled, not resent.
 TWILIO_HTTP_TIMEOUT = env.float("TWILIO_HTTP_TIMEOUT", default=10.0)
 # Like EMAIL_BACKEND: real Twilio when the credentials exist, else print to the console.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from conversations.identities import live_customer
@@ -80,7 +81,13 @@ def acknowledgement_key(customer_id: int, opens: datetime) -> str:
 
 def _store_for(event: Event, customer: Customer) -> Store | None:
     to = (event.data or {}).get("to") if event.channel == "sms" else None
-    if to and (store := Store.objects.filter(phone=to).first()):
+    # the store whose own phone, or one of whose numbers (channels_adapters.numbers' rows,
+    # by relation name), was texted
+    if to and (
+        store := Store.objects.filter(Q(phone=to) | Q(messaging_numbers__phone_number=to))
+        .order_by("pk")
+        .first()
+    ):
         return store
     if store := local_time.customer_store(customer):
         return store
