@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from conversations import outbox
+from conversations import outbox, partitions
 
 
 @shared_task(name="conversations.deliver_outbox_item")
@@ -15,3 +15,8 @@ def deliver_outbox_item(outbox_id: int) -> None:
 @shared_task(name="conversations.sweep_outbox")
 def sweep_outbox() -> None:
     outbox.sweep()
+
+
+@shared_task(name="conversations.journal_partitions")
+def journal_partitions() -> None:
+    partitions.create_ahead()

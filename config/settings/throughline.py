@@ -48,6 +48,20 @@ THROUGHLINE_SCHEDULE_CALL_BACK = env(
 )
 # ---- end Plugs
 
+# ---- The journal's partitions (ADR 0009, conversations/partitions.py)
+# The events table is partitioned by range of id: this many ids per partition, and this
+# many ranges past the next id are made ahead by an hourly task (`manage.py
+# journal_partitions`); ids nobody made a range for go to the default partition.
+THROUGHLINE_JOURNAL_PARTITION_SIZE = env.int(
+    "THROUGHLINE_JOURNAL_PARTITION_SIZE", default=10_000_000
+)
+THROUGHLINE_JOURNAL_PARTITIONS_AHEAD = env.int("THROUGHLINE_JOURNAL_PARTITIONS_AHEAD", default=2)
+CELERY_BEAT_SCHEDULE["journal-partitions"] = {
+    "task": "conversations.journal_partitions",
+    "schedule": 60.0 * 60,  # hourly: two ranges ahead last far longer than that
+}
+# ---- end The journal's partitions
+
 # "stream": the ids go onto a Redis stream that `manage.py react` consumes; "inline": after
 # commit in the process that recorded the event (the tests' default).
 THROUGHLINE_REACTIONS_MODE = env(
@@ -242,6 +256,10 @@ AXES_VERBOSE = False
 # Days message bodies, media references, recordings and transcripts are kept; an hourly
 # sweep redacts older ones (the events stay, so the figures do). 0 keeps them for ever.
 PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=365)
+# Days the events themselves are kept: the same sweep drops whole journal partitions whose
+# newest event is older (ADR 0009). 0 (the default) keeps them, redacted, for ever, and
+# every figure with them.
+PRIVACY_EVENT_RETENTION_DAYS = env.int("PRIVACY_EVENT_RETENTION_DAYS", default=0)
 # The key of the suppression list's HMAC-SHA256 (SUPPRESSION_HASH_KEY_FILE: a file holding
 # it). Unset: derived from SECRET_KEY, and `check --deploy` warns (rotating SECRET_KEY
 # would then forget the list). Never change it once set: the stored hashes use it.
