@@ -7,7 +7,14 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.runtime import CELERY_BEAT_SCHEDULE, DEVELOPMENT, LOGGING, TESTING, env
+from config.settings.runtime import (
+    CELERY_BEAT_SCHEDULE,
+    DATABASES,
+    DEVELOPMENT,
+    LOGGING,
+    TESTING,
+    env,
+)
 
 # Phones written without a country code are read as numbers of this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
@@ -375,6 +382,18 @@ CELERY_BEAT_SCHEDULE["engagement-sweep"] = {
 # docs/insights.md. The figures are at /admin/insights/ (permission insights.view_insights).
 # Memory PostgreSQL may give each figure's sorts and hashes (its work_mem, per statement).
 INSIGHTS_WORK_MEM = env("INSIGHTS_WORK_MEM", default="64MB")
+# A read replica for the figures (docs/scaling.md, "Read replicas for insights"): unset,
+# they read the primary. Its tests use the primary's test database (a mirror).
+if INSIGHTS_DATABASE_URL := env("INSIGHTS_DATABASE_URL", default=""):
+    DATABASES["insights"] = {
+        **env.db_url("INSIGHTS_DATABASE_URL"),
+        "CONN_MAX_AGE": 0,
+        "TEST": {"MIRROR": "default"},
+    }
+    THROUGHLINE_INSIGHTS_DATABASE = "insights"
+else:
+    THROUGHLINE_INSIGHTS_DATABASE = "default"
+DATABASE_ROUTERS = ["insights.routers.InsightsReplicaRouter"]
 CELERY_BEAT_SCHEDULE["insights-refresh-personas"] = {
     "task": "insights.refresh_personas",
     "schedule": 60.0 * 60,  # hourly: who matches a persona changes slowly
