@@ -15,13 +15,17 @@ the long parts do not block appends, and the one step that does lasts millisecon
    VALIDATE it (a scan under SHARE UPDATE EXCLUSIVE), so attaching the table needs no
    scan; create `conversations_eventsource`, the global `(channel, source_id)` key, and
    copy the sourced events' keys into it.
-2. The swap, one short transaction under `lock_timeout`: lock the table, copy the keys
-   written meanwhile, rename the old table and its indexes, create the partitioned table
-   with the same columns, constraints and indexes (which then adopt the old ones, no
-   build), attach the old table as its first partition, create the next partition and the
-   default one, the identity sequence continuing where the old one stopped, the triggers
-   that keep `conversations_eventsource`, and point the foreign keys of the tables that
-   reference events at the new table (NOT VALID: no scan under the lock).
+2. The swap, one short transaction. It first takes every lock it needs (the events',
+   the tables its foreign keys reference, the tables whose foreign keys reference it),
+   each waited for at most 400 ms, and gives them all back and tries again a second
+   later when one is not granted, so it never deadlocks with an append (PostgreSQL
+   would cancel one of the two). Then: copy the keys written meanwhile, rename the old
+   table and its indexes, create the partitioned table with the same columns,
+   constraints and indexes (which then adopt the old ones, no build), attach the old
+   table as its first partition, create the next partition and the default one, the
+   identity sequence continuing where the old one stopped, the triggers that keep
+   `conversations_eventsource`, and point the foreign keys of the tables that reference
+   events at the new table (NOT VALID: no scan under the lock).
 3. Without blocking writes: VALIDATE those foreign keys.
 
 The unique (conversation, seq) constraint and the unique (channel, source_id) index are
@@ -35,6 +39,7 @@ docs/operations.md shows) is left as it is. Not reversible.
 # The conversion alters the journal on purpose; its docstring says why each step is safe.
 # lint-migrations: allow no scan or build under a lock: the docstring, steps 1 to 3
 
+import logging
 import time
 
 from django.conf import settings
@@ -42,6 +47,7 @@ from django.db import migrations, models
 
 EVENTS = "conversations_event"
 SOURCES = "conversations_eventsource"
+logger = logging.getLogger(__name__)
 SWAP_ATTEMPTS = 30
 LOCK_WAIT = "400ms"
 
@@ -126,6 +132,7 @@ def convert(apps, schema_editor) -> None:
             bound += size
 
         # 1. Without blocking writes.
+        started = time.monotonic()
         for name, old in NEW_ON_OLD.items():
             run(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {old} ON {EVENTS} {INDEXES[name]}")
         run(f"ALTER TABLE {EVENTS} DROP CONSTRAINT IF EXISTS conversations_event_p0_bounds")
@@ -147,6 +154,7 @@ def convert(apps, schema_editor) -> None:
             [copied],
         )
 
+        logger.info("journal partitioning: steps 1-3 took %.1f s", time.monotonic() - started)
         # 2. The swap.
         referencing = _referencing_foreign_keys(cursor)
         neighbours = _neighbours(cursor)
@@ -157,9 +165,15 @@ def convert(apps, schema_editor) -> None:
                     run("ROLLBACK")
                     time.sleep(1 + attempt)  # live traffic holds a lock: let it pass
                     continue
+                locked = time.monotonic()
                 run("SET LOCAL lock_timeout = '10s'")
                 _catch_up_and_swap(run, one, copied, bound, size, referencing)
                 run("COMMIT")
+                logger.info(
+                    "journal partitioning: the swap held the journal's lock %.0f ms (try %d)",
+                    (time.monotonic() - locked) * 1000,
+                    attempt + 1,
+                )
                 break
             except BaseException:
                 run("ROLLBACK")
@@ -171,39 +185,50 @@ def convert(apps, schema_editor) -> None:
             )
 
         # 3. Without blocking writes.
+        started = time.monotonic()
         for table, name, _definition in referencing:
             run(f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}"')
+        logger.info("journal partitioning: step 5 took %.1f s", time.monotonic() - started)
 
 
-def _neighbours(cursor) -> list[str]:
+def _neighbours(cursor) -> tuple[list[str], list[str]]:
     """The tables whose locks the swap needs besides the events': those the events'
-    foreign keys reference (adding them takes SHARE ROW EXCLUSIVE there) and those whose
-    foreign keys reference the events (re-pointed)."""
+    foreign keys reference (adding those keys takes SHARE ROW EXCLUSIVE there), and those
+    whose foreign keys reference the events (dropping theirs takes ACCESS EXCLUSIVE)."""
     cursor.execute(
         """SELECT DISTINCT confrelid::regclass::text FROM pg_constraint
-            WHERE contype = 'f' AND conrelid = %s::regclass
-        UNION SELECT DISTINCT conrelid::regclass::text FROM pg_constraint
-            WHERE contype = 'f' AND confrelid = %s::regclass AND conparentid = 0""",
-        [EVENTS, EVENTS],
+        WHERE contype = 'f' AND conrelid = %s::regclass""",
+        [EVENTS],
     )
-    return sorted(name for (name,) in cursor.fetchall())
+    referenced = sorted(name for (name,) in cursor.fetchall())
+    cursor.execute(
+        """SELECT DISTINCT conrelid::regclass::text FROM pg_constraint
+        WHERE contype = 'f' AND confrelid = %s::regclass AND conparentid = 0""",
+        [EVENTS],
+    )
+    referencing = sorted(name for (name,) in cursor.fetchall())
+    return referenced, referencing
 
 
 def _lock_all(run, neighbours) -> bool:
-    """Every lock the swap needs, the neighbours' first, or none.
+    """Every lock the swap needs, or none.
 
-    Appends lock the conversation, then the events; an outbound message then the outbox.
-    Waiting for one of those while holding the events' lock would deadlock with them, and
-    PostgreSQL would cancel one of the two: it must be the swap, never an append. So the
-    locks are all taken here, each waited for at most LOCK_WAIT (shorter than the server's
+    Appends lock the conversation, then the events; an outbound message then the outbox;
+    the reactions read events, then write their facts. Waiting for one of those while
+    holding the events' lock would deadlock with them, and PostgreSQL would cancel one of
+    the two: it must be the swap, never an append. So every lock is taken here, before
+    any change, each waited for at most LOCK_WAIT (shorter than the server's
     deadlock_timeout, 1 s by default, so the swap gives up before a deadlock is looked
-    for), and given back at once when one is not granted."""
+    for), and all are given back at once when one is not granted."""
     from django.db.utils import OperationalError
 
+    referenced, referencing = neighbours
     try:
         run(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
-        if neighbours:
-            run(f"LOCK TABLE {', '.join(neighbours)} IN SHARE ROW EXCLUSIVE MODE")
+        if referenced:
+            run(f"LOCK TABLE {', '.join(referenced)} IN SHARE ROW EXCLUSIVE MODE")
+        if referencing:
+            run(f"LOCK TABLE {', '.join(referencing)} IN ACCESS EXCLUSIVE MODE")
         run(f"LOCK TABLE {EVENTS} IN ACCESS EXCLUSIVE MODE")
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", "") == "55P03":  # lock_not_available
