@@ -238,3 +238,14 @@ def test_the_command_makes_and_lists_partitions(ids):
     out = StringIO()
     call_command("journal_partitions", "--list", stdout=out)
     assert "created" not in out.getvalue() and f"p{ids.top + SIZE}" in out.getvalue()
+
+
+def test_the_hourly_task_makes_them_too(ids, settings):
+    from conversations.tasks import journal_partitions
+
+    assert settings.CELERY_BEAT_SCHEDULE["journal-partitions"]["task"] == journal_partitions.name
+    ids.jump_to(ids.top - 1)
+
+    journal_partitions()
+
+    assert f"conversations_event_p{ids.top}" in {p.name for p in partitions.partitions()}
