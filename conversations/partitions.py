@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, OperationalError, connection, models, transaction
 
 from conversations.models import Event, Outbox, ParkedReaction, PendingReaction
 
@@ -30,9 +30,11 @@ logger = logging.getLogger(__name__)
 
 EVENTS = Event._meta.db_table
 DEFAULT = f"{EVENTS}_default"
-# Partition DDL waits this long for the table's lock, then gives up (and runs next time)
-# rather than queueing every append behind it.
-LOCK_TIMEOUT = "3s"
+# Partition DDL waits this long for the table's lock, then gives up (and runs next hour:
+# ranges are made two ahead) rather than queueing every append behind it. Shorter than
+# PostgreSQL's deadlock_timeout (1 s), so when a transaction that holds the journal waits
+# for us, we are the one that gives up.
+LOCK_TIMEOUT = "500ms"
 
 _BOUND = re.compile(r"FROM \((?:MINVALUE|'?(?P<lower>-?\d+)'?)\) TO \('?(?P<upper>-?\d+)'?\)")
 
@@ -94,7 +96,13 @@ def create_ahead(*, ahead: int | None = None, size: int | None = None) -> list[s
         top = max((p.upper for p in ranges), default=(next_id() // size) * size)
         if top >= next_id() + ahead * size:
             break
-        created.append(_create(top, size))
+        try:
+            created.append(_create(top, size))
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", "") != "55P03":  # lock_not_available
+                raise
+            logger.warning("journal partitions: the journal was busy; trying again next run")
+            break
     if created:
         logger.info("journal partitions created: %s", ", ".join(created))
     return created
@@ -110,9 +118,10 @@ def _create(top: int, size: int) -> str:
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        # Taken first so no append reaches the default between the look and the range;
+        # The lock CREATE ... PARTITION OF takes, taken first (never upgraded, so never a
+        # deadlock) so no append reaches the default between the look and the range;
         # held for as long as making an empty table takes.
-        cursor.execute(f"LOCK TABLE {EVENTS} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {EVENTS} IN ACCESS EXCLUSIVE MODE")
         cursor.execute(f"SELECT max(id) FROM {DEFAULT} WHERE id >= %s", [top])  # noqa: S608
         (stray,) = cursor.fetchone()
         lower = top if stray is None else stray + 1

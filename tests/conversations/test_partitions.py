@@ -4,6 +4,7 @@ global (channel, source_id) key across partitions, redaction and retention per p
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -249,3 +250,38 @@ def test_the_hourly_task_makes_them_too(ids, settings):
     journal_partitions()
 
     assert f"conversations_event_p{ids.top}" in {p.name for p in partitions.partitions()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_journal_makes_the_task_give_up_quickly_and_try_again_later(ids):
+    """A transaction holding the journal (here: one that read it and stays open) never
+    waits behind partition upkeep for long, nor deadlocks with it: the task gives up
+    after its short lock timeout, makes what it can next time."""
+    ids.jump_to(ids.top - 1)
+    holding, release = threading.Event(), threading.Event()
+
+    def reader():
+        try:
+            with transaction.atomic():
+                Event.objects.filter(pk=1).exists()  # ACCESS SHARE on the journal
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        assert partitions.create_ahead() == []  # busy: nothing made, nothing raised
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    made = partitions.create_ahead()
+    try:
+        assert made == [f"conversations_event_p{ids.top}", f"conversations_event_p{ids.top + SIZE}"]
+    finally:
+        with connection.cursor() as cursor:  # no rollback here: leave no range behind
+            for name in made:
+                cursor.execute(f"ALTER TABLE conversations_event DETACH PARTITION {name}")
+                cursor.execute(f"DROP TABLE {name}")
