@@ -171,6 +171,8 @@ def drop_partitions_before(cutoff: datetime) -> Dropped:
             continue
         try:
             why = _drop(partition)
+        except _Kept as kept:
+            why = str(kept)
         except DatabaseError as exc:  # a lock not granted in time, a late reference
             why = f"{type(exc).__name__}: {exc}".strip()
         if why:
@@ -180,6 +182,10 @@ def drop_partitions_before(cutoff: datetime) -> Dropped:
             result.dropped.append(partition.name)
             logger.info("journal: dropped partition %s", partition.name)
     return result
+
+
+class _Kept(Exception):  # not an error: a partition that stays, and why
+    pass
 
 
 def _drop(partition: Partition) -> str:
@@ -204,8 +210,9 @@ def _drop(partition: Partition) -> str:
             elif field.remote_field.on_delete is models.SET_NULL:
                 rows.update(**{field.name: None})
             elif rows.exists():
+                # undo what this did (facts deleted, links cleared): the partition stays whole
                 label = relation.related_model._meta.label
-                return f"{label}.{field.name} still protects some of its events"
+                raise _Kept(f"{label}.{field.name} still protects some of its events")
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             cursor.execute(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from conversations import journal, partitions
 from conversations.models import Event, EventSource, Outbox
+from insights.models import Journey
 from privacy.retention import drop_expired_events, redact_expired
 from tests.factories import CustomerFactory
 from tests.privacy.conftest import build_history
@@ -217,6 +218,13 @@ def test_an_unsettled_outbox_row_keeps_its_partition(ids, settings):
     with time_machine.travel(timezone.now() - timedelta(days=40)):
         reply = say(customer, "on its way", direction="out")
         Outbox.objects.create(channel="sms", event=reply, to_address="+14155550100")
+        Journey.objects.create(
+            event=reply,
+            conversation_id=reply.conversation_id,
+            ends_with="order",
+            path="sms",
+            occurred_at=reply.occurred_at,
+        )
     ids.jump_to(ids.top + SIZE)
     say(customer, "hello")
 
@@ -224,6 +232,7 @@ def test_an_unsettled_outbox_row_keeps_its_partition(ids, settings):
 
     assert "conversations.Outbox.event" in result.kept[f"conversations_event_p{ids.top}"]
     assert Event.objects.filter(pk=reply.pk).exists()
+    assert Journey.objects.filter(event=reply).exists()  # nothing of it was deleted either
 
 
 def test_the_command_makes_and_lists_partitions(ids):
