@@ -17,8 +17,9 @@ Do the hot paths keep their ratios when the journal is big and partitioned (ADR 
    `bench scale.<name>`.
 
 Measured on this machine (2 cores, shared): see docs/scaling.md, "Limits of one
-PostgreSQL". 5M rows take about 15 minutes, most of it the seed; 50M about ten times as
-long and some 40 GB (of which about 25 GB of journal).
+PostgreSQL". 1M rows take about 8 minutes, 5M about 35 (30 of them the seed, whose
+batches slow down as the tables grow), 1 GB of journal; 50M would take some five hours
+here and about 10 GB.
 """
 
 # ruff: noqa: E402  (Django must be set up before the models are imported)
