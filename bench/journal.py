@@ -31,6 +31,7 @@ setup_django()
 
 import itertools
 import multiprocessing
+import os
 import time
 import traceback
 from datetime import timedelta
@@ -47,7 +48,8 @@ from conversations.identities import resolve_customer
 from conversations.models import Conversation, Customer, Event
 from conversations.queries import timeline_page
 
-DATABASE = "throughline_bench_journal"
+# Another name lets two checkouts run it side by side on one server.
+DATABASE = os.environ.get("BENCH_JOURNAL_DATABASE", "throughline_bench_journal")
 BODY = (
     "Hi! Is the blue rain jacket from the window still there in a medium? I could come by at six."
 )

@@ -1,8 +1,9 @@
 """Customer, Identity, Conversation, Case and Event (DESIGN.md, "The domain").
 
 The invariants live in the database, not only in Python: one conversation per customer,
-unique `(kind, value)` identities, gap-free unique `(conversation, seq)`, one event per
-`(channel, source_id)`, at most one unresolved case per conversation. Rows are written
+unique `(kind, value)` identities, one event per `(channel, source_id)` (EventSource, since
+the journal is partitioned: ADR 0009), at most one unresolved case per conversation; the
+gap-free `(conversation, seq)` is handed out under the conversation's row lock. Rows are written
 only through the verbs in journal.py, identities.py and cases.py.
 """
 
@@ -150,7 +151,16 @@ class Case(models.Model):
 
 
 class Event(models.Model):
-    """One entry of the append-only journal."""
+    """One entry of the append-only journal.
+
+    The table is partitioned by range of `id` (ADR 0009, conversations/partitions.py):
+    ids grow with time, so each partition is a slice of the journal's history, appends
+    write the newest one, and a lookup by id reads one. A unique index of a partitioned
+    table must hold the partition key, so the two uniquenesses the journal had are kept
+    elsewhere: `(channel, source_id)` by `EventSource`, one row per sourced event, kept by
+    the database's own triggers (migration 0013); `(conversation, seq)` by the
+    conversation row lock every append takes to hand out `last_seq + 1`.
+    """
 
     class Channel(models.TextChoices):
         WEB = "web"
@@ -168,8 +178,8 @@ class Event(models.Model):
         OUT = "out"
         INTERNAL = "internal"
 
-    # No index of its own: the unique (conversation, seq) below serves every lookup by
-    # conversation, and each index an append writes costs every webhook.
+    # No index of its own: (conversation, seq) below serves every lookup by conversation,
+    # and each index an append writes costs every webhook.
     conversation = models.ForeignKey(
         Conversation, on_delete=models.PROTECT, related_name="events", db_index=False
     )
@@ -185,7 +195,7 @@ class Event(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     recorded_at = models.DateTimeField(default=timezone.now)
     # The provider's id (MessageSid, CallSid, ...): a repeated webhook finds it and writes nothing.
-    # NULL rather than "" so the unique (channel, source_id) skips events that have none.
+    # NULL rather than "" so EventSource (the global unique key) skips events that have none.
     source_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     delivery_status = models.CharField(max_length=32, blank=True)  # outbound messages
     author = models.ForeignKey(
@@ -204,24 +214,44 @@ class Event(models.Model):
             models.Index(
                 fields=["author"], condition=Q(author__isnull=False), name="event_author_idx"
             ),
-        ]
-        constraints = [
-            # Deferred so a merge can renumber a whole timeline in one UPDATE; it also serves
-            # as the timeline index (conversation, seq).
-            models.UniqueConstraint(
-                fields=["conversation", "seq"],
-                name="event_conversation_seq_unique",
-                deferrable=models.Deferrable.DEFERRED,
-            ),
-            models.UniqueConstraint(
+            # The timeline (conversation, seq), in each partition. Not unique: a unique
+            # index must hold the partition key. Seqs stay gap-free and distinct because
+            # they are handed out under the conversation's row lock (journal.py), and a
+            # merge renumbers a whole timeline in one UPDATE.
+            models.Index(fields=["conversation", "seq"], name="event_conversation_seq_idx"),
+            # Finds a provider id's event (webhook repeats, status callbacks); the
+            # uniqueness itself is EventSource's, global across partitions.
+            models.Index(
                 fields=["channel", "source_id"],
                 condition=Q(source_id__isnull=False),
-                name="event_channel_source_id_unique",
+                name="event_channel_source_id_idx",
             ),
         ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.channel}/{self.direction}/{self.kind}"
+
+
+class EventSource(models.Model):
+    """One provider id of the journal: global idempotency on `(channel, source_id)`.
+
+    The events table is partitioned by id, where no unique index can span partitions
+    without holding the id; this small unpartitioned table holds the key instead. Nobody
+    writes it from Python: triggers on the events table (migration 0013) insert a row with
+    every event that has a source id, in the same statement, so a repeat fails that
+    statement with a unique violation exactly as the old unique index did, and update or
+    delete it when an event's source id is set later (delivery receipts) or cleared
+    (erasure).
+    """
+
+    pk = models.CompositePrimaryKey("channel", "source_id")
+    channel = models.CharField(max_length=16)
+    source_id = models.CharField(max_length=128)
+    # Not a foreign key: checking it would read the events table on every sourced append.
+    event_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.source_id} -> event #{self.event_id}"
 
 
 class Outbox(models.Model):

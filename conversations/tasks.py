@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from conversations import duplicates, outbox
+from conversations import duplicates, outbox, partitions
 
 
 @shared_task(name="conversations.deliver_outbox_item")
@@ -20,3 +20,8 @@ def sweep_outbox() -> None:
 @shared_task(name="conversations.sweep_possible_duplicates")
 def sweep_possible_duplicates() -> None:
     duplicates.sweep()
+
+
+@shared_task(name="conversations.journal_partitions")
+def journal_partitions() -> None:
+    partitions.create_ahead()

@@ -29,9 +29,10 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from .filters import Filters
+from .routers import insights_database
 
 # Inbound events on the same channel closer than this are one contact.
 CONTACT_GAP = timedelta(minutes=30)
@@ -57,7 +58,9 @@ class Figure:
 
 
 def _fetch(sql: str, params: dict) -> list[tuple]:
-    with transaction.atomic(), connection.cursor() as cursor:
+    # on the read replica when one is configured (docs/scaling.md)
+    alias = insights_database()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         # Aggregates over a period's cases fit in memory with this much; the server's
         # default (4 MB) makes them sort on disk. For this statement only.
         cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.INSIGHTS_WORK_MEM])

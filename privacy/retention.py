@@ -3,7 +3,13 @@
 `redact_expired(batch_size, max_batches)` empties what is older (the events stay, with
 `data.redacted`, so the timeline's outline and every figure remain). The sweep reads the
 partial index `privacy_event_retention_idx` (migration 0002), which holds only events not
-redacted yet, so each run costs what is due, not the size of the journal.
+redacted yet, so each run costs what is due, not the size of the journal. The journal is
+partitioned by id (ADR 0009): the index is partitioned with it, each partition's part
+holding its own due events, so a redacted old partition costs the sweep nothing.
+
+`drop_expired_events()` removes events themselves, only when PRIVACY_EVENT_RETENTION_DAYS
+is set, and only as whole partitions whose newest event is older than that: a dropped
+partition costs no DELETE, no dead rows and no vacuum (conversations/partitions.py).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from conversations import partitions
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +76,16 @@ def redact_expired(*, batch_size: int = 1000, max_batches: int = 20) -> int:
     if total:
         logger.info("retention: redacted %s events older than %s days", total, days)
     return total
+
+
+def drop_expired_events():
+    """Drop the journal partitions whose every event is older than
+    PRIVACY_EVENT_RETENTION_DAYS (0: events are kept for ever); return what was dropped
+    and kept (conversations.partitions.Dropped), or None when events are kept."""
+    days = settings.PRIVACY_EVENT_RETENTION_DAYS
+    if days <= 0:
+        return None
+    result = partitions.drop_partitions_before(timezone.now() - timedelta(days=days))
+    if result.dropped:
+        logger.info("retention: dropped journal partitions %s", ", ".join(result.dropped))
+    return result

@@ -8,3 +8,4 @@ from . import retention
 @shared_task(name="privacy.redact_expired")
 def redact_expired() -> None:
     retention.redact_expired()
+    retention.drop_expired_events()

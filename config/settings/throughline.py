@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.runtime import (
     CELERY_BEAT_SCHEDULE,
+    DATABASES,
     DEVELOPMENT,
     LOGGING,
     STATE_DIR,
@@ -56,6 +57,20 @@ THROUGHLINE_SCHEDULE_CALL_BACK = env(
     "THROUGHLINE_SCHEDULE_CALL_BACK", default="routing.callbacks.schedule_call_back"
 )
 # ---- end Plugs
+
+# ---- The journal's partitions (ADR 0009, conversations/partitions.py)
+# The events table is partitioned by range of id: this many ids per partition, and this
+# many ranges past the next id are made ahead by an hourly task (`manage.py
+# journal_partitions`); ids nobody made a range for go to the default partition.
+THROUGHLINE_JOURNAL_PARTITION_SIZE = env.int(
+    "THROUGHLINE_JOURNAL_PARTITION_SIZE", default=10_000_000
+)
+THROUGHLINE_JOURNAL_PARTITIONS_AHEAD = env.int("THROUGHLINE_JOURNAL_PARTITIONS_AHEAD", default=2)
+CELERY_BEAT_SCHEDULE["journal-partitions"] = {
+    "task": "conversations.journal_partitions",
+    "schedule": 60.0 * 60,  # hourly: two ranges ahead last far longer than that
+}
+# ---- end The journal's partitions
 
 # "stream": the ids go onto a Redis stream that `manage.py react` consumes; "inline": after
 # commit in the process that recorded the event (the tests' default).
@@ -337,6 +352,10 @@ AXES_VERBOSE = False
 # Days message bodies, media references, recordings and transcripts are kept; an hourly
 # sweep redacts older ones (the events stay, so the figures do). 0 keeps them for ever.
 PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=365)
+# Days the events themselves are kept: the same sweep drops whole journal partitions whose
+# newest event is older (ADR 0009). 0 (the default) keeps them, redacted, for ever, and
+# every figure with them.
+PRIVACY_EVENT_RETENTION_DAYS = env.int("PRIVACY_EVENT_RETENTION_DAYS", default=0)
 # The key of the suppression list's HMAC-SHA256 (SUPPRESSION_HASH_KEY_FILE: a file holding
 # it). Unset: derived from SECRET_KEY, and `check --deploy` warns (rotating SECRET_KEY
 # would then forget the list). Never change it once set: the stored hashes use it.
@@ -457,6 +476,18 @@ CELERY_BEAT_SCHEDULE["engagement-sweep"] = {
 # docs/insights.md. The figures are at /admin/insights/ (permission insights.view_insights).
 # Memory PostgreSQL may give each figure's sorts and hashes (its work_mem, per statement).
 INSIGHTS_WORK_MEM = env("INSIGHTS_WORK_MEM", default="64MB")
+# A read replica for the figures (docs/scaling.md, "Read replicas for insights"): unset,
+# they read the primary. Its tests use the primary's test database (a mirror).
+if INSIGHTS_DATABASE_URL := env("INSIGHTS_DATABASE_URL", default=""):
+    DATABASES["insights"] = {
+        **env.db_url("INSIGHTS_DATABASE_URL"),
+        "CONN_MAX_AGE": 0,
+        "TEST": {"MIRROR": "default"},
+    }
+    THROUGHLINE_INSIGHTS_DATABASE = "insights"
+else:
+    THROUGHLINE_INSIGHTS_DATABASE = "default"
+DATABASE_ROUTERS = ["insights.routers.InsightsReplicaRouter"]
 CELERY_BEAT_SCHEDULE["insights-refresh-personas"] = {
     "task": "insights.refresh_personas",
     "schedule": 60.0 * 60,  # hourly: who matches a persona changes slowly
