@@ -91,9 +91,12 @@ def near_miss_events(draw):
     if draw(st.booleans()):
         item["occurred_at"] = draw(timestamps)
     for _ in range(draw(st.integers(0, 2))):
-        target = item if draw(st.booleans()) else item["payload"]
-        if target is item["payload"] and "items" in target and draw(st.booleans()):
-            target = target["items"][0]
+        # an earlier round may have replaced the payload or its items with any JSON value
+        payload = item["payload"]
+        target = payload if isinstance(payload, dict) and draw(st.booleans()) else item
+        items = target.get("items") if target is payload else None
+        if isinstance(items, list) and items and isinstance(items[0], dict) and draw(st.booleans()):
+            target = items[0]
         keys = [*target, "extra"] if target else ["extra"]
         target[draw(st.sampled_from(keys))] = draw(json_value)
     return item
