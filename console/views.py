@@ -38,6 +38,7 @@ from conversations.identities import InvalidIdentity, merge_customers, normalize
 from conversations.models import Case, Conversation, Customer, Event, Identity, Team
 from conversations.outbox import Refused
 from conversations.queries import timeline_page
+from routing.hours import store_choices
 
 REPLY = "conversations.change_conversation"
 CASE = "conversations.change_case"
@@ -109,6 +110,7 @@ def _page_context(request, admin_site, title: str) -> dict:
         "opts": Conversation._meta,
         "teams": list(Team.objects.all()[:100]),
         "agents": _agents(),
+        "stores": store_choices(),
         "channels": [c for c in Event.Channel.values if c not in ("system", "agent")],
         "statuses": ["open", "pending", "snoozed", "all"],
         "websocket_url": websocket_url(request),

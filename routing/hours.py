@@ -31,6 +31,11 @@ def stores_with_hours() -> list[Store]:
     )
 
 
+def store_choices() -> list[tuple[int, str]]:
+    """Every store as (id, name), for the pickers that filter by store (the inbox's)."""
+    return list(Store.objects.order_by("name").values_list("pk", "name")[:500])
+
+
 def store_for(stores: list[Store], number: str = "") -> Store | None:
     """The store reached at `number` (a voice or SMS `to`: the store's own phone, or one
     of its numbers), else the main store."""

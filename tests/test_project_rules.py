@@ -104,6 +104,7 @@ DEPENDS_ON: dict[str, set[str]] = {
     "conversations": {"base"},  # imports no outer app: they plug in
     # the workspace pins due call backs (routing's ScheduledCallBack) atop the hot list and
     # counts the waiting ones on the agent's home
+    # and the inbox filters by store through routing's list of stores (routing.hours)
     "console": {"base", "conversations", "routing"},
     "operations": {"base", "conversations"},
     # the adapters answer to the core only: what they tell engagement (a missed call that

@@ -230,3 +230,15 @@ def test_the_timeline_shows_one_line_per_visit(client, agent):
     lines = page.context["events_json"]
     assert [line["kind"] for line in lines] == ["message", "visit"]
     assert lines[-1]["body"] == "Browsed 2 pages: T900 (product), Returns"
+
+
+def test_the_inbox_filters_by_a_store_picked_by_name(client, agent):
+    from instore.models import Store
+
+    client.force_login(agent)
+    harbor = Store.objects.create(name="Harbor")
+    page = client.get(reverse("admin:conversations_inbox"), {"store": harbor.pk})
+
+    text = page.content.decode()
+    assert f'<option value="{harbor.pk}" selected>Harbor</option>' in text
+    assert "Store id" not in text
