@@ -18,4 +18,9 @@ class ConsoleConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from django.contrib import admin
+
+        # the agent's tool carries the product's name, not "Django administration"
+        admin.site.site_header = admin.site.site_title = "Throughline"
+        admin.site.index_title = "Home"
         post_migrate.connect(_grant_roles, dispatch_uid="console.grant_roles")

@@ -242,3 +242,10 @@ def test_the_inbox_filters_by_a_store_picked_by_name(client, agent):
     text = page.content.decode()
     assert f'<option value="{harbor.pk}" selected>Harbor</option>' in text
     assert "Store id" not in text
+
+
+def test_the_admin_carries_the_products_name(client, agent):
+    client.force_login(agent)
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "<title>Home | Throughline</title>" in home
+    assert "Django administration" not in home
