@@ -25,7 +25,7 @@ class LinesField(forms.CharField):
             return "\n".join(str(item) for item in value)
         return value
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value) -> list[str]:  # type: ignore[override]  # a list, not a str
         text = super().to_python(value) or ""
         return list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
 
@@ -45,4 +45,4 @@ class LinesJsonAdmin:
                 required=not db_field.blank,
                 help_text="One per line.",
             )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]

@@ -97,7 +97,7 @@ def on_event(event: Event) -> None:
 
 def _addresses(body: str) -> list[tuple[str, str, str]]:
     """(kind, normalised value, as written) of the emails and phone numbers in a text."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     for match in _EMAIL.findall(body)[:_MAX_CANDIDATES]:
         with contextlib.suppress(InvalidIdentity):
             found.append((Identity.Kind.EMAIL, normalize_email(match), match))

@@ -141,7 +141,7 @@ def move_rows(
         NULL, NULL, NULL
     FROM moved
     """  # noqa: S608 - table and column names come from our models
-    params = {
+    params: dict[str, Any] = {
         "to": to_value,
         "from": from_value,
         "merge": merge.pk,
@@ -171,7 +171,7 @@ def move_events(merge: Merge, *, gone: Conversation, keep: Conversation) -> int:
         NULL, NULL
     FROM moved
     """  # noqa: S608
-    params = {
+    params: dict[str, Any] = {
         "keep": keep.pk,
         "gone": gone.pk,
         "merge": merge.pk,
@@ -204,7 +204,12 @@ def renumber_timeline(merge: Merge, keep: Conversation) -> None:
         AND m.action = 'moved' AND m.row_id = r.id
     )
     """  # noqa: S608
-    params = {"keep": keep.pk, "merge": merge.pk, "table": EVENTS, "customer": merge.survivor_id}
+    params: dict[str, Any] = {
+        "keep": keep.pk,
+        "merge": merge.pk,
+        "table": EVENTS,
+        "customer": merge.survivor_id,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -238,7 +243,7 @@ def change_rows(
     SELECT %(merge)s, %(table)s, row_id, 'changed', '', %(customer)s, NULL, NULL, old, new
     FROM changed
     """  # noqa: S608
-    params = {f"v_{c}": v for c, v in values.items()} | {
+    params: dict[str, Any] = {f"v_{c}": v for c, v in values.items()} | {
         "ids": list(ids),
         "merge": merge.pk,
         "table": table,
@@ -265,7 +270,7 @@ def remove_rows(
         %(value)s, NULL, to_jsonb(gone), NULL
     FROM gone
     """  # noqa: S608
-    params = {
+    params: dict[str, Any] = {
         "value": value,
         "merge": merge.pk,
         "table": table,
@@ -469,7 +474,7 @@ def _renumber_after_split(merge: Merge, conversation: Conversation, *, exact: bo
     UPDATE {EVENTS} AS e SET seq = o.position FROM ordered o
     WHERE e.id = o.id AND e.conversation_id = %(conversation)s AND e.seq <> o.position
     """  # noqa: S608
-    params = {
+    params: dict[str, Any] = {
         "merge": merge.pk,
         "table": EVENTS,
         "conversation": conversation.pk,
@@ -575,7 +580,7 @@ def _restore_summary(conversation: Conversation, *, start: dict | None, since: i
     start = start or {}
     field = Conversation._meta.get_field
     values = {
-        name: field(name).to_python(start.get(name))
+        name: field(name).to_python(start.get(name))  # type: ignore[union-attr]
         for name in ("last_event_at", "last_inbound_at", "last_outbound_at")
     }
     last_channel = start.get("last_channel") or ""

@@ -92,8 +92,8 @@ def create_ahead(*, ahead: int | None = None, size: int | None = None) -> list[s
     size = settings.THROUGHLINE_JOURNAL_PARTITION_SIZE if size is None else size
     created = []
     while True:
-        ranges = [p for p in partitions() if not p.is_default]
-        top = max((p.upper for p in ranges), default=(next_id() // size) * size)
+        uppers = [p.upper for p in partitions() if p.upper is not None]  # not the default
+        top = max(uppers, default=(next_id() // size) * size)
         if top >= next_id() + ahead * size:
             break
         try:
@@ -162,7 +162,7 @@ def drop_partitions_before(cutoff: datetime) -> Dropped:
     result = Dropped([], {})
     upcoming = next_id()
     for partition in partitions():
-        if partition.is_default or partition.upper > upcoming:
+        if partition.upper is None or partition.upper > upcoming:  # the default, or live
             continue
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT recorded_at FROM {partition.name} ORDER BY id DESC LIMIT 1")  # noqa: S608
@@ -204,14 +204,16 @@ def _drop(partition: Partition) -> str:
             if not relation.many_to_one and not relation.one_to_one:
                 continue
             field = relation.field
-            rows = relation.related_model._base_manager.filter(**{f"{field.name}__in": in_range})
+            related = relation.related_model
+            assert not isinstance(related, str)  # resolved once the apps are loaded
+            rows = related._base_manager.filter(**{f"{field.name}__in": in_range})
             if field.remote_field.on_delete is models.CASCADE:
                 rows.delete()
             elif field.remote_field.on_delete is models.SET_NULL:
                 rows.update(**{field.name: None})
             elif rows.exists():
                 # undo what this did (facts deleted, links cleared): the partition stays whole
-                label = relation.related_model._meta.label
+                label = related._meta.label
                 raise _Kept(f"{label}.{field.name} still protects some of its events")
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             for partition in partitions.partitions():
                 cursor.execute("SELECT pg_total_relation_size(%s::regclass)", [partition.name])
                 (size,) = cursor.fetchone()
-                if partition.is_default:
+                if partition.upper is None:
                     bounds = "default"
                 else:
                     lower = "min" if partition.lower is None else partition.lower
