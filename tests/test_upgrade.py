@@ -45,7 +45,7 @@ BEFORE = [
 ]
 
 ACCOUNT_SID = "AC" + "5" * 32
-AUTH_TOKEN = "upgrade-token-" + "9f3c" * 6  # noqa: S105 (a made-up token the test hunts for)
+AUTH_TOKEN = "upgrade-token-" + "9f3c" * 6  # made up: the test hunts for it in the rows
 SHOP_NUMBER = "+14155550100"
 STORE_PHONE = "+14155550177"
 CUSTOMER_PHONE = "+14155550132"
@@ -141,7 +141,7 @@ def scratch_database():
                 if host.startswith("/")
                 else f"@{host}:{server.get('port', 5432)}/{name}"
             )
-            yield name, f"postgres://{server['user']}{where}", conn
+            yield f"postgres://{server['user']}{where}", conn
     finally:
         with psycopg.connect(**server) as admin:
             admin.execute(
@@ -200,7 +200,9 @@ def _foreign_keys_to_events(conn) -> dict[tuple[str, str], tuple]:
         """SELECT conrelid::regclass::text, conname, confrelid::regclass::text, convalidated,
             pg_get_constraintdef(oid)
         FROM pg_constraint WHERE contype = 'f' AND conparentid = 0
-            AND confrelid IN (SELECT oid FROM pg_class WHERE relname LIKE 'conversations_event%%')""",
+            AND confrelid IN (
+                SELECT oid FROM pg_class WHERE relname LIKE 'conversations_event%%'
+            )""",
     )
     return {
         (table, name): (target, valid, definition)
@@ -221,7 +223,7 @@ def _text_columns(conn, prefix: str) -> list[tuple[str, str]]:
 def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as_rows(
     scratch_database,
 ):
-    name, url, conn = scratch_database
+    url, conn = scratch_database
     env = subprocess_env(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="config.settings",
