@@ -280,7 +280,22 @@ def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as
     )
     assert partitions["conversations_event_default"] == "DEFAULT"
     assert partitions["conversations_event_p0"].startswith("FOR VALUES FROM (MINVALUE) TO (")
-    assert len(partitions) == 3, partitions
+    bound = partitions["conversations_event_p0"].split("TO (")[1].strip("')")
+    assert partitions[f"conversations_event_p{bound}"].startswith(f"FOR VALUES FROM ('{bound}')")
+    assert int(bound) > max(row["id"] for row in before_rows)
+    # The parent has the model's indexes (the old table's adopted, none lost on the way).
+    assert set(
+        _all(conn, "SELECT indexname FROM pg_indexes WHERE tablename = 'conversations_event'")
+    ) >= {
+        (index,)
+        for index in (
+            "conversations_event_pkey",
+            "event_author_idx",
+            "event_conversation_seq_idx",
+            "event_channel_source_id_idx",
+            "privacy_event_retention_idx",
+        )
+    }
 
     # The foreign keys that pointed at the old table point at the partitioned parent, valid.
     after_keys = _foreign_keys_to_events(conn)
