@@ -51,6 +51,8 @@ STORE_PHONE = "+14155550177"
 CUSTOMER_PHONE = "+14155550132"
 SMS_SID = "SM" + "a" * 32
 CALL_SID = "CA" + "b" * 32
+PARTITION_SIZE = 10  # ids per partition: the appends after the upgrade cross a bound
+FRESH = 12  # messages appended after the upgrade
 
 # One process migrating to BEFORE with the project's own `migrate` command.
 MIGRATE_BEFORE = """
@@ -94,22 +96,26 @@ print(json.dumps({{
 }}))
 """
 
-# After the upgrade: a repeated delivery and a new message, through the journal.
+# After the upgrade: a repeated delivery, then new messages through the journal, enough
+# of them to run past the first partition's bound (the test sets a small partition size).
 APPEND_AFTER = f"""
 import json
 import django
 django.setup()
 from conversations import journal
-from conversations.models import Event, EventSource
+from conversations.models import EventSource
 repeat = journal.record(identity=("phone", "{CUSTOMER_PHONE}"), channel="sms", kind="message",
     direction="in", body="Do you have it in blue?", source_id="{SMS_SID}")
-fresh = journal.record(identity=("phone", "{CUSTOMER_PHONE}"), channel="sms", kind="message",
-    direction="in", body="Great, I'll come by", source_id="SM" + "c" * 32)
+fresh = [
+    journal.record(identity=("phone", "{CUSTOMER_PHONE}"), channel="sms", kind="message",
+        direction="in", body=f"and one more thing ({{n}})", source_id=f"SM{{n:032d}}")
+    for n in range({FRESH})
+]
 print(json.dumps({{
-    "repeat": repeat.pk, "fresh": fresh.pk, "fresh_seq": fresh.seq,
-    "fresh_conversation": fresh.conversation_id,
-    "fresh_key": EventSource.objects.filter(channel="sms", source_id="SM" + "c" * 32)
-        .values_list("event_id", flat=True).first(),
+    "repeat": repeat.pk,
+    "fresh": [[e.pk, e.seq, e.conversation_id, e.source_id] for e in fresh],
+    "keys": dict(EventSource.objects.filter(source_id__in=[e.source_id for e in fresh])
+        .values_list("source_id", "event_id")),
 }}))
 """
 
@@ -231,9 +237,12 @@ def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         TWILIO_FROM_NUMBER=SHOP_NUMBER,
         LOG_LEVEL="WARNING",
+        THROUGHLINE_JOURNAL_PARTITION_SIZE=str(PARTITION_SIZE),
     )
     for unset in ("TWILIO_MESSAGING_SERVICE_SID", "VOICE_FROM_NUMBER", "DATABASE_POOL"):
         env.pop(unset, None)
+    if password := settings.DATABASES["default"].get("PASSWORD"):
+        env["PGPASSWORD"] = password  # the URL above carries no password
 
     # 1. The last state before the upgrade.
     _ok(_run(env, "-c", MIGRATE_BEFORE, json.dumps(BEFORE)))
@@ -326,19 +335,43 @@ def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as
                 recorded_at, source_id, delivery_status FROM conversations_event WHERE id = %s""",
             [ids["inbound"]],
         )
+    # The partition upkeep works on the converted table (its first range from MINVALUE).
+    upkeep = _ok(_run(env, "manage.py", "journal_partitions"))
+    assert f"conversations_event_p0: ids min to {int(bound) - 1}" in upkeep
+
     appended = _json(_run(env, "-c", APPEND_AFTER))
     assert appended["repeat"] == ids["inbound"]
     assert (
         _one(conn, "SELECT count(*) FROM conversations_event WHERE source_id = %s", [SMS_SID]) == 1
     )
-    # A new event appends after the old ones, in the conversation's next seq, keyed.
-    assert appended["fresh"] > max(by_id)
-    conversation_seqs = [
-        r["seq"] for r in before_rows if r["conversation_id"] == appended["fresh_conversation"]
+    # New events append after the old ones, in the conversation's next seqs, each keyed,
+    # on both sides of the first partition's bound.
+    fresh_ids = [event_id for event_id, _seq, _conversation, _source in appended["fresh"]]
+    assert fresh_ids == sorted(fresh_ids)
+    assert fresh_ids[0] > max(by_id)
+    conversation = by_id[ids["inbound"]]["conversation_id"]
+    old_seqs = [r["seq"] for r in before_rows if r["conversation_id"] == conversation]
+    assert [(seq, c) for _id, seq, c, _source in appended["fresh"]] == [
+        (max(old_seqs) + n, conversation) for n in range(1, FRESH + 1)
     ]
-    assert appended["fresh_seq"] == max(conversation_seqs) + 1
-    assert appended["fresh_key"] == appended["fresh"]
-    assert _one(conn, "SELECT count(*) FROM conversations_event") == len(before_rows) + 1
+    assert appended["keys"] == {source: event_id for event_id, _s, _c, source in appended["fresh"]}
+    homes = _all(
+        conn,
+        "SELECT DISTINCT tableoid::regclass::text FROM conversations_event WHERE id = ANY(%s)",
+        [fresh_ids],
+    )
+    assert ("conversations_event_p0",) in homes
+    assert (f"conversations_event_p{bound}",) in homes
+    assert _one(conn, "SELECT count(*) FROM conversations_event") == len(before_rows) + FRESH
+    # A repeat of an event of the new partition is refused as well: the key is global.
+    with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+        conn.execute(
+            """INSERT INTO conversations_event (conversation_id, seq, channel, direction, kind,
+                body, data, occurred_at, recorded_at, source_id, delivery_status)
+            SELECT conversation_id, 999, channel, direction, kind, body, data, occurred_at,
+                recorded_at, source_id, delivery_status FROM conversations_event WHERE id = %s""",
+            [fresh_ids[-1]],
+        )
 
     # numbers.0002: the account of the settings is a row whose token is a reference.
     accounts = _all(
@@ -377,7 +410,7 @@ def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as
         _one(conn, "SELECT relkind FROM pg_class WHERE oid = 'conversations_event'::regclass")
         == "p"
     )
-    assert _one(conn, "SELECT count(*) FROM conversations_event") == len(before_rows) + 1
+    assert _one(conn, "SELECT count(*) FROM conversations_event") == len(before_rows) + FRESH
     assert (
         _one(
             conn,
