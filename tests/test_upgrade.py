@@ -9,6 +9,7 @@ migrate` in another process, exactly as a deploy runs it, and read back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -132,27 +133,73 @@ def _server() -> dict:
     return params
 
 
-@pytest.fixture
-def scratch_database():
-    """A database of its own on the server DATABASE_URL names, dropped at the end."""
+@contextlib.contextmanager
+def _database(template: str | None = None):
+    """A database of its own on the server DATABASE_URL names (a copy of `template`, or
+    empty), dropped at the end: (name, its URL, an autocommit connection to it)."""
     name = f"upgrade_{uuid.uuid4().hex[:12]}"
     server = _server()
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(**server) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(create)
     try:
+        host = server.get("host", "")
+        where = (
+            f"@/{name}?host={host}"
+            if host.startswith("/")
+            else f"@{host}:{server.get('port', 5432)}/{name}"
+        )
+        # autocommit: an idle transaction here would hold a lock the migration's swap waits for
         with psycopg.connect(**{**server, "dbname": name}) as conn:
-            host = server.get("host", "")
-            where = (
-                f"@/{name}?host={host}"
-                if host.startswith("/")
-                else f"@{host}:{server.get('port', 5432)}/{name}"
-            )
-            yield f"postgres://{server['user']}{where}", conn
+            yield name, f"postgres://{server['user']}{where}", conn
     finally:
         with psycopg.connect(**server) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def _env(url: str, **extra: str) -> dict:
+    """A deployment's environment: the single Twilio account of the settings."""
+    env = subprocess_env(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_FROM_NUMBER=SHOP_NUMBER,
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
+    for unset in ("TWILIO_MESSAGING_SERVICE_SID", "VOICE_FROM_NUMBER", "DATABASE_POOL"):
+        env.pop(unset, None)
+    if password := settings.DATABASES["default"].get("PASSWORD"):
+        env["PGPASSWORD"] = password  # the URL carries no password
+    return env
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    """A database at the last state before the upgrade, holding a deployment's rows
+    written by the project's own verbs: the template each test upgrades a copy of."""
+    with _database() as (name, url, conn):
+        env = _env(url)
+        _ok(_run(env, "-c", MIGRATE_BEFORE, json.dumps(BEFORE)))
+        relkind = "SELECT relkind FROM pg_class WHERE oid = 'conversations_event'::regclass"
+        assert _one(conn, relkind) == "r"
+        assert _one(conn, "SELECT to_regclass('numbers_twilioaccount')") is None
+        ids = _json(_run(env, "-c", WRITE_ROWS))
+        conn.close()  # a template database takes no connections while it is copied
+        yield name, ids
+
+
+@pytest.fixture
+def upgrading(deployment):
+    """A copy of the deployment's database, for one test to upgrade."""
+    template, ids = deployment
+    with _database(template) as (_name, url, conn):
+        yield url, conn, ids
 
 
 def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -227,33 +274,12 @@ def _text_columns(conn, prefix: str) -> list[tuple[str, str]]:
 
 
 def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as_rows(
-    scratch_database,
+    upgrading,
 ):
-    url, conn = scratch_database
-    env = subprocess_env(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_FROM_NUMBER=SHOP_NUMBER,
-        LOG_LEVEL="WARNING",
-        THROUGHLINE_JOURNAL_PARTITION_SIZE=str(PARTITION_SIZE),
-    )
-    for unset in ("TWILIO_MESSAGING_SERVICE_SID", "VOICE_FROM_NUMBER", "DATABASE_POOL"):
-        env.pop(unset, None)
-    if password := settings.DATABASES["default"].get("PASSWORD"):
-        env["PGPASSWORD"] = password  # the URL above carries no password
+    url, conn, ids = upgrading
+    env = _env(url, THROUGHLINE_JOURNAL_PARTITION_SIZE=str(PARTITION_SIZE))
 
-    # 1. The last state before the upgrade.
-    _ok(_run(env, "-c", MIGRATE_BEFORE, json.dumps(BEFORE)))
-    assert (
-        _one(conn, "SELECT relkind FROM pg_class WHERE oid = 'conversations_event'::regclass")
-        == "r"
-    )
-    assert _one(conn, "SELECT to_regclass('numbers_twilioaccount')") is None
-
-    # 2. A deployment's rows.
-    ids = _json(_run(env, "-c", WRITE_ROWS))
+    # 1. and 2.: the last state before the upgrade, a deployment's rows (the fixture).
     before_rows = _events(conn)
     before_columns = _columns(conn)
     before_keys = _foreign_keys_to_events(conn)
