@@ -158,7 +158,7 @@ class Event(models.Model):
     write the newest one, and a lookup by id reads one. A unique index of a partitioned
     table must hold the partition key, so the two uniquenesses the journal had are kept
     elsewhere: `(channel, source_id)` by `EventSource`, one row per sourced event, kept by
-    the database's own triggers (migration 0013); `(conversation, seq)` by the
+    the database's own triggers (migration 0016); `(conversation, seq)` by the
     conversation row lock every append takes to hand out `last_seq + 1`.
     """
 
@@ -237,7 +237,7 @@ class EventSource(models.Model):
 
     The events table is partitioned by id, where no unique index can span partitions
     without holding the id; this small unpartitioned table holds the key instead. Nobody
-    writes it from Python: triggers on the events table (migration 0013) insert a row with
+    writes it from Python: triggers on the events table (migration 0016) insert a row with
     every event that has a source id, in the same statement, so a repeat fails that
     statement with a unique violation exactly as the old unique index did, and update or
     delete it when an event's source id is set later (delivery receipts) or cleared

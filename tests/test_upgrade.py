@@ -50,6 +50,8 @@ ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "upgrade-token-" + "9f3c" * 6  # made up: the test hunts for it in the rows
 SHOP_NUMBER = "+14155550100"
 STORE_PHONE = "+14155550177"
+# as a person types it in the store admin: the upgrade stores it as Twilio writes `To`
+STORE_PHONE_AS_WRITTEN = "+1 (415) 555-0177"
 CUSTOMER_PHONE = "+14155550132"
 SMS_SID = "SM" + "a" * 32
 CALL_SID = "CA" + "b" * 32
@@ -80,7 +82,7 @@ from conversations.models import Identity, Outbox
 from instore.models import Store
 
 agent = get_user_model().objects.create_user("upgrade-agent", is_staff=True)
-Store.objects.create(name="Downtown", phone="{STORE_PHONE}")
+Store.objects.create(name="Downtown", phone="{STORE_PHONE_AS_WRITTEN}")
 inbound = journal.record(identity=("phone", "{CUSTOMER_PHONE}"), channel="sms", kind="message",
     direction="in", body="Do you have it in blue?", source_id="{SMS_SID}")
 customer = inbound.conversation.customer

@@ -13,7 +13,18 @@ written here.
 from django.conf import settings
 from django.db import migrations
 
+from conversations.identities import InvalidIdentity, normalize_phone
+
 TOKEN_VARIABLE = "TWILIO_AUTH_TOKEN"  # noqa: S105  (the variable's name, not a token)
+
+
+def _e164(number: str) -> str:
+    """The number as Twilio writes `To` (E.164), which is how webhooks look it up; a
+    setting written "+1 415 555 0100" would otherwise have its traffic refused."""
+    try:
+        return normalize_phone(number) if number else ""
+    except InvalidIdentity:
+        return number  # kept as written: the admin shows it, and the operator corrects it
 
 
 def from_settings(apps, schema_editor):
@@ -30,19 +41,20 @@ def from_settings(apps, schema_editor):
     account = TwilioAccount.objects.create(
         label="Main account (from the settings)", account_sid=sid, auth_token_env=TOKEN_VARIABLE
     )
-    shop = settings.TWILIO_FROM_NUMBER
+    shop = _e164(settings.TWILIO_FROM_NUMBER)
     if shop:
         MessagingNumber.objects.create(account=account, phone_number=shop, is_default=True)
-    voice = getattr(settings, "VOICE_FROM_NUMBER", "")
+    voice = _e164(getattr(settings, "VOICE_FROM_NUMBER", ""))
     if voice and voice != shop:
         MessagingNumber.objects.create(account=account, phone_number=voice, sms=False)
     taken = {shop, voice}
     for store in Store.objects.exclude(phone="").order_by("pk"):
-        if store.phone in taken:  # the shop's number is also this store's: keep one row
-            MessagingNumber.objects.filter(phone_number=store.phone).update(store=store)
+        phone = _e164(store.phone)
+        if phone in taken:  # the shop's number is also this store's: keep one row
+            MessagingNumber.objects.filter(phone_number=phone).update(store=store)
             continue
-        taken.add(store.phone)
-        MessagingNumber.objects.create(account=account, store=store, phone_number=store.phone)
+        taken.add(phone)
+        MessagingNumber.objects.create(account=account, store=store, phone_number=phone)
 
 
 def remove(apps, schema_editor):
