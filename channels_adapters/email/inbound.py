@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from conversations import consent, consent_review, journal, revocation
 from conversations.identities import InvalidIdentity, link_identity, normalize_email
@@ -152,18 +152,27 @@ def _attachments(message) -> tuple[list[Attachment], list[str]]:
 
 def record_inbound_email(mail: InboundEmail) -> Event | None:
     """File one inbound email in the sender's conversation; return its event, or None
-    when it is a machine's mail about nobody we know (dropped)."""
-    # A retry, or the same mail through another provider, is the journal's repeat (the
-    # source id): it returns the first event, which already has its Mail row.
-    answered = threads.answered(mail.in_reply_to, mail.references)
-    # Only an unknown sender's mail is filed by its headers, or dropped when a machine's;
-    # with neither headers nor a machine to consider, the identity is the journal's job.
-    unknown_sender = (answered is not None or bool(mail.automatic)) and not (
-        Identity.objects.filter(kind=Identity.Kind.EMAIL, value=mail.sender).exists()
+    when it is a machine's mail about nobody we know (dropped).
+
+    One lookup (threads.known), then one transaction: the journal's append (one
+    statement for a known sender with an open case, or a new sender's first contact) and
+    the Mail row with its files."""
+    known = threads.known(
+        sender=mail.sender,
+        source_id=mail.source_id,
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
     )
+    if known.recorded_id is not None:
+        # A retry, or the same mail through another provider: already filed, Mail and all.
+        return Event.objects.get(pk=known.recorded_id)
+    answered = known.answered
+    # Only an unknown sender's mail is filed by its headers, or dropped when a machine's;
+    # a sender we know is always in their own conversation.
+    unknown_sender = known.customer_id is None
     customer = None
     if unknown_sender and answered is not None:
-        owner = answered.event.conversation.customer
+        owner = Customer.objects.get(pk=answered.customer_id)
         if mail.automatic:
             customer = owner  # a bounce or an out of office about our mail: noted there
         elif mail.trust == content.TRUST_PASS and threads.same_mailbox(
@@ -188,10 +197,28 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
         data["answers"] = answered.event_id
     if mail.dropped:
         data["attachments_dropped"] = mail.dropped
+    try:
+        return _file(mail, data, customer=customer, unknown_sender=unknown_sender)
+    except IntegrityError:
+        # The same mail delivered twice at once: the other delivery filed it all (its
+        # event and Mail row commit together), and all of this one was rolled back.
+        existing = Event.objects.filter(
+            channel=Event.Channel.EMAIL, source_id=mail.source_id, mail__isnull=False
+        ).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _file(
+    mail: InboundEmail, data: dict, *, customer: Customer | None, unknown_sender: bool
+) -> Event:
+    """The event and its Mail row (the MIME and the attachments in storage), together."""
     with transaction.atomic():
         event = journal.record(
             customer=customer,
             identity=None if customer else (Identity.Kind.EMAIL, mail.sender),
+            unknown_sender=customer is None and unknown_sender,  # first contact: 1 statement
             channel=Event.Channel.EMAIL,
             kind="auto_reply" if mail.automatic else "message",
             direction=Event.Direction.IN,
@@ -199,9 +226,9 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
             data=data,
             source_id=mail.source_id,
         )
-        if Mail.objects.filter(event=event).exists():
-            return event
         _name_new_customer(event, mail)
+        # A repeat the lookup missed (its event recorded without a Mail row) gets its row
+        # here; one filed concurrently makes this INSERT fail on the unique event.
         stored = Mail.objects.create(  # the file is written to storage as the row is
             event=event,
             direction=Mail.Direction.IN,
