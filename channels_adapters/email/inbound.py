@@ -128,7 +128,7 @@ def parse_inbound_email(anymail_event, provider: str) -> InboundEmail:
         verdicts=verdicts,
         attachments=attachments,
         dropped=dropped,
-        original=mime_bytes(message),
+        original=_original(anymail_event),
     )
 
 
@@ -149,6 +149,20 @@ def mime_bytes(message) -> bytes:
     out = io.BytesIO()
     _Generator(out, mangle_from_=False, policy=message.policy).flatten(message)
     return out.getvalue()
+
+
+def _original(anymail_event) -> bytes:
+    """The MIME as the provider received it, when it posted it (Mailgun's raw-MIME
+    `body-mime`, Postmark's `RawEmail`): kept as it came, nothing written again. Else the
+    message anymail built from the provider's parsed fields, written out."""
+    payload = anymail_event.esp_event  # Postmark's JSON; Mailgun's request
+    if isinstance(payload, dict):
+        raw = payload.get("RawEmail")
+    else:
+        raw = getattr(payload, "POST", {}).get("body-mime")
+    if isinstance(raw, str) and raw:
+        return raw.encode("utf-8", "surrogateescape")
+    return mime_bytes(anymail_event.message)
 
 
 def _attachments(message) -> tuple[list[Attachment], list[str]]:

@@ -3,6 +3,8 @@ lookup, then the journal's append and the Mail row in one transaction; a repeat 
 and writes nothing more; two deliveries of one mail at once write it once."""
 
 import threading
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from django.db import connection, connections
@@ -10,7 +12,12 @@ from django.test.utils import CaptureQueriesContext
 
 from channels_adapters.email.models import Mail
 from conversations.models import Customer, Event
-from tests.fakes.email_payloads import mailgun_inbound, post_mailgun_inbound
+from tests.fakes.email_payloads import (
+    mailgun_inbound,
+    post_mailgun_inbound,
+    post_postmark,
+    postmark_inbound,
+)
 
 # The statements a test sees: inside the test's transaction, the outer transaction is a
 # savepoint (SAVEPOINT / RELEASE here, BEGIN / COMMIT in production).
@@ -92,3 +99,43 @@ def test_two_deliveries_of_one_mail_at_once_write_it_once():
     event = Event.objects.get(source_id="twice@outlook.com")
     assert Mail.objects.filter(event=event).count() == 1
     assert Event.objects.filter(channel="email").count() == Mail.objects.count() == 2
+
+
+RAW = (
+    b"From: Dana Rivera <dana.rivera@gmail.com>\r\nTo: help@shop.example\r\n"
+    b"Subject: Re: Your order 48213\r\nMessage-ID: <raw-1@mail.gmail.com>\r\n"
+    b"Date: Mon, 7 Dec 2026 17:20:00 +0000\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    b"Yes please, Saturday morning works. \xe2\x80\x94 Dana\r\n"
+)
+
+
+@pytest.mark.django_db
+def test_mailguns_raw_mime_is_stored_as_it_came():
+    form = {
+        "recipient": "help@shop.example", "sender": "dana.rivera@gmail.com",
+        "body-mime": RAW.decode(), "timestamp": "{{timestamp}}", "token": "{{token}}",
+        "signature": "{{signature}}",
+    }  # fmt: skip
+    assert post_mailgun_inbound(form).status_code == 200
+    mail = Mail.objects.get(message_id="raw-1@mail.gmail.com")
+    assert mail.original.read() == RAW
+    assert mail.event.body == "Yes please, Saturday morning works. \u2014 Dana"
+
+
+@pytest.mark.django_db
+def test_postmarks_raw_email_is_stored_as_it_came():
+    payload = postmark_inbound(message_id="raw-1@mail.gmail.com", RawEmail=RAW.decode())
+    assert post_postmark("/hooks/email/postmark/inbound/", payload).status_code == 200
+    assert Mail.objects.get(message_id="raw-1@mail.gmail.com").original.read() == RAW
+
+
+@pytest.mark.django_db
+def test_parsed_fields_are_written_out_as_mime():
+    assert post_mailgun_inbound(mailgun_inbound(message_id="parsed@outlook.com")).status_code == 200
+    original = Mail.objects.get().original.read()
+    assert b"Message-Id: <parsed@outlook.com>" in original
+    message = message_from_bytes(original, policy=default)
+    assert message.get_content_type() == "multipart/mixed"
+    boundaries = [part.get_boundary() for part in message.walk() if part.is_multipart()]
+    assert len(set(boundaries)) == len(boundaries) >= 2  # one of its own each
