@@ -15,7 +15,9 @@ bench/_floor_urls.py), on a scratch database (`throughline_bench_email_inbound`)
 Figure: throughput ratio at full load, webhook / floor, the median of short alternating
 rounds (target >= 0.5: an email does more than a text, and mail arrives at a fraction of
 the rate texts do). Every webhook must answer 200 and write exactly one event per
-Message-Id: `errors` and `lost` are printed, and any makes the figure `short`.
+Message-Id: `errors` and `lost` are printed, and any makes the figure `short`. Also
+printed: the statements of one steady-state mail and the floor's, counted in-process,
+the figure that does not move with the machine's load.
 """
 
 from __future__ import annotations
@@ -151,6 +153,41 @@ def check_writes(load: generator.Load) -> tuple[int, int, int]:
     return errors, lost, floor_answered - floor_rows
 
 
+def queries_per_mail(media_root: Path) -> tuple[list[str], int]:
+    """(the statements of one steady-state mail, their first words; the number of one
+    floor request's), sent in-process through
+    Django on the bench's URLs, as Django logs them: a known sender's reply with her case
+    open, its Message-Id one the load never used (so after check_writes). Django logs
+    a transaction's BEGIN and COMMIT too, and a prepared statement without its text."""
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    anymail = {"WEBHOOK_SECRET": BASIC_AUTH, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
+    auth = "Basic " + base64.b64encode(BASIC_AUTH.encode()).decode()
+    floor = sms_floor_requests(1, SMS_FLOOR_PATH, first=1, signed=False)[0]
+    probes = [
+        (WEBHOOK_PATH, urlencode(_form(WEBHOOK_REQUESTS + 1)).encode()),
+        (SMS_FLOOR_PATH, floor.split(b"\r\n\r\n", 1)[1]),
+    ]
+    counts = []
+    client = Client()
+    with override_settings(
+        ROOT_URLCONF=webhooks.URLCONF, ANYMAIL=anymail, MEDIA_ROOT=str(media_root)
+    ):
+        for path, body in probes:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.post(
+                    path, body, content_type="application/x-www-form-urlencoded",
+                    headers={"Authorization": auth},
+                )  # fmt: skip
+            assert response.status_code == 200, (path, response.status_code, response.content)
+            counts.append(
+                [str(q["sql"]).split()[0] if q["sql"] else "(prepared)" for q in captured]
+            )
+    return counts[0], len(counts[1])
+
+
 def main() -> None:
     started = time.monotonic()
     signal.signal(signal.SIGTERM, webhooks._exit_on_sigterm)
@@ -177,9 +214,15 @@ def main() -> None:
             )
             ratios = [r["webhook"].throughput / r["floor"].throughput for r in rounds]
             failures = check_writes(load)
+            mail_queries, floor_queries = queries_per_mail(Path(work) / "media")
         finally:
             server.stop()
         log = server.tail()
+    print(
+        f"queries per request (in-process, steady state): mail {len(mail_queries)} "
+        f"({' '.join(mail_queries)}), floor {floor_queries}",
+        flush=True,
+    )
     print("per-round throughput ratios " + " ".join(f"{r:.2f}" for r in ratios), flush=True)
     if log.strip():
         print(f"gunicorn log (last lines):\n{log}", flush=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cache
 
 from anymail.exceptions import (  # type: ignore[import-untyped]
     AnymailConfigurationError,
@@ -25,6 +26,8 @@ from anymail.exceptions import (  # type: ignore[import-untyped]
 )
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
@@ -38,6 +41,19 @@ class BadMail(ValueError):
 
 def _text(status: int, reason: str) -> HttpResponse:
     return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
+
+
+@cache
+def _anymail_view(view_path: str):
+    """Anymail's view, built once per process: it reads its secrets from the settings when
+    built and keeps nothing of a request. Not cached while unconfigured (it raises)."""
+    return import_string(view_path)()
+
+
+@receiver(setting_changed)
+def _forget_anymail_views(*, setting: str, **kwargs) -> None:
+    if setting == "ANYMAIL" or setting.startswith(("ANYMAIL_", "MAILGUN_", "POSTMARK_")):
+        _anymail_view.cache_clear()  # tests change the secrets
 
 
 def anymail_webhook(view_path: str, *, provider: str, parse: Callable, record: Callable):
@@ -58,7 +74,7 @@ def anymail_webhook(view_path: str, *, provider: str, parse: Callable, record: C
                 413, f"The request is larger than {settings.EMAIL_WEBHOOK_MAX_BYTES} bytes."
             )
         try:
-            hook = import_string(view_path)()
+            hook = _anymail_view(view_path)
         except AnymailConfigurationError:
             logger.error(
                 "email webhook %s: %s is not configured (docs/email.md)", request.path, provider

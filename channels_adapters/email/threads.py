@@ -4,8 +4,9 @@ Out: every email we send has a Message-ID derived from its event (`message_id_fo
 a retry sends the same one, and In-Reply-To / References naming the customer's last
 mail, so their mail client files our answer under their message.
 
-In: a reply names the messages it answers in In-Reply-To / References. `answered` finds
-the newest of ours (or theirs) it names. It decides the conversation only for a sender
+In: a reply names the messages it answers in In-Reply-To / References. `known` finds
+the newest of ours (or theirs) it names (with the sender's customer and a repeat of the
+mail, in the same round trip). It decides the conversation only for a sender
 we do not know yet, and only when it is the same mailbox the named mail went to (a
 "+tag" or, at Gmail, dots aside) and the provider authenticated the sender: a reply to a
 bulk email from someone it was forwarded to, or a forged one, is never filed under the
@@ -15,11 +16,13 @@ customer it was sent to. A sender we know is always in their own conversation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from conversations.models import Event
+from conversations import statements
+from conversations.models import Event, Identity
 
 from .models import Mail
 
@@ -39,18 +42,66 @@ def ids_in(header: str | None) -> list[str]:
     return _ID.findall(header or "")
 
 
-def answered(in_reply_to: list[str], references: list[str]) -> Mail | None:
-    """The newest mail we know among those this message answers (In-Reply-To first)."""
+@dataclass(frozen=True)
+class Answered:
+    """The mail an inbound message answers: its event, the customer's address on it, and
+    whose conversation it is in."""
+
+    event_id: int
+    address: str
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the database knows of an inbound mail before it is written."""
+
+    customer_id: int | None  # the sender's, when their address is one of our identities
+    recorded_id: int | None  # the event of this very mail, already filed with its Mail row
+    answered: Answered | None  # the newest mail we know among those it answers
+
+
+# Everything an inbound mail needs to know before it is written, in one round trip
+# (prepared: docs/adr/0004): the sender's customer, a repeat of this mail (the provider's
+# retry, or the same mail through the other provider), and the mail it answers, the ids in
+# order (In-Reply-To first, then the newest reference). Each part is an indexed lookup.
+_KNOWN_SQL = """
+SELECT
+    (SELECT customer_id FROM conversations_identity
+        WHERE kind = %(kind)s AND value = %(sender)s),
+    (SELECT event.id FROM conversations_event event
+        WHERE event.channel = %(channel)s AND event.source_id = %(source_id)s
+            AND EXISTS (SELECT 1 FROM email_mail WHERE email_mail.event_id = event.id)),
+    answered.event_id, answered.address, answered.customer_id
+FROM (SELECT 1) one LEFT JOIN (
+    SELECT mail.event_id, mail.address, conversation.customer_id
+    FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS named(message_id, n)
+    JOIN email_mail mail ON mail.message_id = named.message_id
+    JOIN conversations_event event ON event.id = mail.event_id
+    JOIN conversations_conversation conversation ON conversation.id = event.conversation_id
+    ORDER BY named.n LIMIT 1
+) answered ON true
+"""
+
+
+def known(*, sender: str, source_id: str, in_reply_to: list[str], references: list[str]) -> Known:
+    """The sender's customer, a repeat of this mail, and the newest mail of ours (or
+    theirs) it answers (In-Reply-To first), in one statement."""
     ids = list(dict.fromkeys(in_reply_to + list(reversed(references))))[: MAX_REFERENCES * 2]
-    if not ids:
-        return None
-    found = {
-        m.message_id: m for m in Mail.objects.filter(message_id__in=ids).select_related("event")
-    }
-    for message_id in ids:
-        if message_id in found:
-            return found[message_id]
-    return None
+    with statements.cursor() as cursor:
+        cursor.execute(
+            _KNOWN_SQL,
+            {
+                "kind": Identity.Kind.EMAIL,
+                "sender": sender,
+                "channel": Event.Channel.EMAIL,
+                "source_id": source_id,
+                "ids": ids,
+            },
+        )
+        customer_id, recorded_id, event_id, address, owner_id = cursor.fetchone()
+    answered = Answered(event_id, address, owner_id) if event_id is not None else None
+    return Known(customer_id, recorded_id, answered)
 
 
 def mailbox(address: str) -> str:
