@@ -240,13 +240,27 @@ def record_inbound_email(mail: InboundEmail) -> Event | None:
         existing = Event.objects.filter(
             channel=Event.Channel.EMAIL, source_id=mail.source_id, mail__isnull=False
         ).first()
-        if existing is None:
+        if existing is not None:
+            return existing
+        if not Mail.objects.filter(message_id=mail.message_id).exists():
             raise
-        return existing
+        # The Message-ID is already another mail's: one of ours echoed back by a loop, or
+        # a sender reusing ids. Filed under an id of its own, the claimed one noted, so
+        # nothing is lost and replies to the first mail still thread to it.
+        data["claimed_message_id"] = mail.message_id
+        own_id = f"clash.{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}"
+        return _file(
+            mail, data, customer=customer, unknown_sender=unknown_sender, message_id=own_id
+        )
 
 
 def _file(
-    mail: InboundEmail, data: dict, *, customer: Customer | None, unknown_sender: bool
+    mail: InboundEmail,
+    data: dict,
+    *,
+    customer: Customer | None,
+    unknown_sender: bool,
+    message_id: str = "",
 ) -> Event:
     """The event and its Mail row (the MIME and the attachments in storage), together."""
     with transaction.atomic():
@@ -267,7 +281,7 @@ def _file(
         stored = Mail.objects.create(  # the file is written to storage as the row is
             event=event,
             direction=Mail.Direction.IN,
-            message_id=mail.message_id,
+            message_id=message_id or mail.message_id,
             address=mail.sender,
             subject=mail.subject,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else "",

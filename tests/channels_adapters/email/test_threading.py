@@ -112,3 +112,24 @@ def test_an_answer_to_a_customer_who_never_emailed_has_the_default_subject(setti
     sent = last_sent()
     assert sent.subject == "Your conversation with the Shop"
     assert "In-Reply-To" not in sent.extra_headers
+
+
+def test_a_mail_claiming_one_of_our_message_ids_is_filed_under_an_id_of_its_own():
+    """A mail loop or a sender reusing ids: the Message-ID is already our outbound mail's.
+    The mail is still filed (nothing lost, no 500), under an id of its own, the claimed
+    one noted; our mail keeps its id, so replies to it still thread to it."""
+    dana = emailing_customer(DANA)
+    _, ours = answer(dana)
+
+    response = post_postmark(POSTMARK, postmark_inbound(message_id=ours.message_id))
+
+    assert response.status_code == 200
+    inbound = Mail.objects.get(direction="in")
+    assert inbound.message_id != ours.message_id
+    assert inbound.event.data["claimed_message_id"] == ours.message_id
+    assert inbound.event.conversation_id == dana.conversation.pk
+    assert Mail.objects.get(pk=ours.pk).message_id == ours.message_id
+
+    # the provider's retry of the same mail is the same mail: once
+    assert post_postmark(POSTMARK, postmark_inbound(message_id=ours.message_id)).status_code == 200
+    assert Mail.objects.filter(direction="in").count() == 1
