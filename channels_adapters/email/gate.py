@@ -8,7 +8,8 @@ request 400 and a malformed one 500, and send a Django signal. `anymail_webhook`
 their checks and parsers and answers our way:
 
 - not POST: 405; a body over EMAIL_WEBHOOK_MAX_BYTES: 413;
-- the provider not configured (no signing key): 403, and the log says which setting;
+- the provider not configured (no signing key; for a provider whose only protection is
+  basic auth, no WEBHOOK_SECRET): 403, and the log says which setting;
 - missing, forged or tampered signature or basic auth: 403, nothing read;
 - a payload anymail or our parser cannot read: 400 with the reason, nothing written;
 - then each parsed event is handed to `record`, in the request, and the answer is 200.
@@ -78,6 +79,13 @@ def anymail_webhook(view_path: str, *, provider: str, parse: Callable, record: C
         except AnymailConfigurationError:
             logger.error(
                 "email webhook %s: %s is not configured (docs/email.md)", request.path, provider
+            )
+            return _text(403, "This webhook is not configured.")
+        if hook.warn_if_no_basic_auth and not hook.basic_auth:
+            # basic auth is this provider's only protection (Postmark's): without
+            # ANYMAIL_WEBHOOK_SECRET anyone could post mail as anyone, so it stays shut
+            logger.error(
+                "email webhook %s: ANYMAIL_WEBHOOK_SECRET is not set (docs/email.md)", request.path
             )
             return _text(403, "This webhook is not configured.")
         try:

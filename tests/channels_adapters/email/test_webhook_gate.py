@@ -69,6 +69,14 @@ def test_an_unconfigured_mailgun_is_403_not_500(settings):
     assert nothing_written()
 
 
+def test_postmark_without_a_webhook_secret_is_shut_not_open(settings):
+    """Basic auth is Postmark's only protection: with no secret set, nobody may post."""
+    settings.ANYMAIL = {k: v for k, v in settings.ANYMAIL.items() if k != "WEBHOOK_SECRET"}
+    response = post_postmark(POSTMARK_IN, postmark_inbound(message_id="a@b.c"), auth={})
+    assert response.status_code == 403
+    assert nothing_written()
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
