@@ -3,8 +3,8 @@
 The hourly beat task `conversations.journal_partitions` does the same. It keeps
 THROUGHLINE_JOURNAL_PARTITIONS_AHEAD ranges of THROUGHLINE_JOURNAL_PARTITION_SIZE ids made
 past the next event id; events the default partition caught stay there and the next range
-starts past them (conversations/partitions.py says why). `--list` shows the partitions, their id ranges and
-sizes on disk.
+starts past them (conversations/partitions.py says why). `--list` shows the partitions,
+their id ranges and sizes on disk.
 """
 
 from __future__ import annotations
