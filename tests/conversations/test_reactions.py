@@ -24,6 +24,10 @@ POISON = "tests.conversations.reaction_probe.refuse_poison"
 
 @pytest.fixture
 def stream_mode(settings):
+    # A fresh stream: earlier tests of this worker in stream mode (test_write_paths,
+    # test_replay_reactions) leave entries whose rows are gone, and `drain` reads the
+    # oldest first, so a hundred of them would hide this test's own.
+    redis.Redis.from_url(settings.REDIS_URL).delete(settings.THROUGHLINE_REACTIONS_STREAM)
     settings.THROUGHLINE_REACTIONS_MODE = "stream"
     settings.THROUGHLINE_EVENT_REACTIONS = [PROBE]
     settings.REACTIONS_CLAIM_IDLE_SECONDS = 60
