@@ -272,39 +272,27 @@ def quiet_hours_end(later: datetime, regime: Regime) -> str:
 
 def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route | None, str]:
     """Whether `channel` may carry this nudge: (a route, "") or (None, the reason)."""
+    route: Route | None
+    refusal = ""
     if channel == "sms":
-        phones = customer.identities.filter(kind=Identity.Kind.PHONE)
-        if to := nudge.data.get("to"):
-            phones = phones.filter(value=to)
-        phones = list(phones.order_by("-created_at", "-pk"))
-        if not phones:
-            return None, "no phone number"
-        reachable = [p for p in phones if p.opted_out_at is None]
-        if not reachable:
-            return None, f"{OPTED_OUT} ({phones[0].consent_source or 'STOP'})"
-        if nudge.topic in settings.ENGAGEMENT_CONSENT_TOPICS:
-            reachable = [p for p in reachable if p.consented_at is not None]
-            if not reachable:
-                return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by SMS"
-        route = Route("sms", reachable[0].value)
+        route, refusal = _address_route(
+            customer, nudge, Identity.Kind.PHONE, "sms",
+            missing="no phone number", revoked="STOP", label="SMS",
+        )  # fmt: skip
     elif channel == "whatsapp":
-        route, refusal = _whatsapp_route(customer, nudge)
-        if route is None:
-            return None, refusal
+        if reply_verb("whatsapp") is None:  # no installed app sends on WhatsApp
+            return None, "never by whatsapp"
+        # Whether WhatsApp's 24-hour window (or an approved template) lets the nudge go is
+        # the WhatsApp adapter's gate (ENGAGEMENT_GATES), asked next.
+        route, refusal = _address_route(
+            customer, nudge, Identity.Kind.WHATSAPP, "whatsapp",
+            missing="no WhatsApp account", revoked="STOP", label="WhatsApp",
+        )  # fmt: skip
     elif channel == "email":  # only for rules that list it (docs/email.md)
-        addresses = list(
-            customer.identities.filter(kind=Identity.Kind.EMAIL).order_by("-created_at", "-pk")
-        )
-        if not addresses:
-            return None, "no email address"
-        reachable = [a for a in addresses if a.opted_out_at is None]
-        if not reachable:
-            return None, f"{OPTED_OUT} ({addresses[0].consent_source or 'unsubscribed'})"
-        if nudge.topic in settings.ENGAGEMENT_CONSENT_TOPICS:
-            reachable = [a for a in reachable if a.consented_at is not None]
-            if not reachable:
-                return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by email"
-        route = Route("email", reachable[0].value)
+        route, refusal = _address_route(
+            customer, nudge, Identity.Kind.EMAIL, "email",
+            missing="no email address", revoked="unsubscribed", label="email", addressed=False,
+        )  # fmt: skip
     elif channel == "web":
         if reply_verb("web") is None:  # no installed app sends to the widget
             return None, "never by web"
@@ -313,32 +301,42 @@ def _route(customer: Customer, nudge: Nudge, channel: str, now) -> tuple[Route |
         route = Route("web")
     else:
         return None, f"never by {channel}"
+    if route is None:
+        return None, refusal
     for gate in _gates():
         if reason := gate(customer, topic=nudge.topic, channel=channel, now=now):
             return None, str(reason)
     return route, ""
 
 
-def _whatsapp_route(customer: Customer, nudge: Nudge) -> tuple[Route | None, str]:
-    """The customer's WhatsApp account, as SMS's phone: not opted out, consent for a
-    marketing topic. Whether WhatsApp's 24-hour window (or an approved template) lets the
-    nudge go is the WhatsApp adapter's gate (ENGAGEMENT_GATES), asked next."""
-    if reply_verb("whatsapp") is None:  # no installed app sends on WhatsApp
-        return None, "never by whatsapp"
-    accounts = customer.identities.filter(kind=Identity.Kind.WHATSAPP)
-    if to := nudge.data.get("to"):
-        accounts = accounts.filter(value=to)  # the same E.164 number as the phone
-    accounts = list(accounts.order_by("-created_at", "-pk"))
-    if not accounts:
-        return None, "no WhatsApp account"
-    reachable = [a for a in accounts if a.opted_out_at is None]
+def _address_route(
+    customer: Customer,
+    nudge: Nudge,
+    kind: str,
+    channel: str,
+    *,
+    missing: str,
+    revoked: str,
+    label: str,
+    addressed: bool = True,
+) -> tuple[Route | None, str]:
+    """The customer's newest address of `kind` that may carry the nudge: not opted out,
+    and consented for a marketing topic. `addressed`: the nudge's `to` (a number) picks
+    the address, as for SMS and WhatsApp (the same E.164 number)."""
+    addresses = customer.identities.filter(kind=kind)
+    if addressed and (to := nudge.data.get("to")):
+        addresses = addresses.filter(value=to)
+    addresses = list(addresses.order_by("-created_at", "-pk"))
+    if not addresses:
+        return None, missing
+    reachable = [a for a in addresses if a.opted_out_at is None]
     if not reachable:
-        return None, f"{OPTED_OUT} ({accounts[0].consent_source or 'STOP'})"
+        return None, f"{OPTED_OUT} ({addresses[0].consent_source or revoked})"
     if nudge.topic in settings.ENGAGEMENT_CONSENT_TOPICS:
         reachable = [a for a in reachable if a.consented_at is not None]
         if not reachable:
-            return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by WhatsApp"
-    return Route("whatsapp", reachable[0].value), ""
+            return None, f"{NO_CONSENT} for {nudge.topic.replace('_', ' ')} by {label}"
+    return Route(channel, reachable[0].value), ""
 
 
 @cache
