@@ -60,29 +60,14 @@ class TwilioBackend(TwilioRestBackend):
             if message.messaging_service_sid
             else {"from_": message.from_number}
         )
-        try:
-            created = self.client.messages.create(
-                to=message.to,
-                body=message.body,
-                media_url=list(message.media_urls) or None,
-                status_callback=message.status_callback or None,
-                **sender,
-            )
-        except TwilioRestException as exc:
-            raise _error_from_twilio(exc) from None
-        except requests.RequestException as exc:
-            if never_left(exc):
-                raise SendError(
-                    "Could not connect to Twilio; will retry.", code="connect"
-                ) from None
-            # The request may have reached Twilio and the answer got lost: sending it again
-            # could text the customer twice, so a person (or Twilio's callback) decides.
-            raise SendError(
-                "Twilio did not answer in time; the message may or may not have been sent.",
-                code="timeout",
-                maybe_sent=True,
-            ) from None
-        return Receipt(provider_id=created.sid, status=created.status or "queued")
+        params = {
+            "to": message.to,
+            "body": message.body,
+            "media_url": list(message.media_urls) or None,
+            "status_callback": message.status_callback or None,
+            **sender,
+        }
+        return create_message(self.client, params, PERMANENT_ERRORS, what="message")
 
     def delete_message(self, sid: str) -> bool:
         """Ask Twilio to delete a message it holds (erasure); False when already gone."""
@@ -93,14 +78,32 @@ class TwilioBackend(TwilioRestBackend):
         return self._delete(self.client.messages(message_sid).media(media_sid))
 
 
-def _error_from_twilio(exc: TwilioRestException) -> SendError:
-    if exc.status == 429 or exc.status >= 500:
-        return SendError(
-            f"Twilio answered {exc.status}; will retry.", code=str(exc.code or exc.status)
-        )
-    code = exc.code or exc.status
-    reason = PERMANENT_ERRORS.get(code) or f"Twilio refused the message (error {code})."
-    return SendError(reason, code=str(code), permanent=True, opted_out=code == OPTED_OUT)
+def create_message(client, params: dict, permanent_errors: dict, *, what: str) -> Receipt:
+    """One message through Twilio's Messages API (SMS's and WhatsApp's), its failures as
+    the outbox's SendError: `permanent_errors` puts Twilio's refusals in words."""
+    try:
+        created = client.messages.create(**params)
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise SendError(
+                f"Twilio answered {exc.status}; will retry.", code=str(exc.code or exc.status)
+            ) from None
+        code = exc.code or exc.status
+        reason = permanent_errors.get(code) or f"Twilio refused the {what} (error {code})."
+        raise SendError(
+            reason, code=str(code), permanent=True, opted_out=code == OPTED_OUT
+        ) from None
+    except requests.RequestException as exc:
+        if never_left(exc):
+            raise SendError("Could not connect to Twilio; will retry.", code="connect") from None
+        # The request may have reached Twilio and the answer got lost: sending it again
+        # could text the customer twice, so a person (or Twilio's callback) decides.
+        raise SendError(
+            "Twilio did not answer in time; the message may or may not have been sent.",
+            code="timeout",
+            maybe_sent=True,
+        ) from None
+    return Receipt(provider_id=created.sid, status=created.status or "queued")
 
 
 class ConsoleBackend:

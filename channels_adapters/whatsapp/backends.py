@@ -15,14 +15,13 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-import requests
 from django.conf import settings
-from twilio.base.exceptions import TwilioRestException
 
 from channels_adapters.sms.backends import PERMANENT_ERRORS as SMS_PERMANENT_ERRORS
-from channels_adapters.twilio_rest import TwilioRestBackend, load_backend, never_left
+from channels_adapters.sms.backends import create_message
+from channels_adapters.twilio_rest import TwilioRestBackend, load_backend
 from conversations.identities import WHATSAPP_PREFIX
-from conversations.outbox import Receipt, SendError
+from conversations.outbox import Receipt
 
 # Twilio's WhatsApp refusals, in words an agent can act on (Twilio's error dictionary).
 PERMANENT_ERRORS = {
@@ -35,7 +34,6 @@ PERMANENT_ERRORS = {
     ),
     63024: "The recipient cannot receive this WhatsApp message.",
 }
-OPTED_OUT = 21610
 
 
 @dataclass(frozen=True)
@@ -84,35 +82,12 @@ class TwilioBackend(TwilioRestBackend):
     """Sends through the real `twilio` REST client (Twilio's Messages API, as SMS)."""
 
     def send(self, message: WhatsAppMessage) -> Receipt:
-        try:
-            created = self.client.messages.create(**message.twilio_params())
-        except TwilioRestException as exc:
-            raise _error_from_twilio(exc) from None
-        except requests.RequestException as exc:
-            if never_left(exc):
-                raise SendError(
-                    "Could not connect to Twilio; will retry.", code="connect"
-                ) from None
-            # it may have reached WhatsApp: never sent twice blindly (docs/twilio.md)
-            raise SendError(
-                "Twilio did not answer in time; the message may or may not have been sent.",
-                code="timeout",
-                maybe_sent=True,
-            ) from None
-        return Receipt(provider_id=created.sid, status=created.status or "queued")
+        return create_message(
+            self.client, message.twilio_params(), PERMANENT_ERRORS, what="WhatsApp message"
+        )
 
     def delete_message(self, sid: str) -> bool:
         return self._delete(self.client.messages(sid))
-
-
-def _error_from_twilio(exc: TwilioRestException) -> SendError:
-    if exc.status == 429 or exc.status >= 500:
-        return SendError(
-            f"Twilio answered {exc.status}; will retry.", code=str(exc.code or exc.status)
-        )
-    code = exc.code or exc.status
-    reason = PERMANENT_ERRORS.get(code) or f"Twilio refused the WhatsApp message (error {code})."
-    return SendError(reason, code=str(code), permanent=True, opted_out=code == OPTED_OUT)
 
 
 class ConsoleBackend:
