@@ -69,21 +69,25 @@ class InboundSms:
         return CHANNEL_OF[self.sender.kind]
 
 
+def read_media(form: TwilioForm) -> list[dict]:
+    """The message's media as Twilio lists them (NumMedia, MediaUrlN, MediaContentTypeN)."""
+    num_media = form.integer("NumMedia", low=0, high=MAX_MEDIA) or 0
+    return [
+        {
+            "url": form.url(f"MediaUrl{n}", required=True),
+            "content_type": form.text(f"MediaContentType{n}", max_chars=MAX_CONTENT_TYPE_CHARS),
+        }
+        for n in range(num_media)
+    ]
+
+
 def parse_inbound_sms(form: TwilioForm) -> InboundSms:
     """Read Twilio's inbound message fields; raise BadForm saying what is wrong."""
     sid = form.sid(["MessageSid", "SmsMessageSid", "SmsSid"])
     sender = form.address("From")
     to = form.address("To")  # our number (or whatsapp: number, or short code)
     body = form.text("Body", max_chars=MAX_BODY_CHARS)
-    num_media = form.integer("NumMedia", low=0, high=MAX_MEDIA) or 0
-    media = []
-    for n in range(num_media):
-        media.append(
-            {
-                "url": form.url(f"MediaUrl{n}", required=True),
-                "content_type": form.text(f"MediaContentType{n}", max_chars=MAX_CONTENT_TYPE_CHARS),
-            }
-        )
+    media = read_media(form)
     if not body and not media:
         raise BadForm("The message has neither a body nor media.")
     return InboundSms(

@@ -23,9 +23,8 @@ from django.http import HttpRequest, HttpResponse
 
 from channels_adapters.sms.inbound import (
     MAX_BODY_CHARS,
-    MAX_CONTENT_TYPE_CHARS,
-    MAX_MEDIA,
     InboundSms,
+    read_media,
     record_inbound_sms,
     twiml_reply,
 )
@@ -47,14 +46,7 @@ def parse_inbound_whatsapp(form: TwilioForm) -> InboundSms:
         raise BadForm("From is not a whatsapp: address; texts go to /hooks/twilio/sms/.")
     to = form.address("To")
     body = form.text("Body", max_chars=MAX_BODY_CHARS)
-    num_media = form.integer("NumMedia", low=0, high=MAX_MEDIA) or 0
-    media = [
-        {
-            "url": form.url(f"MediaUrl{n}", required=True),
-            "content_type": form.text(f"MediaContentType{n}", max_chars=MAX_CONTENT_TYPE_CHARS),
-        }
-        for n in range(num_media)
-    ]
+    media = read_media(form)
     details: dict = {}
     # Detail only: a value we cannot keep is dropped, the message is kept.
     if name := form.text("ProfileName", max_chars=MAX_PROFILE_NAME_CHARS, keep=False):
