@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from commerce.fields import AsciiInt
 from commerce.validation import Body
-from conversations import merges
+from conversations import merges, splits
 from conversations.models import Merge
 
 from . import answers, references
@@ -96,7 +96,7 @@ def split_merge(
         raise ApiError(404, "not_found", f"No merge {merge_id}.")
     by = f"api:{request.auth.prefix}"  # type: ignore[attr-defined]  # set by the auth
     try:
-        merges.unmerge(merge, by=by, move_events=body.move_events)
+        splits.unmerge(merge, by=by, move_events=body.move_events)
     except merges.NotSplittable as refusal:
         raise ApiError(422, "unprocessable", str(refusal), field="move_events") from None
     merge.refresh_from_db()

@@ -2,7 +2,7 @@
 (docs/subsystems/identities.md, "Unmerge" and "Possible duplicates").
 
 - "Split…" on a merge line of the timeline: a preview of what returns where, then the
-  split (`merges.unmerge`), with the events recorded since the merge the agent ticks;
+  split (`splits.unmerge`), with the events recorded since the merge the agent ticks;
 - the possible duplicates queue: confirm (merge) or dismiss a pair.
 
 Thin, like views.py: check access and the permission, call one verb, go back. Both need
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from base.inputs import ascii_int
 from console.access import access_conversation, can_act, is_agent
 from console.views import MERGE, conversation_url
-from conversations import duplicates, merges
+from conversations import duplicates, merges, splits
 from conversations.models import (
     Case,
     Conversation,
@@ -52,7 +52,7 @@ def split(request, event_id: int):
         if None in chosen:
             return HttpResponseBadRequest("move: event ids (ASCII digits).")
         try:
-            split_off = merges.unmerge(merge, by=_by(request), move_events=chosen)
+            split_off = splits.unmerge(merge, by=_by(request), move_events=chosen)
         except merges.NotSplittable as refusal:
             messages.error(request, str(refusal))
             return redirect(request.path)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from commerce.models import Cart, Order, ProductInterest
 from conversations import journal
 from conversations.identities import merge_customers
-from conversations.merges import NotSplittable, unmerge
+from conversations.merges import NotSplittable
 from conversations.models import (
     Case,
     Conversation,
@@ -18,6 +18,7 @@ from conversations.models import (
     Merge,
     MergeMove,
 )
+from conversations.splits import unmerge
 from engagement.models import Watch
 from privacy.models import Preference
 from tests.commerce.helpers import BIKE, T900, cart, order, view
