@@ -14,7 +14,6 @@ text then ends with the marker that makes it the grant (docs/instore.md).
 
 from __future__ import annotations
 
-import json
 import zoneinfo
 from decimal import Decimal
 from urllib.parse import quote
@@ -29,6 +28,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
 from base import limits
+from base.inputs import read_json
 from conversations import consent
 from conversations.visitors import (
     InvalidVisitorToken,
@@ -143,9 +143,9 @@ def _label_call(request: HttpRequest, code: str):
     if len(request.body) > MAX_SCAN_BODY_BYTES:
         return None, JsonResponse({"error": "Too large."}, status=413)
     try:
-        return placement, json.loads(request.body or b"{}")
-    except ValueError:
-        return None, JsonResponse({"error": "The body must be JSON."}, status=400)
+        return placement, read_json(request.body or b"{}")
+    except ValueError as exc:
+        return None, JsonResponse({"error": f"The body is {exc}."}, status=400)
 
 
 @require_POST

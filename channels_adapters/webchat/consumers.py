@@ -37,7 +37,6 @@ already shows.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from urllib.parse import parse_qs
@@ -47,7 +46,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import IntegrityError
 
 from base import limits
-from base.inputs import unstorable
+from base.inputs import read_json, unstorable
 from conversations import links
 from conversations.models import Conversation
 from conversations.visitors import InvalidVisitorToken, read_visitor_token
@@ -220,9 +219,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self._error("too_large", f"A frame may be at most {MAX_FRAME_BYTES} bytes.")
             return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self._error("malformed", "The frame is not JSON.")
+            content = read_json(text_data)
+        except ValueError as exc:
+            await self._error("malformed", f"The frame is {exc}.")
             return
         if not isinstance(content, dict):
             await self._error("malformed", "The frame must be a JSON object.")

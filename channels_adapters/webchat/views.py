@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import etag, require_GET
 
 from base import limits
-from base.inputs import unstorable_in
+from base.inputs import read_json, unstorable_in
 from conversations import consent, links
 from conversations.context import build_context
 from conversations.models import Customer
@@ -137,9 +137,9 @@ def widget_endpoint(bucket: str, *, needs_visitor: bool = True):
             if len(request.body) > MAX_REQUEST_BYTES:
                 return _error(413, f"The request may be at most {MAX_REQUEST_BYTES} bytes.")
             try:
-                data = json.loads(request.body or b"{}")
-            except ValueError:
-                return _error(400, "The body must be JSON.")
+                data = read_json(request.body or b"{}")
+            except ValueError as exc:
+                return _error(400, f"The body is {exc}.")
             if not isinstance(data, dict):
                 return _error(400, "The body must be a JSON object.")
             if found := unstorable_in(data):
