@@ -15,6 +15,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from base.middleware import RefuseUnstorableSocket  # noqa: E402
 from channels_adapters.webchat import ws_routes as webchat_routing  # noqa: E402
 from console import ws_routes as agent_routing  # noqa: E402
 from operations.telemetry import SocketTelemetry  # noqa: E402
@@ -25,6 +26,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # each route carries its own origin check: see the two routing modules
-        "websocket": SocketTelemetry(URLRouter(websocket_urlpatterns)),  # counts for /metrics
+        # counts for /metrics; a NUL in the path or query is refused first (base/middleware.py)
+        "websocket": SocketTelemetry(RefuseUnstorableSocket(URLRouter(websocket_urlpatterns))),
     }
 )
