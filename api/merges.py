@@ -55,7 +55,7 @@ def merge_json(merge: Merge) -> dict:
 
 @api.get(
     "/v1/merges",
-    response={200: MergeList, 404: answers.Error, **COMMON},
+    response={200: MergeList, 400: answers.Error, 404: answers.Error, **COMMON},
     operation_id="listMerges",
     summary="The merges that made a customer (and the ones split since), oldest first",
 )

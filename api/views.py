@@ -53,7 +53,7 @@ LIMIT = Query(settings.TIMELINE_PAGE_SIZE, description="How many events (ASCII d
 CustomerId = Annotated[
     str,
     WithJsonSchema(
-        {"type": "string", "pattern": r"^(?:[0-9]{1,18}|(?:external|email|phone):[^\u0000]+)$"}
+        {"type": "string", "pattern": r"^(?:[0-9]{1,19}|(?:external|email|phone):[^\u0000]+)$"}
     ),
 ]
 

@@ -158,3 +158,20 @@ def test_what_no_operation_takes_is_answered_in_the_error_shape(api):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method["Allow"] == "POST"
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("merge_id", [2**62, 2**62 - 1, 10**18])
+def test_every_id_the_document_allows_is_read_as_one(api, merge_id):
+    # 19 digits: read as "not a number" (a 400 the document promised away), now a lookup
+    response = api.post(f"/api/v1/merges/{merge_id}/split", {}, check_request=True)
+
+    assert response.status_code == 404, response.content
+    assert response.json()["error"]["message"] == f"No merge {merge_id}."
+
+
+def test_a_missing_query_parameter_is_a_documented_400(api):
+    # the response is checked against the document: a 400 it did not list failed here
+    response = api.get("/api/v1/merges")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "customer"
