@@ -70,19 +70,20 @@ def read_json(raw: bytes | str) -> object:
         raise ValueError(f"not valid JSON: {exc}") from None
 
 
-def read_datetime(text: object, *, zone: tzinfo) -> datetime | None:
-    """ISO 8601 text as an aware datetime, read in `zone` when it names no offset; None
-    when it is not one. Django's parse_datetime raises ValueError for text that is well
-    formed but names no real time ("2026-02-30T10:00", "25:00", an offset of "+99:00")."""
+def read_datetime(text: object, *, zone: tzinfo | None) -> datetime | None:
+    """ISO 8601 text as an aware datetime, read in `zone` when it names no offset (with
+    no zone, such text is none); None when it is not one. Django's parse_datetime raises
+    ValueError for text that is well formed but names no real time ("2026-02-30T10:00",
+    "25:00", an offset of "+99:00")."""
     if not isinstance(text, str):
         return None
     try:
         parsed = parse_datetime(text.strip())
     except ValueError:
         return None
-    if parsed is None:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+    if parsed is None or parsed.tzinfo is not None:
+        return parsed
+    return parsed.replace(tzinfo=zone) if zone is not None else None
 
 
 def time_problem(when: datetime, *, now: datetime) -> str | None:

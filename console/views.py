@@ -20,10 +20,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
-from base.inputs import ascii_int
+from base.inputs import ascii_int, read_datetime
 from console import canned, presenter, replies, workspace
 from console.access import access_conversation, can_act, is_agent
 from console.inbox import InboxFilters, inbox_page, waiting_since
@@ -336,15 +335,7 @@ def snooze(request, object_id):
 def _snooze_until(value: str) -> datetime | None:
     if value in SNOOZE_PRESETS:
         return timezone.now() + SNOOZE_PRESETS[value]
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        return None
-    if parsed is None:
-        return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
-    return parsed
+    return read_datetime(value, zone=timezone.get_current_timezone())
 
 
 def _case_verb(request, conversation: Conversation, case: Case | None, run):
@@ -383,13 +374,12 @@ def schedule_call_back(request, object_id):
     customer = conversation.customer
     zone = request.POST.get("time_zone") or customer.time_zone or settings.TIME_ZONE
     try:
-        local = parse_datetime(request.POST.get("slot", ""))
         zone_info = zoneinfo.ZoneInfo(zone)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        local, zone_info = None, None
-    if local is None or zone_info is None:
+        zone_info = None
+    slot = read_datetime(request.POST.get("slot", ""), zone=zone_info) if zone_info else None
+    if slot is None:
         return HttpResponseBadRequest("slot: a date and time (YYYY-MM-DDTHH:MM); time_zone: IANA.")
-    slot = local if timezone.is_aware(local) else local.replace(tzinfo=zone_info)
     if slot <= timezone.now():
         return _answer(request, conversation, False, "Pick a time in the future.")
     try:

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from base.inputs import MAX_AHEAD
 from conversations import journal
 from conversations.locks import conversation_for_update
 from conversations.models import Case, Conversation, Event
@@ -88,8 +89,11 @@ def resolve_case(case: Case, *, by) -> Event:
 def snooze_case(case: Case, *, until: datetime, by) -> Event:
     """Hide the case from the inbox until `until`, or until the customer writes again
     (the inbox reads both; no sweep needed)."""
-    if until <= timezone.now():
+    now = timezone.now()
+    if until <= now:
         raise ValueError("Snooze until a time in the future.")
+    if until > now + MAX_AHEAD:
+        raise ValueError("Snooze for at most a year.")
     with transaction.atomic():
         conversation, case = _locked_case(case)
         Case.objects.filter(pk=case.pk).update(

@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from base.inputs import MAX_AHEAD
 from conversations import cases, journal
 from conversations.identities import live_customer
 from conversations.models import Case, Customer, Event
@@ -36,14 +37,18 @@ def schedule_call_back(
     *, customer: Customer, slot: datetime, time_zone: str, by_customer: bool = False
 ) -> ScheduledCallBack:
     """Book a call back at `slot` (its page checked it against the slots it offers; the
-    console's agents may pick any future time). Raises SlotUnavailable for a past slot.
+    console's agents may pick any time in the coming year). Raises SlotUnavailable for a
+    slot outside that (past, or so far ahead that a typo is likelier than a plan).
 
     `by_customer`: the customer booked it on their page, and their request is recorded as
     an inbound web message (opening a case if none is open); otherwise (an agent, from the
     console) a `routing` event on the open case records it.
     """
-    if timezone.is_naive(slot) or slot <= timezone.now():
+    now = timezone.now()
+    if timezone.is_naive(slot) or slot <= now:
         raise SlotUnavailable("Pick a time in the future.")
+    if slot > now + MAX_AHEAD:
+        raise SlotUnavailable("Pick a time within the coming year.")
     try:
         local = slot.astimezone(zoneinfo.ZoneInfo(time_zone))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

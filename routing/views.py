@@ -17,10 +17,10 @@ import zoneinfo
 from django.conf import settings
 from django.core import signing
 from django.shortcuts import render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from base import limits
+from base.inputs import read_datetime
 from conversations.links import BadLink, customer_from
 
 from . import hours, rules
@@ -120,8 +120,9 @@ def call_back_page(request, token: str):
     }
     if request.method == "GET":
         return render(request, "routing/callback.html", context)
-    chosen = parse_datetime(request.POST.get("slot", "") or "")
-    if chosen is None or chosen.tzinfo is None or chosen not in slots:
+    # every time the page offers names its offset: one without is none of them
+    chosen = read_datetime(request.POST.get("slot", ""), zone=None)
+    if chosen is None or chosen not in slots:
         context["error"] = (
             "Please choose one of the times below: we call back within our opening hours "
             f"({context['hours']})."

@@ -1,9 +1,10 @@
 """The conversation page: timeline, context panel, reply box and the agent's actions."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from conversations.models import (
     Identity,
     Outbox,
 )
+from tests.rows import row_counts
 
 pytestmark = pytest.mark.django_db
 PHONE = "+14155550132"
@@ -251,6 +253,37 @@ def test_bad_action_input_is_a_400_not_a_500(client, agent):
     assert client.post(action_url("snooze", conversation), {"until": "soon"}).status_code == 400
     assert client.post(action_url("assign", conversation), {"assignee": "x"}).status_code == 400
     assert client.post(action_url("assign", conversation), {"assignee": "999"}).status_code == 400
+
+
+@time_machine.travel(datetime(2026, 11, 23, 15, 0, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2026-02-30T10:00",  # well formed, no real time: parse_datetime raises
+        "2026-11-24T25:00",
+        "2026-11-24T10:00+99:00",
+        "9999-12-31T23:59",  # year 10000 in UTC: stored, then every page reading it failed
+        "2028-01-01T10:00",  # more than a year ahead
+    ],
+)
+def test_a_snooze_or_call_back_time_no_page_could_keep_is_refused(client, agent, when):
+    client.force_login(agent)
+    conversation = texting()
+    before = row_counts()
+
+    snooze = client.post(
+        action_url("snooze", conversation), {"until": when}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+    call_back = client.post(
+        action_url("schedule_call_back", conversation),
+        {"slot": when, "time_zone": "America/New_York"},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+
+    for response in (snooze, call_back):
+        assert response.status_code == 400 or response.json()["ok"] is False, response.content
+    assert row_counts() == before
+    assert Case.objects.get(pk=conversation.current_case_id).snoozed_until is None
 
 
 def test_canned_responses_are_filled_in_from_the_context(client, agent):

@@ -108,6 +108,10 @@ def test_booking_again_replaces_the_waiting_call_back(client, customer):
         "2026-11-23T09:30:00-05:00",  # already past
         "2026-11-24T14:10:00-05:00",  # not on the grid
         "2026-11-24T14:00:00",  # no time zone
+        # well formed, but no real time: Django's parse_datetime raises (was a 500)
+        "2026-02-30T14:00:00-05:00",
+        "2026-11-24T25:00:00-05:00",
+        "2026-11-24T14:00:00+99:00",
         "tomorrow at two",
         "",
     ],
