@@ -6,6 +6,8 @@ needs the verb's own permission (`can_act`).
 """
 
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from conversations.models import Conversation
 
@@ -46,3 +48,14 @@ def access_conversation(user, conversation_id: int) -> Conversation:
     if conversation is None:
         raise PermissionDenied("No such conversation.")
     return conversation
+
+
+def next_url(request) -> str:
+    """Where a console form goes back to (its `next`): a page of this site, else the
+    admin's home; never another site a forged link names."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("admin:index")

@@ -28,12 +28,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from console.access import next_url
 
 SETUP, VERIFY = "console_two_factor_setup", "console_two_factor_verify"
 DEVICE_NAME = "Authenticator app"
@@ -70,15 +71,6 @@ def required_for(user) -> bool:
     )
 
 
-def _next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("admin:index")
-
-
 def _qr_svg(data: str) -> str:
     symbol = qrcode.QRCode(border=2, box_size=8)
     symbol.add_data(data)
@@ -102,7 +94,7 @@ def setup(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            return redirect(_next(request))
+            return redirect(next_url(request))
         form.add_error("code", "That code is not the one your app shows now. Try the next one.")
     return render(
         request,
@@ -112,7 +104,7 @@ def setup(request):
             "form": form,
             "qr": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 (our own SVG, no input)
             "key": _base32(device.bin_key),
-            "next": _next(request),
+            "next": next_url(request),
             "required": required_for(request.user),
         },
         status=200 if request.method == "GET" or form.is_valid() else 400,
@@ -123,18 +115,18 @@ def setup(request):
 def verify(request):
     devices = list(devices_for_user(request.user, confirmed=True))
     if not devices:
-        return redirect(f"{reverse(SETUP)}?next={_next(request)}")
+        return redirect(f"{reverse(SETUP)}?next={next_url(request)}")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         for device in devices:
             if device.verify_token(form.cleaned_data["code"]):
                 otp_login(request, device)
-                return redirect(_next(request))
+                return redirect(next_url(request))
         form.add_error("code", "That code is not the one your app shows now.")
     return render(
         request,
         "console/two_factor/verify.html",
-        {"title": "Two-factor authentication", "form": form, "next": _next(request)},
+        {"title": "Two-factor authentication", "form": form, "next": next_url(request)},
         status=200 if request.method == "GET" else 400,
     )
 

@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 
 from base.inputs import ascii_int, read_datetime
 from console import canned, presenter, replies, workspace
-from console.access import access_conversation, can_act, is_agent
+from console.access import access_conversation, can_act, is_agent, next_url
 from console.inbox import InboxFilters, inbox_page, waiting_since
 from console.notes import add_note
 from console.socket_address import socket_url_for_page
@@ -152,7 +152,7 @@ def presence(request):
     if _wants_json(request):
         return JsonResponse({"ok": True, "available": value == "1", "message": text})
     messages.success(request, text)
-    return redirect(request.POST.get("next") or reverse("admin:index"))
+    return redirect(next_url(request))
 
 
 def take_next(request):

@@ -116,6 +116,25 @@ def test_presence_refuses_a_malformed_value(client, agent):
     assert not AgentProfile.objects.filter(user=agent).exists()
 
 
+@pytest.mark.parametrize(
+    ("next_", "lands_on"),
+    [
+        ("/admin/conversations/conversation/inbox/", "/admin/conversations/conversation/inbox/"),
+        ("https://evil.example/login", "/admin/"),  # a forged form must not send agents away
+        ("//evil.example/", "/admin/"),
+    ],
+)
+def test_presence_goes_back_to_a_page_of_this_site_only(client, agent, next_, lands_on):
+    client.force_login(agent)
+
+    response = client.post(
+        reverse("admin:conversations_presence"), {"available": "1", "next": next_}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+
+
 def test_actions_sent_in_place_answer_json(client, agent):
     client.force_login(agent)
     conversation = waiting("Dana", minutes_ago=5)
