@@ -47,8 +47,8 @@ RULES = {
         "Conversation.objects.select_for_update().get(pk=1)",
         "Conversation.objects.select_for_update(no_key=True).get(pk=1)",
     ),
-    "numbers are read as ASCII digits (str.isdigit() takes '²')": (
-        re.compile(r"\.isdigit\(\)"),
+    "numbers are read as ASCII digits (str.isdigit() takes '²', isdecimal() '٣')": (
+        re.compile(r"\.is(digit|decimal|numeric)\(\)"),
         {"base/inputs.py"},
         "if value.isdigit():",
         "if (number := ascii_int(value)) is not None:",

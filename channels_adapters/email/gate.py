@@ -11,7 +11,8 @@ their checks and parsers and answers our way:
 - the provider not configured (no signing key; for a provider whose only protection is
   basic auth, no WEBHOOK_SECRET): 403, and the log says which setting;
 - missing, forged or tampered signature or basic auth: 403, nothing read;
-- a payload anymail or our parser cannot read: 400 with the reason, nothing written;
+- a payload anymail or our parser cannot read: 400 with the reason, nothing written; so
+  is one whose parsed text PostgreSQL cannot store (a NUL in a subject, a body, an id);
 - then each parsed event is handed to `record`, in the request, and the answer is 200.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import cache
 
 from anymail.exceptions import (  # type: ignore[import-untyped]
@@ -32,6 +34,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
+
+from base.inputs import unstorable_in
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +116,13 @@ def anymail_webhook(view_path: str, *, provider: str, parse: Callable, record: C
             return _text(
                 400, f"The payload cannot be read as {provider} sends it ({type(exc).__name__})."
             )
+        values = [value for value in values if value is not None]
         for value in values:
-            if value is not None:
-                record(value)
+            if found := unstorable_in(asdict(value), "mail"):
+                where, problem = found
+                return _text(400, f"{where} {problem}, which cannot be stored.")
+        for value in values:
+            record(value)
         return HttpResponse(status=200)
 
     return webhook

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from anymail.signals import EventType  # type: ignore[import-untyped]
 from django.db import transaction
 
+from base.inputs import ascii_int
 from conversations import consent, outbox
 from conversations.models import Event, Identity
 
@@ -77,7 +78,7 @@ def parse_tracking(anymail_event, provider: str) -> TrackingStatus | None:
     provider_id = strip_brackets(anymail_event.message_id or "")
     metadata = anymail_event.metadata if isinstance(anymail_event.metadata, dict) else {}
     raw_outbox = str(metadata.get("outbox", ""))
-    outbox_id = int(raw_outbox) if raw_outbox.isdecimal() and len(raw_outbox) < 15 else None
+    outbox_id = ascii_int(raw_outbox, high=10**14 - 1)
     if not provider_id and outbox_id is None:
         raise BadMail("The event names no message (no message id, no outbox metadata).")
     if len(provider_id) > MAX_ID:

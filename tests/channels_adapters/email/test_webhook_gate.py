@@ -132,3 +132,32 @@ def test_a_tracking_event_that_names_no_message_is_400():
     response = post_postmark("/hooks/email/postmark/tracking/", payload)
     assert response.status_code == 400
     assert "names no message" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"Subject": "Saturday\x00"}, "mail.subject"),
+        ({"TextBody": "Saturday works.\x00"}, "mail.body"),
+        (
+            {"FromName": "Dana\x00", "FromFull": {"Email": "dana@example.com", "Name": "Dana\x00"}},
+            "mail.sender_name",
+        ),
+    ],
+)
+def test_a_signed_mail_with_a_nul_is_400_naming_the_field(change, field):
+    # PostgreSQL cannot store a NUL: the write failed with a 500 after the parse passed
+    response = post_postmark(POSTMARK_IN, postmark_inbound(message_id="a@b.c") | change)
+
+    assert response.status_code == 400, response.content
+    assert f"{field} contains a NUL character" in response.content.decode()
+    assert nothing_written()
+
+
+def test_a_tracking_event_with_a_nul_in_its_message_id_is_400():
+    payload = fixture("postmark", "delivery", provider_id="a\x00@b.c", recipient="a@b.c", outbox="")
+
+    response = post_postmark("/hooks/email/postmark/tracking/", payload)
+
+    assert response.status_code == 400, response.content
+    assert "mail.provider_id contains a NUL character" in response.content.decode()
