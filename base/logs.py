@@ -7,7 +7,8 @@
   path is all there is, and `loggable_path` blanks the segments that could be personal or
   secret (a signed token, a phone number, an email address).
 - `Redact`, a filter on the console handler, blanks E.164 phone numbers and the customer's
-  signed page tokens in every other line too (Django's own "Forbidden (403): /c/…" lines).
+  signed page tokens in every other line too; a line about a request (Django's own
+  "Not Found: /api/v1/customers/email:…") names its path as `loggable_path` does.
 - `init_sentry` (settings, when SENTRY_DSN is set) sends errors without personal data:
   no request bodies, no cookies or users, no local variables of the stack.
 
@@ -82,8 +83,11 @@ class Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == REQUEST_LOGGER.name:
             return True  # built from a redacted path and numbers only
-        message = record.getMessage()
-        cleaned = redact(message)
+        message = cleaned = record.getMessage()
+        path = getattr(getattr(record, "request", None), "path", None)
+        if isinstance(path, str) and path:  # Django's request and security loggers
+            cleaned = cleaned.replace(path, loggable_path(path))
+        cleaned = redact(cleaned)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

@@ -203,12 +203,15 @@ class Launcher:
             "web (gunicorn)": [
                 *[PYTHON, "-m", "gunicorn", "config.wsgi"],
                 *["--worker-class", "sync", "--workers", os.environ.get("WEB_CONCURRENCY", "2")],
-                *["--bind", f"127.0.0.1:{self.http_port}", "--access-logfile", "-"],
+                # no access log: it prints every URL whole (signed page tokens, a customer's
+                # email in an API path); the app's own line per request blanks them
+                *["--bind", f"127.0.0.1:{self.http_port}"],
                 *["--graceful-timeout", str(int(STOP_TIMEOUT) - 2)],
             ],
             "ws (uvicorn)": [
                 *[PYTHON, "-m", "uvicorn", "config.asgi:application"],
                 *["--host", "127.0.0.1", "--port", str(self.ws_port), "--lifespan", "off"],
+                "--no-access-log",  # it prints the query: the visitor's token is in it
                 *["--timeout-graceful-shutdown", str(int(STOP_TIMEOUT) - 2)],
             ],
             "worker (celery worker)": [

@@ -67,6 +67,24 @@ def test_a_refused_page_logs_no_token(client, json_lines):
     assert "/c/[redacted]/preferences/" in everything
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        ("/api/v1/customers/email:dana@example.com", "dana@example.com"),
+        ("/api/v1/customers/phone:%2B14155550123", "4155550123"),
+        ("/hooks/email/unsubscribe/" + "u" * 40 + "/", "u" * 40),  # a signed link
+    ],
+)
+def test_djangos_own_line_about_a_refused_request_names_no_one(client, json_lines, path, secret):
+    # django.request logs "Not Found: <path>" itself: the path as loggable_path blanks it
+    client.get(path)
+
+    lines = [line for line in json_lines() if line["logger"] == "django.request"]
+    assert lines, "Django logged nothing"
+    assert secret not in json.dumps(lines)
+
+
 def test_personal_path_segments_are_blanked():
     assert loggable_path("/hooks/twilio/sms/status/") == "/hooks/twilio/sms/status/"
     assert loggable_path("/api/v1/customers/42/timeline") == "/api/v1/customers/42/timeline"
