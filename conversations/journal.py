@@ -80,17 +80,19 @@ def record(
         author=author,
     )
     if author is None or direction != Event.Direction.OUT:
-        first = identity is not None and unknown_sender
-        if first and (row := _first_contact(event, identity, detail)) is not None:
-            return _appended(event, row, detail)
+        if identity is not None and unknown_sender:
+            row = _first_contact(event, identity, detail)
+            if row is not None:
+                return _appended(event, row, detail)
         appended = _append_in_one_statement(
             event, customer=customer, identity=identity, detail=detail
         )
         if appended is not None:
             return appended
-        late = identity is not None and not unknown_sender
-        if late and (row := _first_contact(event, identity, detail)) is not None:
-            return _appended(event, row, detail)  # a new sender after all: one statement too
+        if identity is not None and not unknown_sender:
+            row = _first_contact(event, identity, detail)
+            if row is not None:
+                return _appended(event, row, detail)  # a new sender after all: one statement
     if customer is None:
         if event.source_id is not None and (existing := _recorded(event.channel, event.source_id)):
             # A repeat from a sender nobody has (an erasure keeps Twilio's ids): write no

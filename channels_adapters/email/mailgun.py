@@ -17,9 +17,11 @@ attachments, or Mailgun's raw MIME (`body-mime`), takes anymail's message as bef
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from email import base64mime
+from email.headerregistry import HeaderRegistry
 from email.policy import default as policy
 
 from anymail.utils import parse_address_list  # type: ignore[import-untyped]
@@ -33,12 +35,14 @@ from .gate import BadMail
 _REPLACED = {"mime-version", "content-type"}
 # The headers a message has at most one of (From, Subject, Message-ID...): `construct`
 # refuses a second one. Read once: the registry builds a new class at every lookup.
+_REGISTRY = HeaderRegistry()  # the email policy's (`policy.header_factory`)
 _UNIQUE = {
-    name
-    for name, kind in policy.header_factory.registry.items()
-    if getattr(kind, "max_count", None) == 1
+    name for name, kind in _REGISTRY.registry.items() if getattr(kind, "max_count", None) == 1
 }
-_FROM = policy.header_factory["from"]
+_FROM = _REGISTRY["from"]
+# A From the registry writes back as it is ("Dana Rivera <dana@gmail.com>", or the bare
+# address): nothing to decode, so its parse (a third of reading a mail) can be skipped.
+_PLAIN_FROM = re.compile(r"[\w .'-]*<[\w.+-]+@[\w.-]+>|[\w.+-]+@[\w.-]+", re.ASCII)
 
 
 def boundary() -> str:
@@ -101,7 +105,10 @@ class ParsedFields:
         """As `AnymailInboundMessage.get_address_header("From")`, which reads each value
         through the header registry (RFC 2047 words decoded) before parsing the addresses."""
         assert name.lower() == "from", "inbound.py reads the From alone"
-        values = [str(_FROM(name, value)) for value in self.get_all(name)]
+        values = [
+            value if _PLAIN_FROM.fullmatch(value) else str(_FROM(name, value))
+            for value in self.get_all(name)
+        ]
         if not "".join(values).strip():
             return []
         return parse_address_list(values)
@@ -135,7 +142,7 @@ def _header(name: str, value: str) -> bytes:
     header registry, its words RFC 2047 encoded."""
     if value.isascii():
         return policy.fold_binary(name, value)
-    return policy.header_factory(name, value).fold(policy=policy).encode("ascii")
+    return _REGISTRY(name, value).fold(policy=policy).encode("ascii")
 
 
 def _part(content_type: str, body: str) -> bytes:

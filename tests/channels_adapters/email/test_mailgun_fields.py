@@ -74,6 +74,33 @@ def test_the_fields_are_read_as_anymails_message_reads_them():
 
 
 @pytest.mark.parametrize(
+    "sender",
+    [
+        "Marcus Webb <marcus.webb@outlook.com>",
+        "marcus.webb+shop@outlook.com",
+        "J. O'Brien-Webb <j.obrien@outlook.com>",
+        "  Marcus   Webb  <marcus.webb@outlook.com>",
+        '"Webb, Marcus" <marcus.webb@outlook.com>',
+        "=?utf-8?q?Marc=C3=BAs?= <marcus.webb@outlook.com>",
+        "Marcús Webb <marcus.webb@outlook.com>",
+        "marcus.webb@outlook.com (Marcus Webb)",
+        "Marcus <marcus.webb@outlook.com>, Dana <dana.rivera@gmail.com>",
+        "Marcus Webb <marcus.webb@>",
+    ],
+)
+def test_the_from_is_read_as_anymails_message_reads_it(sender):
+    fields = form(sender=sender)
+
+    def read(message) -> object:
+        try:
+            return [(a.display_name, a.addr_spec) for a in message.get_address_header("From")]
+        except Exception as exc:  # the same refusal, if any
+            return type(exc)
+
+    assert read(ParsedFields(fields)) == read(anymails(fields))
+
+
+@pytest.mark.parametrize(
     "headers",
     [[("Subject", "a second subject")], [("X-Injected", "one\r\nBcc: someone@else.example")]],
     ids=["a second Subject", "a header over two lines"],
