@@ -6,8 +6,8 @@ For the form a `forward()` route posts (`message-headers` as JSON pairs, `body-p
 through the email package's header registry, one parse each, and inbound.py then
 writes that message out again as the MIME it keeps. On a plain reply that was most of the
 webhook's time, for headers nobody reads. `ParsedFields` is the same message read from the
-fields as posted: the headers as they came (the From alone parsed, as anymail parses
-it), the bodies, and the MIME written once (`mime`): the layout `construct` gives
+fields as posted: the headers as they came (the From alone read as anymail reads it),
+the bodies, and the MIME written once (`mime`): the layout `construct` gives
 (multipart/mixed > related > alternative > text/plain, text/html, base64 UTF-8) and the
 bytes the email package writes for it, the headers as Mailgun posted them
 (tests/channels_adapters/email/test_mailgun_fields.py compares the two). A mail with
@@ -56,7 +56,7 @@ class MailgunInboundWebhookView(AnymailMailgunInboundView):
     without attachments read from the fields (`ParsedFields`)."""
 
     def message_from_mailgun_parsed(self, request):
-        if request.POST.get("attachment-count", "0") not in ("", "0"):
+        if request.POST.get("attachment-count", "0") != "0":
             return super().message_from_mailgun_parsed(request)
         return ParsedFields(request.POST)
 
@@ -68,7 +68,8 @@ class ParsedFields:
     def __init__(self, form):
         self.headers: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for name, value in json.loads(form["message-headers"]):
+        headers = json.loads(form["message-headers"])
+        for name, value in headers.items() if isinstance(headers, dict) else headers:
             # what `construct` refuses (a ValueError there, a 400 either way)
             if not isinstance(name, str) or not isinstance(value, str):
                 raise BadMail("message-headers must be pairs of strings.")
