@@ -23,7 +23,7 @@ from functools import cache
 
 from django.db import IntegrityError, connection, models, transaction
 
-from conversations import reactions, statements
+from conversations import details, reactions, statements
 from conversations.models import Case, Conversation, Customer, Event, Identity, PendingReaction
 
 # Columns set from the `ids` row (the new rows' ids), per model.
@@ -135,9 +135,16 @@ def _params(model: type[models.Model], given: dict) -> dict:
     return params
 
 
-def append(event: Event, *, identity: tuple[str, str], opens_case: bool):
-    """Write the sender and the event; return the append's row (event id, then the
-    conversation summary), or None when the caller must take the general path."""
+def append(
+    event: Event,
+    *,
+    identity: tuple[str, str],
+    opens_case: bool,
+    detail: models.Model | None = None,
+):
+    """Write the sender and the event (and its `detail`, conversations/details.py);
+    return the append's row (event id, the conversation summary, then the detail's id),
+    or None when the caller must take the general path."""
     kind, value = identity
     at, now = event.occurred_at, event.recorded_at
     inbound = event.direction == Event.Direction.IN
@@ -178,12 +185,16 @@ def append(event: Event, *, identity: tuple[str, str], opens_case: bool):
             },
         ),
     }
+    sql = _statement()
+    if detail is not None:
+        sql = details.statement(sql, type(detail))
+        params.update(details.params(detail))
     try:
         # Alone, the statement is its own transaction; in a caller's, a savepoint keeps a
         # failure from spoiling it.
         savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
         with savepoint, statements.cursor() as cursor:  # prepared, planned once
-            cursor.execute(_statement(), params)
+            cursor.execute(sql, params)
             return cursor.fetchone()
     except IntegrityError:
         return None  # created meanwhile by another first contact, or a repeated source id

@@ -14,11 +14,11 @@ from contextlib import nullcontext
 from datetime import datetime
 from functools import partial
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from base import plugins
-from conversations import first_contact, reactions, statements
+from conversations import details, first_contact, reactions, statements
 from conversations.broadcast import (
     broadcast_on_commit,
 )
@@ -45,6 +45,7 @@ def record(
     author=None,
     delivery_status: str = "",
     unknown_sender: bool = False,
+    detail: models.Model | None = None,
 ) -> Event:
     """Append one event to the customer's conversation and return it.
 
@@ -56,6 +57,11 @@ def record(
     inside the append), and a new one is created as `resolve_customer` does.
     `unknown_sender=True` says the caller has just found nobody with that identity (the
     voice greeting looked): the first-contact statement is then tried first.
+
+    `detail` is an unsaved row of a channel's own that belongs to the event (an email's
+    `Mail`), its foreign key to the event unset: it is written with the event, in the
+    same statement or transaction (conversations/details.py). A repeat writes none: the
+    detail's `pk` stays None.
     """
     if (customer is None) == (identity is None):
         raise TypeError("record() takes a customer or an identity, not both or neither.")
@@ -74,13 +80,19 @@ def record(
         author=author,
     )
     if author is None or direction != Event.Direction.OUT:
-        if identity is not None and unknown_sender and (row := _first_contact(event, identity)):
-            return _appended(event, row)
-        appended = _append_in_one_statement(event, customer=customer, identity=identity)
+        if identity is not None and unknown_sender:
+            row = _first_contact(event, identity, detail)
+            if row is not None:
+                return _appended(event, row, detail)
+        appended = _append_in_one_statement(
+            event, customer=customer, identity=identity, detail=detail
+        )
         if appended is not None:
             return appended
-        if identity is not None and not unknown_sender and (row := _first_contact(event, identity)):
-            return _appended(event, row)  # a new sender after all: one statement too
+        if identity is not None and not unknown_sender:
+            row = _first_contact(event, identity, detail)
+            if row is not None:
+                return _appended(event, row, detail)  # a new sender after all: one statement
     if customer is None:
         if event.source_id is not None and (existing := _recorded(event.channel, event.source_id)):
             # A repeat from a sender nobody has (an erasure keeps Twilio's ids): write no
@@ -91,15 +103,17 @@ def record(
 
         assert identity is not None  # record() took one of the two
         customer = resolve_customer(*identity)
-    return _append_under_lock(customer, event)
+    return _append_under_lock(customer, event, detail)
 
 
-def _first_contact(event: Event, identity: tuple[str, str]):
+def _first_contact(event: Event, identity: tuple[str, str], detail: models.Model | None = None):
     opens_case = event.direction == Event.Direction.IN and event.kind in NEED_KINDS
-    return first_contact.append(event, identity=identity, opens_case=opens_case)
+    return first_contact.append(event, identity=identity, opens_case=opens_case, detail=detail)
 
 
-def _append_under_lock(customer: Customer, event: Event) -> Event:
+def _append_under_lock(
+    customer: Customer, event: Event, detail: models.Model | None = None
+) -> Event:
     """The general path: lock the conversation, follow merges, open a case if needed."""
     with transaction.atomic():
         conversation = conversation_for_update(customer)
@@ -126,6 +140,8 @@ def _append_under_lock(customer: Customer, event: Event) -> Event:
                 existing = Event.objects.get(channel=event.channel, source_id=event.source_id)
                 transaction.set_rollback(True)
                 return existing
+        if detail is not None:
+            details.save(detail, event)
         _summarise(conversation, event)
         if reactions.handing_over():  # the hand-over commits with the event
             PendingReaction.objects.create(event_id=event.pk, recorded_at=event.recorded_at)
@@ -179,7 +195,11 @@ _APPEND_BY_IDENTITY_SQL = _APPEND_TEMPLATE.replace(
 
 
 def _append_in_one_statement(
-    event: Event, *, customer: Customer | None, identity: tuple[str, str] | None
+    event: Event,
+    *,
+    customer: Customer | None,
+    identity: tuple[str, str] | None,
+    detail: models.Model | None = None,
 ) -> Event | None:
     """Append in one round trip; None when the general path must do it."""
     inbound = event.direction == Event.Direction.IN
@@ -210,6 +230,9 @@ def _append_in_one_statement(
         "author": event.author_id,  # a note's or a case change's, say
         "handover": reactions.handing_over(),
     }
+    if detail is not None:  # the detail row in the same statement
+        sql = details.statement(sql, type(detail))
+        params.update(details.params(detail))
     try:
         # Alone, the statement is its own transaction; inside a caller's, a savepoint keeps
         # a source-id collision from spoiling it.
@@ -223,17 +246,22 @@ def _append_in_one_statement(
         if existing is None:
             raise
         return existing
-    return None if row is None else _appended(event, row)
+    return None if row is None else _appended(event, row, detail)
 
 
-def _appended(event: Event, row) -> Event:
-    """The event an append statement wrote, from its row (event id, conversation summary);
-    its broadcast and hooks are set to run after commit."""
+def _appended(event: Event, row, detail: models.Model | None = None) -> Event:
+    """The event an append statement wrote, from its row (event id, conversation summary,
+    then the detail's id when it wrote one); its broadcast and hooks are set to run after
+    commit."""
+    if detail is not None:
+        *row, detail_id = row
     event_id, *summary = row
     conversation = _summary_from_row(summary)
     event.pk, event.conversation = event_id, conversation
     event.seq, event.case_id = conversation.last_seq, conversation.current_case_id
     event._state.adding = False
+    if detail is not None:
+        details.written(detail, event, detail_id)
     broadcast_on_commit(event, conversation, handover=reactions.handover([event]))
     _run_hooks_on_commit(event)
     return event

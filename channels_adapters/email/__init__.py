@@ -9,6 +9,8 @@
 - `unsubscribe.py`: RFC 8058 one-click List-Unsubscribe for proactive mail;
 - `backends.py`: EMAIL_CHANNEL_BACKEND: anymail's provider backend, console or locmem;
 - `gate.py`: anymail's signature checks, answered 403 / 400 / 413 as every webhook here;
+- `mailgun.py`: Mailgun's inbound view: a mail without attachments read from its parsed
+  fields, not through the email package's message;
 - `files.py`, `file_urls.py`: staff downloads of the original MIME and attachments;
 - `privacy.py`: export and erasure of the mails; `models.py`: `Mail`, `MailAttachment`;
 - `urls.py`: the webhooks; `apps.py`: the app and what it plugs in.

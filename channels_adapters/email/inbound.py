@@ -26,6 +26,7 @@ import hashlib
 import io
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 
@@ -39,6 +40,7 @@ from conversations.models import Customer, Event, Identity
 
 from . import content, threads
 from .gate import BadMail, anymail_webhook
+from .mailgun import ParsedFields, boundary
 from .models import Mail, MailAttachment
 
 logger = logging.getLogger(__name__)
@@ -141,7 +143,7 @@ class _Generator(BytesGenerator):
 
     @classmethod
     def _make_boundary(cls, text=None):
-        return f"==============={uuid.uuid4().hex}=="
+        return boundary()
 
 
 def mime_bytes(message) -> bytes:
@@ -162,6 +164,8 @@ def _original(anymail_event) -> bytes:
         raw = getattr(payload, "POST", {}).get("body-mime")
     if isinstance(raw, str) and raw:
         return raw.encode("utf-8", "surrogateescape")
+    if isinstance(anymail_event.message, ParsedFields):
+        return anymail_event.message.mime()  # Mailgun's fields, written once (mailgun.py)
     return mime_bytes(anymail_event.message)
 
 
@@ -262,34 +266,48 @@ def _file(
     unknown_sender: bool,
     message_id: str = "",
 ) -> Event:
-    """The event and its Mail row (the MIME and the attachments in storage), together."""
-    with transaction.atomic():
+    """The event and its Mail row (the MIME and the attachments in storage), together.
+
+    The Mail row is the event's detail, written by the journal's append in the same
+    statement (the MIME file first: a statement that fails leaves an unreferenced file,
+    never a row without its file). What must commit with them, when there is any (a new
+    customer's name, a stop in words, the attachments), shares their transaction; a
+    known sender's plain reply is that one statement, its own transaction."""
+    first_contact = customer is None and unknown_sender
+    said = revocation.classify(mail.body[:2000]) if not mail.automatic else None
+    stored = Mail(
+        direction=Mail.Direction.IN,
+        message_id=message_id or mail.message_id,
+        address=mail.sender,
+        subject=mail.subject,
+        in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else "",
+        references=mail.references,
+        original=ContentFile(mail.original, name=f"{uuid.uuid4().hex}.eml"),
+    )
+    together = first_contact or said or mail.attachments
+    with transaction.atomic() if together else nullcontext():
         event = journal.record(
             customer=customer,
             identity=None if customer else (Identity.Kind.EMAIL, mail.sender),
-            unknown_sender=customer is None and unknown_sender,  # first contact: 1 statement
+            unknown_sender=first_contact,  # first contact: 1 statement
             channel=Event.Channel.EMAIL,
             kind="auto_reply" if mail.automatic else "message",
             direction=Event.Direction.IN,
             body=mail.body,
             data=data,
             source_id=mail.source_id,
+            detail=stored,
         )
+        if stored.pk is None:
+            # A repeat the lookup missed (its event recorded without a Mail row) gets its
+            # row here; one filed concurrently makes this INSERT fail on the unique event.
+            stored.event = event
+            stored.save(force_insert=True)
+        # A known sender's conversation without events yet (a customer imported with
+        # their address) is named after that statement committed: a name, nothing lost.
         _name_new_customer(event, mail)
-        # A repeat the lookup missed (its event recorded without a Mail row) gets its row
-        # here; one filed concurrently makes this INSERT fail on the unique event.
-        stored = Mail.objects.create(  # the file is written to storage as the row is
-            event=event,
-            direction=Mail.Direction.IN,
-            message_id=message_id or mail.message_id,
-            address=mail.sender,
-            subject=mail.subject,
-            in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else "",
-            references=mail.references,
-            original=ContentFile(mail.original, name=f"{uuid.uuid4().hex}.eml"),
-        )
-        if not mail.automatic:
-            _stop_in_words(event, mail)
+        if said:
+            _stop_in_words(event, mail, said)
         for attachment in mail.attachments:
             MailAttachment.objects.create(
                 mail=stored,
@@ -301,13 +319,11 @@ def _file(
     return event
 
 
-def _stop_in_words(event: Event, mail: InboundEmail) -> None:
+def _stop_in_words(event: Event, mail: InboundEmail, said: revocation.Revocation) -> None:
     """A stop written in the mail ("please stop emailing me"): the sending address opts
     out; a possible one ("not interested") is flagged for an agent (docs/compliance.md).
-    Only the latest reply is read: a quoted newsletter says nothing of the customer's."""
-    said = revocation.classify(mail.body[:2000])
-    if not said:
-        return
+    Only the latest reply is read (`said`): a quoted newsletter says nothing of the
+    customer's."""
     identity = Identity.objects.filter(kind=Identity.Kind.EMAIL, value=mail.sender).first()
     if identity is None:  # an auto-reply's sender, filed under the mail it answers
         return
@@ -341,7 +357,7 @@ receive_postmark = anymail_webhook(
     record=record_inbound_email,
 )
 receive_mailgun = anymail_webhook(
-    "anymail.webhooks.mailgun.MailgunInboundWebhookView",
+    "channels_adapters.email.mailgun.MailgunInboundWebhookView",  # anymail's, faster
     provider="mailgun",
     parse=parse_inbound_email,
     record=record_inbound_email,
