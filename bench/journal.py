@@ -1,4 +1,4 @@
-"""The journal's hot paths against their floors: `python -m bench.journal` (about 1 min).
+"""The journal's hot paths against their floors: `python -m bench.journal` (about 2 min).
 
 1. Appends. `record()` against the cheapest way to put the same row in the same table: one
    INSERT of the event's columns with an explicit `seq`, in autocommit, prepared once per
@@ -6,16 +6,42 @@
    `Event.objects.create` would be a slower floor than record() itself). Writers are
    processes (gunicorn's sync workers are; threads would measure the GIL): 1 writer, and 4
    writers each on its own conversation (the target figure). Floor and `record` alternate
-   in short rounds and each figure is the median of the per-round ratios. Printed too, with
-   no target: 4 writers on one conversation (they queue on its row lock by design), and
-   record with a provider `source_id` (the webhook path).
+   in short rounds (PHASE_SECONDS each, so that a neighbour's burst of disk or CPU falls on
+   both sides of a round alike) and each figure is the median of the per-round ratios
+   over many rounds (one round's ratio ranges from 0.2 to 0.9 on a busy machine). Printed
+   too, with no target: 4 writers on one conversation (they queue on its row lock by
+   design), and record with a provider `source_id` (the webhook path).
+
+   What the floor leaves out, on purpose: it is the bare cost of writing the row, and
+   everything record() must do besides has to fit in as much again (target 0.5). That
+   is: the seq handed out and the inbox summary moved on the conversation row, under its
+   row lock (an UPDATE; not a HOT one, as `last_inbound_at` is in the inbox's index); the
+   case's foreign key checked at commit (the floor's case is NULL); the reactions'
+   `PendingReaction` row; after commit, the broadcast and the reactions' stream entry (one
+   send to Redis, whose answers are not waited for: conversations/broadcast.py) and the
+   event hooks. With a `source_id`, also the trigger's `conversations_eventsource` row
+   (the floor has none; that figure has no target).
+
+   Why two runs disagree (bench.journal against bench.scale in one `make bench`, or one
+   against itself): the floor is one round trip to PostgreSQL and a WAL flush, and the
+   ratio is that over itself plus record()'s extra. A slow disk (neighbours' fsyncs)
+   raises the ratio; a busy CPU lowers it, since record() spends about three times the
+   floor's CPU, in Python and in PostgreSQL (ADR 0005, "Follow-up"), and each wake-up of
+   another process (the backend, Redis) then waits for a core. Neither the journal's
+   size nor its partitions move it (measured: a fresh 10,000-event journal and a
+   200,000-event partitioned one gave the same spread). Until issue 17 record() also
+   waited for Redis's answer to its broadcast, a second round trip the floor does not
+   make: the broadcast added 1.0 to 1.8 ms to a record() on a loaded 2-core machine
+   (about the floor's whole append), 0.2 to 0.6 ms since.
 2. Deep timeline page. `timeline_page` (newest 50) of a 10,000-event conversation against
    a 50-event one: the same number of queries, and the ratio of the median times.
 3. Broadcast. The after-commit publish that `record()` queues for one event (two messages:
    the conversation's group and the inbox) against one raw `PUBLISH` of as many bytes from
    this process over an open connection; and how many Redis connections the publishes
-   opened (none: one connection per process). Printed too: against one raw `PUBLISH` per
-   message, and what the broadcast adds to a whole `record()`.
+   opened (none: one connection per process). The publish waits for no answer of its own
+   but reads the previous one's first, so back to back it costs a round trip like the raw
+   `PUBLISH`. Printed too: against one raw `PUBLISH` per message, and what the broadcast
+   adds to a whole `record()`.
 
 Everything runs on a scratch database, `throughline_bench_journal`, on the server of
 DATABASE_URL (or the embedded one), made and dropped here.
@@ -54,10 +80,10 @@ BODY = (
     "Hi! Is the blue rain jacket from the window still there in a medium? I could come by at six."
 )
 
-PHASE_SECONDS = 0.4  # every writer runs one mode this long; then all switch together
-ROUNDS_1 = 15  # 1 writer: floor, record, record with source_id
-ROUNDS_4 = 15  # 4 writers on 4 conversations: floor, record
-ROUNDS_4_SHARED = 8  # 4 writers on 1 conversation: floor, record
+PHASE_SECONDS = 0.25  # every writer runs one mode this long; then all switch together
+ROUNDS_1 = 40  # 1 writer: floor, record, record with source_id
+ROUNDS_4 = 40  # 4 writers on 4 conversations: floor, record
+ROUNDS_4_SHARED = 16  # 4 writers on 1 conversation: floor, record
 WARMUP_APPENDS = 20  # per writer and mode, before the clock starts: pool, caches, first case
 WRITERS = 4
 

@@ -1,8 +1,9 @@
 """Live updates: publish journal events to the Channels groups after commit.
 
 Sync code (gunicorn workers, Celery) publishes straight to the groups of
-`channels_redis.pubsub.RedisPubSubChannelLayer` over one Redis connection per process:
-`async_to_sync(group_send)` would cost ~3 ms and a new connection per event. The group
+`channels_redis.pubsub.RedisPubSubChannelLayer` over one Redis connection per process,
+without waiting for Redis's answers (`_Sender`): `async_to_sync(group_send)` would cost
+~3 ms and a new connection per event. The group
 naming, sharding and serialisation are the layer's own, so consumers cannot tell the
 difference. The database stays the source of truth: a lost publish is healed by the
 socket's resync from its last `seq`.
@@ -11,6 +12,7 @@ socket's resync from its last `seq`.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, cast
@@ -67,7 +69,7 @@ def inbox_payload(conversation) -> dict:
 
 def broadcast_on_commit(event, conversation, *, handover: StreamAppend | None = None) -> None:
     """Publish the event to its conversation's group and the inbox once the transaction
-    commits; `handover` (the reactions' stream entry) goes in the same round trip."""
+    commits; `handover` (the reactions' stream entry) goes in the same send."""
     messages = [
         (
             conversation_group(event.conversation_id),
@@ -115,12 +117,62 @@ class StreamAppend:
     maxlen: int
 
 
+class _Sender:
+    """One Redis connection of this process that sends commands without waiting for the
+    answers.
+
+    A publish is done once Redis has the bytes: waiting for its answers would cost every
+    `record()` (a webhook Twilio waits on) a round trip to Redis it needs nothing from, and
+    on a busy machine that round trip costs as much as the append itself. The answers are
+    read at the next send on the connection, by when they have long arrived; an error among
+    them is logged then. Thread-safe; after a fork the child opens a connection of its own.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._unread = 0
+
+    def send(self, commands: list[tuple]) -> None:
+        with self._lock:
+            connection = self._connection
+            if connection is None or connection.pid != os.getpid():
+                connection = self._connection = self._client.connection_pool.get_connection()
+                self._unread = 0
+            self._read_answers(connection)
+            packed = connection.pack_commands(commands)
+            try:
+                connection.send_packed_command(packed)
+            except redis.ConnectionError:
+                # a socket Redis closed since the last send (a restart): once more, afresh
+                connection.send_packed_command(packed)
+            self._unread = len(commands)
+
+    def _read_answers(self, connection) -> None:
+        """Read the previous send's answers, and make sure the socket is still open (a write
+        to one Redis closed would be lost without an error); else the send reconnects."""
+        unread, self._unread = self._unread, 0
+        try:
+            for _ in range(unread):
+                try:
+                    connection.read_response()
+                except redis.ResponseError:
+                    logger.warning("broadcast: Redis refused a command", exc_info=True)
+            if connection.can_read():  # nothing is due: only a closed socket reads
+                connection.disconnect()
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+
+
 class _GroupPublisher:
-    """One Redis client per shard and per process, made on first use (and again after a fork)."""
+    """One Redis client per shard and per process, made on first use (and again after a fork),
+    each publishing through one `_Sender`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._clients: list[redis.Redis] | None = None
+        self._senders: dict[int, _Sender] = {}  # by id() of the client
 
     def _shards(self) -> list[redis.Redis]:
         if self._clients is None:
@@ -135,37 +187,43 @@ class _GroupPublisher:
 
     def _own_redis(self) -> redis.Redis:
         """The client of REDIS_URL: the same object as a shard's when the layer runs on it,
-        so the hand-over rides that shard's round trip."""
+        so the hand-over rides that shard's send."""
         return redis_client(timeout=2)
+
+    def _sender(self, client: redis.Redis) -> _Sender:
+        sender = self._senders.get(id(client))
+        if sender is None:
+            with self._lock:
+                sender = self._senders.setdefault(id(client), _Sender(client))
+        return sender
 
     def publish(
         self, messages: list[tuple[str, dict]], handover: StreamAppend | None = None
     ) -> None:
-        """Publish each (group, message), in one round trip per shard, with `handover`'s
-        stream entries in the round trip to REDIS_URL's server."""
+        """Publish each (group, message), in one send per shard, with `handover`'s stream
+        entries in the send to REDIS_URL's server; no answer is waited for (`_Sender`)."""
         layer = get_channel_layer()
         prefix = _layer_config().get("prefix", "asgi")
         shards = self._shards()
-        # by shard index, and "own" for REDIS_URL's server when no shard is on it
-        pipelines: dict[int | str, redis.client.Pipeline] = {}
+        batches: dict[int, tuple[redis.Redis, list[tuple]]] = {}
+
+        def queue(client: redis.Redis, command: tuple) -> None:
+            batches.setdefault(id(client), (client, []))[1].append(command)
+
         for group, message in messages:
             channel = f"{prefix}__group__{group}"  # RedisPubSubLoopLayer._get_group_channel_name
-            shard = _consistent_hash(channel, len(shards))
-            if shard not in pipelines:
-                pipelines[shard] = shards[shard].pipeline(transaction=False)
-            pipelines[shard].publish(channel, layer.serialize(message))
+            queue(
+                shards[_consistent_hash(channel, len(shards))],
+                ("PUBLISH", channel, layer.serialize(message)),
+            )
         if handover is not None and handover.entries:
             own = self._own_redis()
-            key = next((k for k, c in enumerate(shards) if c is own), "own")
-            if key not in pipelines:
-                pipelines[key] = own.pipeline(transaction=False)
             for entry in handover.entries:
                 # trimmed approximately, so a stream nobody reads cannot fill Redis
-                pipelines[key].xadd(
-                    handover.stream, entry, maxlen=handover.maxlen, approximate=True
-                )
-        for pipeline in pipelines.values():
-            pipeline.execute()
+                fields = [part for pair in entry.items() for part in pair]
+                queue(own, ("XADD", handover.stream, "MAXLEN", "~", handover.maxlen, "*", *fields))
+        for client, commands in batches.values():
+            self._sender(client).send(commands)
 
 
 def _layer_config() -> dict[str, Any]:

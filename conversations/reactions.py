@@ -7,7 +7,7 @@ hands them over instead (docs/subsystems/reactions.md, ADR 0003):
 - the hand-over is a `PendingReaction` row (a transactional outbox), written by the very
   statement that records the event: it commits with the event or not at all;
 - after commit, the event's id also goes onto a Redis stream (an XADD in the live
-  broadcast's round trip: `handover`). That entry only wakes a `react` process up
+  broadcast's send: `handover`). That entry only wakes a `react` process up
   promptly; losing it (Redis down, a trim) loses nothing;
 - `python manage.py react` processes read the stream as a consumer group, claim the
   events' rows (a lease, so two processes never work on one event at once), call each
@@ -89,8 +89,8 @@ def handing_over() -> bool:
 def handover(events: list[Event]) -> StreamAppend | None:
     """In stream mode, the stream entries that wake the `react` processes for these events.
 
-    The journal gives them to its after-commit broadcast, which sends them in the same
-    round trip to Redis as the live updates. None in inline mode or with no reactions.
+    The journal gives them to its after-commit broadcast, which sends them to Redis with
+    the live updates, in one send. None in inline mode or with no reactions.
     The events' rows are the hand-over; these only make it prompt.
     """
     if not handing_over():
