@@ -29,8 +29,8 @@ run: $(STAMP)
 	$(BIN)/python -m quickstart
 
 # The suite in parallel: one pytest-xdist worker per core (TEST_WORKERS=3 for another
-# count), each with its own test database, kept between runs (README, "Tests"). The slow
-# live-server tests run last; worksteal lets an idle worker take some of another's. PYTEST_ARGS
+# count), each with its own test database, kept between runs (README, "Tests"). The longest
+# tests run first; worksteal lets an idle worker take some of another's. PYTEST_ARGS
 # come last and win: `make test PYTEST_ARGS="-n0 tests/api"` runs those tests serially.
 TEST_WORKERS ?= auto
 test: $(STAMP)

@@ -31,6 +31,21 @@ def pytest_configure(config):
     quick_flush.install()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's order (transactional tests last)
+def pytest_collection_modifyitems(items):
+    """The longest tests first: the ones marked `long` and those of a live server (tests/
+    live_server.py). pytest-xdist hands each worker a share of this list in order and the
+    idle one takes work from the end of another's, so a long test left to the end would
+    be a tail only one core works on. Otherwise the order is unchanged (a stable sort).
+    No test depends on it: a kept database is flushed at the start, as a transactional
+    test's is at its end."""
+    items.sort(
+        key=lambda item: (
+            not (item.get_closest_marker("long") or "live_servers" in item.fixturenames)
+        )
+    )
+
+
 def pytest_unconfigure(config):
     # Drop what no worker consumed, so sessions leave no queues behind on the shared Redis.
     queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "")
@@ -53,6 +68,18 @@ def django_db_createdb(request, django_db_modify_db_settings, django_db_blocker)
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, request, django_db_blocker):
     database_reuse.after_setup(request.config, django_db_blocker)
+
+
+@pytest.fixture(scope="session")
+def live_servers(tmp_path_factory, django_db_blocker):
+    """This pytest process's live servers (daphne), kept from test to test: the browser
+    tests' and the load journey's (tests/live_server.py)."""
+    from tests.live_server import LiveServers  # it imports this module
+
+    servers = LiveServers(tmp_path_factory.mktemp("live-servers"))
+    yield servers
+    with django_db_blocker.unblock():  # it waits for the servers' database sessions to end
+        servers.stop_all()
 
 
 @pytest.fixture(autouse=True)

@@ -21,28 +21,26 @@ from bench.load.verify import verify
 from conversations import journal
 from conversations.identities import resolve_customer
 from conversations.models import Customer, Event, Identity
-from tests.live_server import daphne
 
 TWILIO_TOKEN = secrets.token_hex(16)
 
 
 @pytest.fixture
-def platform(transactional_db, settings, tmp_path):
-    """daphne on 127.0.0.1 serving the project on the test database, and what the
-    journey's clients hold (the seed: site, store and placement, API key, one agent)."""
+def platform(transactional_db, settings, live_servers):
+    """daphne on 127.0.0.1 serving the project on the test database (kept from test to
+    test: tests/live_server.py), and what the journey's clients hold (the seed: site,
+    store and placement, API key, one agent)."""
     # the agent logs in to the server, whose hashers are production's (the suite's MD5 is not)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     seeded = seed_platform(agents=1)
     public = "http://127.0.0.1"  # what the server checks Twilio signatures against
-    server = daphne(
-        tmp_path / "load-server.log",
+    server = live_servers.serving(
         PUBLIC_BASE_URL=public,
         TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
         TWILIO_ACCOUNT_SID="",
         SMS_BACKEND="channels_adapters.sms.backends.LocmemBackend",  # nothing leaves
         THROUGHLINE_REACTIONS_MODE="inline",  # no `react` process here
         API_RATE_LIMIT="0",
-        ADDRESS_RATE_LIMIT_PREFIX=f"test-addr-{secrets.token_hex(6)}",
     )
     with server as base:
         live = Platform(

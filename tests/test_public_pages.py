@@ -76,6 +76,7 @@ def test_any_token_is_a_readable_refusal(token, page):
     check(_post(url, {"slot": token}), before)
 
 
+@pytest.mark.long
 @FUZZ
 @given(code=ANY_TEXT, form=FORMS)
 def test_the_label_pages_take_any_code_and_form(code, form):

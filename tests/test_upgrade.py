@@ -23,6 +23,8 @@ from psycopg import sql
 
 from tests.conftest import subprocess_env
 
+pytestmark = pytest.mark.long  # a deployment migrated in other processes: first (conftest)
+
 # Every app's last migration before the journal was partitioned and numbers became rows
 # (the main branch at f9ab56d): the state an existing deployment is upgraded from. Fixed
 # names, not today's leaves, so a later migration that depends on 0016 cannot pull the

@@ -14,8 +14,6 @@ from django.db import connections
 from django.test import Client
 from websockets.sync.client import connect
 
-from tests.live_server import daphne
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -27,9 +25,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server_url(transactional_db, tmp_path):
+def live_server_url(transactional_db, live_servers):
     """daphne running config.asgi on 127.0.0.1, against the test database."""
-    with daphne(tmp_path / "live-server.log", PUBLIC_BASE_URL="http://127.0.0.1") as base_url:
+    with live_servers.serving(PUBLIC_BASE_URL="http://127.0.0.1") as base_url:
         yield base_url
 
 

@@ -150,6 +150,7 @@ def effects() -> Counter:
     return Counter(Event.objects.filter(kind="probe").values_list("source_id", flat=True))
 
 
+@pytest.mark.long
 def test_killing_redis_and_react_mid_batch_loses_nothing_and_repeats_no_effect(
     private_redis, react, tmp_path
 ):

@@ -38,6 +38,7 @@ def test_scans_past_the_limit_get_429_while_another_address_is_unaffected(settin
     assert Scan.objects.count() == 3  # the refused one wrote nothing
 
 
+@pytest.mark.long
 def test_300_anonymous_scans_are_300_scan_rows_and_no_customer(settings):
     settings.ADDRESS_RATE_LIMITS = {**settings.ADDRESS_RATE_LIMITS, "scan": 0}  # off here
     placement = PlacementFactory()

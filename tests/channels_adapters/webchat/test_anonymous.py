@@ -20,6 +20,7 @@ def rows() -> tuple[int, int, int, int]:
     )
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 def test_300_anonymous_sessions_make_no_customer(site, settings):
     settings.ADDRESS_RATE_LIMITS = {**settings.ADDRESS_RATE_LIMITS, "session": 0}  # off here
