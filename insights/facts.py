@@ -61,23 +61,29 @@ GROUP BY o.id
 ON CONFLICT (event_id) DO NOTHING
 """  # noqa: S608 (no input in the SQL)
 
-_REBUILD_SQL = [
-    # DELETE, not TRUNCATE: it runs inside callers' transactions (seed_journeys, tests)
-    "DELETE FROM insights_contact",
-    "DELETE FROM insights_casefact",
-    "DELETE FROM insights_sentmessage",
-    "DELETE FROM insights_journey",
-    "DELETE FROM insights_channelused",
+FACT_TABLES = (
+    "insights_contact",
+    "insights_casefact",
+    "insights_sentmessage",
+    "insights_journey",
+    "insights_channelused",
+)
+# Every fact from the events that {events} (on `e`, or `o` in the journeys) keeps, and the
+# case facts of the cases that {cases} (on `c`) keeps: rebuild() keeps all of them,
+# add_conversations() those of new conversations only.
+_FACTS_SQL = [
     """INSERT INTO insights_channelused (conversation_id, channel)
-    SELECT DISTINCT conversation_id, channel FROM conversations_event WHERE direction = 'in'""",
+    SELECT DISTINCT e.conversation_id, e.channel FROM conversations_event e
+    WHERE e.direction = 'in' AND {events}""",
     f"""INSERT INTO insights_contact (case_id, number, channel, prev_channel, seq, started_at,
         last_at)
     WITH need AS (
-        SELECT case_id, seq, channel, occurred_at,
-            lag(channel) OVER w AS prev_channel, lag(occurred_at) OVER w AS prev_at
-        FROM conversations_event
-        WHERE case_id IS NOT NULL AND direction = 'in' AND kind IN {NEED_KINDS}
-        WINDOW w AS (PARTITION BY case_id ORDER BY seq)
+        SELECT e.case_id, e.seq, e.channel, e.occurred_at,
+            lag(e.channel) OVER w AS prev_channel, lag(e.occurred_at) OVER w AS prev_at
+        FROM conversations_event e
+        WHERE e.case_id IS NOT NULL AND e.direction = 'in' AND e.kind IN {NEED_KINDS}
+            AND {{events}}
+        WINDOW w AS (PARTITION BY e.case_id ORDER BY e.seq)
     ), marked AS (
         SELECT *, (prev_channel IS NULL OR prev_channel <> channel
             OR occurred_at - prev_at > %(gap)s) AS starts
@@ -101,27 +107,54 @@ _REBUILD_SQL = [
         c.conversation_id, c.status, c.intent, c.team_id, c.opened_at, c.first_response_at,
         c.resolved_at
     FROM insights_contact k JOIN conversations_case c ON c.id = k.case_id
+    WHERE {cases}
     GROUP BY k.case_id, c.id""",
     """INSERT INTO insights_sentmessage (event_id, conversation_id, channel, sent_at, replied_at)
     SELECT id, conversation_id, channel, occurred_at,
         CASE WHEN next_direction = 'in' AND next_at - occurred_at <= %(reply_window)s
             THEN next_at END
     FROM (
-        SELECT id, conversation_id, channel, direction, occurred_at,
-            lead(direction) OVER w AS next_direction, lead(occurred_at) OVER w AS next_at
-        FROM conversations_event WHERE kind = 'message'
-        WINDOW w AS (PARTITION BY conversation_id, channel ORDER BY seq)
+        SELECT e.id, e.conversation_id, e.channel, e.direction, e.occurred_at,
+            lead(e.direction) OVER w AS next_direction, lead(e.occurred_at) OVER w AS next_at
+        FROM conversations_event e WHERE e.kind = 'message' AND {events}
+        WINDOW w AS (PARTITION BY e.conversation_id, e.channel ORDER BY e.seq)
     ) m WHERE direction = 'out'""",
-    _JOURNEYS_SQL.replace("{where}", "true"),
+    _JOURNEYS_SQL.replace("{where}", "{journeys}"),
 ]
 
 
 def rebuild() -> None:
     """Recompute every fact from the journal (minutes on a very large journal)."""
-    params = {"gap": CONTACT_GAP, "reply_window": REPLY_WINDOW}
     with transaction.atomic(), connection.cursor() as cursor:
-        for sql in _REBUILD_SQL:
-            cursor.execute(sql, params if "%(" in sql else None)
+        for table in FACT_TABLES:
+            # DELETE, not TRUNCATE: it runs inside callers' transactions (tests)
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (no input in the SQL)
+        _derive(cursor, events="true", cases="true", journeys="true", params={})
+
+
+def add_conversations(conversations: str, *, first_event: int) -> None:
+    """The facts of new conversations, written around the event hooks (insights' seed):
+    `conversations` is a query of their ids; they have no facts yet, and all their events
+    have ids from `first_event` on. The statements of rebuild(), over those events only,
+    so a seed's batch costs the same however long the journal already is (the bound on
+    the id reads only the newest partition, ADR 0009)."""
+    events = f"{{e}}.conversation_id IN ({conversations}) AND {{e}}.id >= %(first_event)s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        _derive(
+            cursor,
+            events=events.format(e="e"),
+            cases=f"c.conversation_id IN ({conversations})",
+            journeys=events.format(e="o"),
+            params={"first_event": first_event},
+        )
+
+
+def _derive(cursor, *, events: str, cases: str, journeys: str, params: dict) -> None:
+    params = {**params, "gap": CONTACT_GAP, "reply_window": REPLY_WINDOW}
+    for sql in _FACTS_SQL:
+        sql = sql.replace("{events}", events).replace("{cases}", cases)
+        sql = sql.replace("{journeys}", journeys)
+        cursor.execute(sql, params if "%(" in sql else None)
 
 
 # The statements below run for nearly every event, so they are prepared (ADR 0004:

@@ -94,6 +94,18 @@ def _cases(filters: Filters) -> str:
 # many times slower to sort for the percentiles.
 
 
+def _percentile(fractions: str, values: str) -> str:
+    """percentile_cont of one group's values, gathered by array_agg.
+
+    A percentile per group as `percentile_cont(…) WITHIN GROUP … GROUP BY` makes PostgreSQL
+    sort every case of the period by its group first (an ordered-set aggregate cannot be
+    hashed): whole rows, 57 MB at 4M events, past INSIGHTS_WORK_MEM and onto disk soon
+    after. Grouped by hashing instead (a handful of groups), each group's durations are
+    an array of floats, and only they are sorted, group by group."""
+    order = f"WITHIN GROUP (ORDER BY v) FROM unnest({values}) v"
+    return f"(SELECT percentile_cont({fractions}) {order})"
+
+
 def _params(filters: Filters) -> dict:
     return {**filters.params(), "gap": CONTACT_GAP, "reply_window": REPLY_WINDOW}
 
@@ -134,15 +146,18 @@ def first_contact_resolution(filters: Filters) -> Figure:
 
 def contacts_per_resolution(filters: Filters) -> Figure:
     sql = f"""{_cases(filters)}
-    SELECT coalesce(nullif(s.intent, ''), '(no intent)') AS intent, s.last_channel,
-        count(*) AS resolved,
-        round(avg(s.contacts)::numeric, 2) AS contacts,
-        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY
-            date_part('epoch', s.resolved_at - s.opened_at)) / 3600)::numeric, 2),
-        round((avg(date_part('epoch', s.resolved_at - s.opened_at)) / 3600)::numeric, 2)
-    FROM scope s
-    WHERE s.status = 'resolved' AND s.resolved_at IS NOT NULL
-    GROUP BY 1, 2 ORDER BY 1, 2"""  # noqa: S608 (no input in the SQL)
+    SELECT g.intent, g.last_channel, g.resolved, round(g.contacts, 2),
+        round(({_percentile("0.5", "g.seconds")} / 3600)::numeric, 2),
+        round((g.mean_seconds / 3600)::numeric, 2)
+    FROM (
+        SELECT coalesce(nullif(s.intent, ''), '(no intent)') AS intent, s.last_channel,
+            count(*) AS resolved, avg(s.contacts) AS contacts,
+            array_agg(date_part('epoch', s.resolved_at - s.opened_at)) AS seconds,
+            avg(date_part('epoch', s.resolved_at - s.opened_at)) AS mean_seconds
+        FROM scope s
+        WHERE s.status = 'resolved' AND s.resolved_at IS NOT NULL
+        GROUP BY 1, 2
+    ) g ORDER BY 1, 2"""  # noqa: S608 (no input in the SQL)
     rows = _fetch(sql, _params(filters))
     return Figure(
         "contacts",
@@ -206,16 +221,19 @@ def preferred_channels(filters: Filters) -> Figure:
 
 def response_times(filters: Filters) -> Figure:
     sql = f"""{_cases(filters)}
-    SELECT coalesce(t.name, '(no team)'), s.first_channel, count(*),
-        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
-            date_part('epoch', s.first_response_at - s.opened_at) / 60)
-            FILTER (WHERE s.first_response_at IS NOT NULL),
-        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
-            date_part('epoch', s.resolved_at - s.opened_at) / 3600)
-            FILTER (WHERE s.resolved_at IS NOT NULL)
-    FROM scope s
-    LEFT JOIN conversations_team t ON t.id = s.team_id
-    GROUP BY 1, 2 ORDER BY 1, 2"""  # noqa: S608 (no input in the SQL)
+    SELECT g.team, g.first_channel, g.cases,
+        {_percentile("ARRAY[0.5, 0.9]", "g.first_minutes")},
+        {_percentile("ARRAY[0.5, 0.9]", "g.resolve_hours")}
+    FROM (
+        SELECT coalesce(t.name, '(no team)') AS team, s.first_channel, count(*) AS cases,
+            array_agg(date_part('epoch', s.first_response_at - s.opened_at) / 60)
+                FILTER (WHERE s.first_response_at IS NOT NULL) AS first_minutes,
+            array_agg(date_part('epoch', s.resolved_at - s.opened_at) / 3600)
+                FILTER (WHERE s.resolved_at IS NOT NULL) AS resolve_hours
+        FROM scope s
+        LEFT JOIN conversations_team t ON t.id = s.team_id
+        GROUP BY 1, 2
+    ) g ORDER BY 1, 2"""  # noqa: S608 (no input in the SQL)
     rows = []
     for team, channel, cases, first, resolve in _fetch(sql, _params(filters)):
         first, resolve = first or [None, None], resolve or [None, None]
@@ -328,16 +346,17 @@ def in_store(filters: Filters) -> Figure:
             JOIN insights_personamember pm ON pm.customer_id = i.customer_id
             WHERE i.kind = 'visitor' AND pm.persona_id = %(persona)s)"""
     sql = f"""SELECT st.name, coalesce(nullif(pl.label, ''), pl.code), p.name, count(*),
-        count(*) FILTER (WHERE online.conversation_id IS NOT NULL)
+        -- did that customer ever come in online (facts.py keeps the channels used): a
+        -- probe of channel_used_unique per scan, in each parallel worker. A join to the
+        -- DISTINCT conversations of insights_channelused instead hashed all of them in
+        -- every worker, on disk past INSIGHTS_WORK_MEM: 2/3 of the figure at 50M events.
+        count(*) FILTER (WHERE EXISTS (SELECT FROM insights_channelused u
+            WHERE u.conversation_id = cv.id
+                AND u.channel IN ('web', 'api', 'sms', 'whatsapp', 'voice', 'email')))
     FROM instore_scan s
-    -- set-based joins (hashes), not a lookup per scan: whose visitor id is it, and did
-    -- that customer ever come in online (facts.py keeps the channels used)
+    -- set-based joins (hashes), not a lookup per scan: whose visitor id is it
     LEFT JOIN conversations_identity i ON i.kind = 'visitor' AND i.value = s.visitor_id
     LEFT JOIN conversations_conversation cv ON cv.customer_id = i.customer_id
-    LEFT JOIN (
-        SELECT DISTINCT conversation_id FROM insights_channelused
-        WHERE channel IN ('web', 'api', 'sms', 'whatsapp', 'voice', 'email')
-    ) online ON online.conversation_id = cv.id
     JOIN instore_store st ON st.id = s.store_id
     JOIN instore_placement pl ON pl.id = s.placement_id
     JOIN commerce_product p ON p.id = pl.product_id

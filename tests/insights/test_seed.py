@@ -6,8 +6,10 @@ from django.db.models import Count, Max
 
 from conversations import journal
 from conversations.models import Case, Conversation, Event
-from insights import figures
+from insights import facts, figures
 from insights.filters import Filters
+from insights.seed import seed_journeys
+from tests.insights.test_facts import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +31,15 @@ def test_seeded_histories_are_consistent_and_fill_every_figure(capsys):
         if key not in ("outcomes",):
             assert figure(period).rows, key
     assert Event.objects.filter(kind="order").count() > 0
+
+
+def test_each_batch_adds_the_facts_of_its_own_customers_as_a_rebuild_would():
+    """The seed derives the facts of its new conversations only (facts.add_conversations),
+    so that a batch costs the same however long the journal is: batches on top of one
+    another end with the facts a rebuild from the whole journal gives."""
+    for _ in range(2):
+        seed_journeys(customers=25, journeys=4)
+    seeded = snapshot()
+    assert seeded["insights_contact"] and seeded["insights_journey"]
+    facts.rebuild()
+    assert snapshot() == seeded
