@@ -53,7 +53,10 @@ KINDS = {
         Kind("event_reactions", "THROUGHLINE_EVENT_REACTIONS"),
         # conversations/identities.py: (survivor, merged) inside the merge transaction
         Kind("merge_hooks", "THROUGHLINE_MERGE_HOOKS"),
-        # conversations/visitors.py: (customer=, visitor_id=) when a visitor becomes one
+        # conversations/splits.py: (holder=, split=) inside the split transaction
+        Kind("split_hooks", "THROUGHLINE_SPLIT_HOOKS"),
+        # conversations/identities.py: (customer=, visitor_id=) when a visitor id becomes
+        # a customer's identity (visitors.become_customer, or linked to a known customer)
         Kind("visitor_hooks", "THROUGHLINE_VISITOR_HOOKS"),
         # conversations/context.py: what each app adds to the customer context
         Kind("context_providers", "THROUGHLINE_CONTEXT_PROVIDERS"),

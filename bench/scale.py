@@ -29,8 +29,9 @@ Measured on this machine (2 cores, shared): see docs/scaling.md, "Limits of one
 PostgreSQL". 50M events: built in 58 minutes (53 of them the seed, at 35 to 105 s a
 million events with the machine's load, the same at 2M as at 50M; the foreign keys
 checked in 222 s), 10.1 GB of journal in a 22 GB database; appends 0.49 (one writer) and
-0.44 (four), deep page 1.01, insights at most 3.27 (in store; contacts 2.82, response
-2.80, the rest under 1.1). At that rate 1M builds in one to two minutes (not re-run).
+0.44 (four), deep page 1.01, insights at most 2.82 (contacts; response 2.80, in store
+3.27 then 2.35 once scans carried their customer, measured on the kept database after
+`migrate instore`; the rest under 1.1). At that rate 1M builds in one to two minutes (not re-run).
 """
 
 # ruff: noqa: E402  (Django must be set up before the models are imported)

@@ -173,11 +173,22 @@ def resolve_customer(kind: str, value: str, *, display_name: str = "") -> Custom
             customer = Customer.objects.create(display_name=display_name)
             Conversation.objects.create(customer=customer)
             Identity.objects.create(customer=customer, kind=kind, value=value)
+            _took_identity(customer, kind, value)
     except IntegrityError:
         # another first contact created it while we tried; ours rolled back
         identity = Identity.objects.select_related("customer").get(kind=kind, value=value)
         return _follow_merges(identity.customer)
     return customer
+
+
+def _took_identity(customer: Customer, kind: str, value: str) -> None:
+    """A new identity is the customer's. A visitor id's: what apps held for the anonymous
+    visitor is the customer's now (THROUGHLINE_VISITOR_HOOKS; instore: its scans), however
+    it came (a first message, a linked visitor token, the email form). In the transaction
+    that made the identity; the hooks are idempotent."""
+    if kind == Identity.Kind.VISITOR:
+        for hook in plugins.enabled("visitor_hooks"):
+            hook(customer=customer, visitor_id=value)
 
 
 def link_identity(customer: Customer, kind: str, value: str, *, verified: bool = False) -> Customer:
@@ -214,6 +225,7 @@ def link_identity(customer: Customer, kind: str, value: str, *, verified: bool =
                     body=f"Linked {kind}",
                     data={"kind": kind, "verified": verified},
                 )
+                _took_identity(customer, kind, value)
                 return customer
         if verified and identity.verified_at is None:
             # proved now, though known before (a number that texted us, say)

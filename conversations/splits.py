@@ -3,7 +3,8 @@
 
 `unmerge(merge, by=…)` reads it back: every moved row returns to the customer (or
 conversation) it came from, events to their old seq; rows the merge changed, removed or
-added are put back; rows created after the merge stay with the survivor unless listed.
+added are put back; rows created after the merge stay with the survivor unless listed,
+or unless an app's THROUGHLINE_SPLIT_HOOKS sends them after the identity they follow.
 It takes the merge lock as a merge does, so merges and splits never interleave.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from base import plugins
 from conversations import journal
 from conversations.broadcast import broadcast_resync_on_commit
 from conversations.locks import merges_serialised
@@ -66,6 +68,10 @@ def unmerge(merge: Merge, *, by: str, move_events: Iterable[int] = ()) -> Custom
         _renumber_after_split(merge, holder_conv, exact=exact)
         _renumber_after_split(merge, split_conv, exact=False)
         _restore_rows(merge)
+        for hook in plugins.enabled("split_hooks"):
+            # rows that follow an identity (instore's scans follow their visitor id), made
+            # after the merge, go with it: the provenance knows only what the merge moved
+            hook(holder=holder, split=split)
         _rehome_cases(holder_conv, split_conv)
         _rehome_cases(split_conv, holder_conv)
 

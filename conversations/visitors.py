@@ -24,7 +24,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
 
-from base import plugins
 from conversations.broadcast import _publish_rollback_unsafe
 from conversations.identities import live_customer, resolve_customer
 from conversations.models import Case, Conversation, Customer, Event, Identity
@@ -85,16 +84,14 @@ def become_customer(visitor_id: str) -> Customer:
     there is none (customer, `visitor` identity, conversation).
 
     Race-free as `resolve_customer` is: two first messages at once make one customer. In
-    the same transaction, THROUGHLINE_VISITOR_HOOKS journal what apps held for the
-    anonymous visitor (instore: its scans); they must be idempotent, since both racers may
-    call them. After commit, the visitor's other sockets are told the conversation.
+    the same transaction, the creator's `resolve_customer` runs THROUGHLINE_VISITOR_HOOKS:
+    apps take what they held for the anonymous visitor (instore: its scans). After commit,
+    the visitor's other sockets are told the conversation.
     """
     if (customer := customer_of(visitor_id)) is not None:
         return customer
     with transaction.atomic():
         customer = resolve_customer(Identity.Kind.VISITOR, visitor_id)
-        for hook in plugins.enabled("visitor_hooks"):
-            hook(customer=customer, visitor_id=visitor_id)
         conversation_id = Conversation.objects.values_list("pk", flat=True).get(customer=customer)
         message = {"type": "visitor.customer", "conversation": conversation_id}
         transaction.on_commit(

@@ -39,10 +39,9 @@ def zone_of_number(number: str) -> str:
 
 
 def customer_store(customer: Customer) -> Store | None:
-    """The store the customer last scanned a code in (their visitor ids), if any."""
-    visitors = customer.identities.filter(kind=Identity.Kind.VISITOR).values("value")
+    """The store the customer last scanned a code in, if any."""
     scan = (
-        Scan.objects.filter(visitor_id__in=visitors)
+        Scan.objects.filter(customer=customer)
         .select_related("store")
         .order_by("-scanned_at")
         .first()

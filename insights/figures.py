@@ -342,9 +342,8 @@ def in_store(filters: Filters) -> Figure:
         where.append("s.store_id = %(store)s")
     persona = ""
     if filters.persona is not None:
-        persona = """ AND s.visitor_id IN (SELECT i.value FROM conversations_identity i
-            JOIN insights_personamember pm ON pm.customer_id = i.customer_id
-            WHERE i.kind = 'visitor' AND pm.persona_id = %(persona)s)"""
+        persona = """ AND s.customer_id IN (SELECT pm.customer_id FROM insights_personamember pm
+            WHERE pm.persona_id = %(persona)s)"""
     sql = f"""SELECT st.name, coalesce(nullif(pl.label, ''), pl.code), p.name, count(*),
         -- did that customer ever come in online (facts.py keeps the channels used): a
         -- probe of channel_used_unique per scan, in each parallel worker. A join to the
@@ -354,9 +353,9 @@ def in_store(filters: Filters) -> Figure:
             WHERE u.conversation_id = cv.id
                 AND u.channel IN ('web', 'api', 'sms', 'whatsapp', 'voice', 'email')))
     FROM instore_scan s
-    -- set-based joins (hashes), not a lookup per scan: whose visitor id is it
-    LEFT JOIN conversations_identity i ON i.kind = 'visitor' AND i.value = s.visitor_id
-    LEFT JOIN conversations_conversation cv ON cv.customer_id = i.customer_id
+    -- the scan carries its customer (instore/models.py; merges and splits keep it): no
+    -- visitor identities to hash, one small key to the conversation
+    LEFT JOIN conversations_conversation cv ON cv.customer_id = s.customer_id
     JOIN instore_store st ON st.id = s.store_id
     JOIN instore_placement pl ON pl.id = s.placement_id
     JOIN commerce_product p ON p.id = pl.product_id

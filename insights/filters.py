@@ -59,11 +59,11 @@ class Filters:
                 " WHERE persona_id = %(persona)s)"
             )
         if self.store is not None:
-            # shoppers known to the store: their widget visitor id scanned one of its labels
+            # shoppers known to the store: they scanned one of its labels (scans carry
+            # the customer holding their visitor id)
             parts.append(
-                f"{column} IN (SELECT i.customer_id FROM conversations_identity i"  # noqa: S608
-                " JOIN instore_scan s ON s.visitor_id = i.value"
-                " WHERE i.kind = 'visitor' AND s.store_id = %(store)s)"
+                f"{column} IN (SELECT s.customer_id FROM instore_scan s"  # noqa: S608
+                " WHERE s.store_id = %(store)s AND s.customer_id IS NOT NULL)"
             )
         return "".join(f" AND {part}" for part in parts)
 

@@ -92,9 +92,7 @@ def predicate(rules: list[dict], params: list) -> str:
         elif field == "scanned_in_store":
             store = "" if str(value) == "any" else " AND s.store_id = %s"
             parts.append(
-                "EXISTS (SELECT 1 FROM conversations_identity i JOIN instore_scan s"  # noqa: S608
-                " ON s.visitor_id = i.value WHERE i.customer_id = c.id"
-                f" AND i.kind = 'visitor'{store})"
+                f"EXISTS (SELECT 1 FROM instore_scan s WHERE s.customer_id = c.id{store})"  # noqa: S608
             )
             if store:
                 params.append(int(value))

@@ -304,9 +304,9 @@ def seed_journeys(*, customers: int, journeys: int = 4, days: int = 60) -> Seede
             WHERE e.kind = 'order' AND e.id >= %(first_event)s"""
         )
         run(
-            """INSERT INTO instore_scan (placement_id, store_id, visitor_id, source_id, reference,
-                scanned_at)
-            SELECT %(placement)s, %(store)s, 'sv-' || %(tag)s || '-' || s.n,
+            """INSERT INTO instore_scan (placement_id, store_id, visitor_id, customer_id,
+                source_id, reference, scanned_at)
+            SELECT %(placement)s, %(store)s, 'sv-' || %(tag)s || '-' || s.n, s.customer_id,
                 'seed:' || %(tag)s || ':' || s.jid,
                 left(%(tag)s || to_hex(s.jid), 16), s.at
             FROM seed_step s WHERE s.kind = 'scan'"""

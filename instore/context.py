@@ -5,8 +5,10 @@ Its `visit` is the customer's latest scan within INSTORE_PRESENCE_MINUTES, or No
 store, the product, the placement and when (JSON view `in_store`: `{"store": {...},
 "product": {...}, "placement": {...}, "scanned_at": ISO 8601}`). The greeting, the agent
 panel and routing read it ("she is in Downtown, at the T900"). One indexed query: the
-customer's visitor ids, their most recent scan. The same SQL is the headline part (a
+customer's most recent scan. The same SQL is the headline part (a
 `headline_parts` plug) the voice greeting reads in its one query.
+Scans carry their customer (kept by merges and splits, instore/scans.py), so it is one
+probe of `scan_customer_recent_idx`.
 """
 
 from __future__ import annotations
@@ -37,9 +39,7 @@ class Presence:
     JOIN instore_store st ON st.id = s.store_id
     JOIN instore_placement pl ON pl.id = s.placement_id
     JOIN commerce_product p ON p.id = pl.product_id
-    WHERE s.visitor_id IN (
-        SELECT value FROM conversations_identity WHERE customer_id = c.id AND kind = 'visitor'
-    ) AND s.scanned_at >= %(instore_present_since)s
+    WHERE s.customer_id = c.id AND s.scanned_at >= %(instore_present_since)s
     ORDER BY s.scanned_at DESC
     LIMIT 1
     """

@@ -131,13 +131,25 @@ class Placement(models.Model):
 class Scan(models.Model):
     """One recorded scan: repeats by one visitor within INSTORE_SCAN_DEDUPE_SECONDS are one.
 
-    It points at the visitor id, not the customer: identities follow merges, so
-    `resolve_customer("visitor", visitor_id)` always finds whoever holds the scan now.
+    It keeps the visitor id (a scan is made by a browser, anonymous or not) and, once the
+    visitor is a customer, that customer: set when the scan is recorded or journalled
+    (scans.py), moved by merges and back by splits (merges.py), so it always agrees with
+    whoever holds the visitor identity, and the figures and the "in store now" lookup
+    join by the customer key (the key the schema can be distributed by, docs/scaling.md).
     """
 
     placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="scans")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="scans")
     visitor_id = models.CharField(max_length=64)
+    # None while the visitor is anonymous (and once erased); indexed with scanned_at below
+    customer = models.ForeignKey(
+        "conversations.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scans",
+        db_index=False,
+    )
     # The journal event's source id: one per visitor, code and time bucket.
     source_id = models.CharField(max_length=128, unique=True)
     # What the "Text us" message carries; single-use (linked_at) and it expires.
@@ -160,8 +172,10 @@ class Scan(models.Model):
             # statistics per placement and per store, over a period
             models.Index(fields=["placement", "scanned_at"], name="scan_placement_idx"),
             models.Index(fields=["store", "scanned_at"], name="scan_store_idx"),
-            # "in store now" for a customer: their visitor ids, recent first
+            # an anonymous visitor's scans, journalled when they become a customer
             models.Index(fields=["visitor_id", "-scanned_at"], name="scan_visitor_recent_idx"),
+            # "in store now" for a customer, recent first; a merge's move of their scans
+            models.Index(fields=["customer", "-scanned_at"], name="scan_customer_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,8 @@
 
 Declared on instore's AppConfig as an `erasure_hooks` and an `export_hooks` plug: privacy
 asks each app for its own rows and imports none of them. Scans are stored against the
-widget's visitor id, so both read the customer's visitor identities, which the erasure
-deletes only after the hooks ran.
+widget's visitor id and, once it is a customer's, that customer: the erasure clears both
+(it deletes the visitor identities only after the hooks ran).
 """
 
 from __future__ import annotations
@@ -24,17 +24,14 @@ def _visitor_ids(customer: Customer) -> list[str]:
 
 
 def erase(customer: Customer, counts: dict[str, int]) -> None:
-    """Detach the customer's scans from their visitor id: the scan stays for the store's
-    figures, only the link to the person goes."""
-    visitor_ids = _visitor_ids(customer)
-    if not visitor_ids:
-        counts["scans"] = 0
-        return
+    """Detach the customer's scans from their visitor id and from them: the scan stays for
+    the store's figures, only the link to the person goes."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Scan._meta.db_table} SET visitor_id = 'erased', "  # noqa: S608 (a table name)
-            "source_id = 'erased:' || id WHERE visitor_id = ANY(%s)",
-            [visitor_ids],
+            "source_id = 'erased:' || id, customer_id = NULL "
+            "WHERE visitor_id = ANY(%s) OR customer_id = %s",
+            [_visitor_ids(customer), customer.pk],
         )
         counts["scans"] = cursor.rowcount
 

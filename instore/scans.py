@@ -22,9 +22,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import consent, journal
+from conversations import consent, journal, merges
 from conversations.identities import link_identity
-from conversations.models import Customer, Event
+from conversations.models import Customer, Event, Identity
 from conversations.visitors import become_customer, customer_of
 
 from .codes import normalize_placement_code
@@ -66,29 +66,47 @@ def record_scan(*, placement: Placement, visitor_id: str, at: datetime | None = 
     otherwise (see the module's docstring)."""
     at = at or timezone.now()
     source_id = scan_source_id(visitor_id=visitor_id, code=placement.code, at=at)
+    customer = customer_of(visitor_id)
     scan, created = Scan.objects.get_or_create(
         source_id=source_id,
         defaults={
             "placement": placement,
             "store_id": placement.store_id,
             "visitor_id": visitor_id,
+            "customer": customer,
             "scanned_at": at,
         },
     )
-    if created and (customer := customer_of(visitor_id)) is not None:
+    if created and customer is not None:
         _journal_scan(customer, scan, placement)
     return scan
 
 
 def journal_held_scans(*, customer: Customer, visitor_id: str) -> None:
-    """THROUGHLINE_VISITOR_HOOKS: the visitor became `customer`; journal the scans made
-    while anonymous, each at its own time. Idempotent: a scan's event has the scan's
-    source id, unique in the journal."""
-    scans = Scan.objects.filter(visitor_id=visitor_id).select_related(
-        "placement__product", "placement__store"
-    )
-    for scan in scans.order_by("scanned_at"):
+    """THROUGHLINE_VISITOR_HOOKS: the visitor id is `customer`'s now; its scans made while
+    anonymous become theirs and are journalled, each at its own time. Idempotent: a
+    scan's event has the scan's source id, unique in the journal."""
+    scans = Scan.objects.filter(visitor_id=visitor_id)
+    scans.exclude(customer=customer).update(customer=customer)
+    held = scans.select_related("placement__product", "placement__store")
+    for scan in held.order_by("scanned_at"):
         _journal_scan(customer, scan, scan.placement)
+
+
+def move_to_survivor(*, survivor: Customer, merged: Customer) -> None:
+    """THROUGHLINE_MERGE_HOOKS: the merged customer's visitor ids went to the survivor
+    (identities follow merges); their scans go with them."""
+    merge = merges.in_progress(survivor, merged)  # provenance: an unmerge moves them back
+    merges.move_customer_rows(merge, Scan)
+
+
+def follow_visitors_after_split(*, holder: Customer, split: Customer) -> None:
+    """THROUGHLINE_SPLIT_HOOKS: the split moved back the scans its merge moved; scans made
+    since by a visitor id that went back to `split` go back too, so a scan's customer is
+    always whoever holds its visitor id."""
+    visitor_ids = Identity.objects.filter(customer=split, kind=Identity.Kind.VISITOR)
+    scans = Scan.objects.filter(visitor_id__in=visitor_ids.values("value"))
+    scans.exclude(customer=split).update(customer=split)
 
 
 def _journal_scan(customer: Customer, scan: Scan, placement: Placement) -> Event:

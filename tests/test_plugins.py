@@ -64,11 +64,13 @@ def test_the_declared_defaults_in_app_order():
     ]
     assert plugins.paths("merge_hooks") == [
         "commerce.merges.move_to_survivor",
+        "instore.scans.move_to_survivor",
         "privacy.preferences.move_to_survivor",
         "routing.customers.move_to_survivor",
         "engagement.merges.move_to_survivor",
         "insights.facts.move_to_survivor",
     ]
+    assert plugins.paths("split_hooks") == ["instore.scans.follow_visitors_after_split"]
     assert plugins.paths("event_hooks") == ["instore.hooks.on_event"]
     assert plugins.paths("manager_permissions") == [
         "privacy.export_customer",

@@ -57,7 +57,13 @@ def _viewed_after_the_cart(customer):
 def _in_store(customer):
     placement = PlacementFactory(store=StoreFactory(business_hours={}))
     Identity.objects.create(customer=customer, kind="visitor", value="v-9")
-    Scan.objects.create(placement=placement, store=placement.store, visitor_id="v-9", source_id="s")
+    Scan.objects.create(
+        placement=placement,
+        store=placement.store,
+        visitor_id="v-9",
+        customer=customer,  # as record_scan keys it: the visitor id is the customer's
+        source_id="s",
+    )
 
 
 def _scanned_hours_ago(customer):

@@ -20,9 +20,12 @@ from conversations.models import (
 )
 from conversations.splits import unmerge
 from engagement.models import Watch
+from instore.models import Scan
+from instore.scans import record_scan
 from privacy.models import Preference
 from tests.commerce.helpers import BIKE, T900, cart, order, view
 from tests.factories import CustomerFactory, IdentityFactory
+from tests.instore.factories import PlacementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +74,7 @@ def rows(customer_id: int) -> dict:
             columns(p) for p in Preference.objects.filter(customer=customer).order_by("pk")
         ],
         "watches": [columns(w) for w in Watch.objects.filter(customer=customer).order_by("pk")],
+        "scans": [columns(s) for s in Scan.objects.filter(customer=customer).order_by("pk")],
     }
 
 
@@ -106,6 +110,10 @@ def two_histories(tag: str = ""):
     Preference.objects.create(customer=newer, topic="cart_reminders", channel="web", allowed=True)
     Preference.objects.create(customer=older, topic="offers", channel="sms", allowed=True)
     Watch.objects.create(customer=newer, rule="cart-reminder", subject=f"cart:1{tag}")
+    IdentityFactory(customer=newer, kind="visitor", value=f"v-2{tag}")
+    placement = PlacementFactory()
+    for visitor_id in (f"v-1{tag}", f"v-2{tag}"):  # a scan each, keyed by its customer
+        record_scan(placement=placement, visitor_id=visitor_id, at=now - timedelta(hours=2))
     return older, newer
 
 

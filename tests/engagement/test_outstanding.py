@@ -87,7 +87,13 @@ def test_the_read_picks_the_store_the_after_hours_rule_picks(clock, text_us, whe
         product = Product.objects.create(sku="T900", name="T900 treadmill")
         placement = Placement.objects.create(store=scanned, product=product, label="aisle 4")
         visitor = Identity.objects.get(customer=customer, kind="visitor").value
-        Scan.objects.create(placement=placement, store=scanned, visitor_id=visitor, source_id="s1")
+        Scan.objects.create(
+            placement=placement,
+            store=scanned,
+            visitor_id=visitor,
+            customer=customer,  # as record_scan keys it
+            source_id="s1",
+        )
     to = SHOP_NUMBER if where == "number" else "+14155559999"  # an unknown number
 
     # when

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from conversations.identities import merge_customers, resolve_customer
 from conversations.models import Event, Team
 from engagement.models import Nudge
 from insights import figures
@@ -113,3 +114,17 @@ def test_scans_per_placement_and_those_joined_to_an_online_history():
     assert figures.in_store(PERIOD).rows == [
         ("Downtown", "aisle 4, end cap", "T900 Folding Treadmill", 2, 1, 50.0)
     ]
+
+
+def test_a_scan_counts_as_joined_once_its_visitor_is_linked_or_merged_into_a_history():
+    people = journeys.build_shopping()
+    placement = PlacementFactory()
+    record_scan(placement=placement, visitor_id="v_later", at=T0)  # anonymous then
+    record_scan(placement=placement, visitor_id="v_walk_in", at=T0)
+    walk_in = resolve_customer("visitor", "v_walk_in")
+    assert figures.in_store(PERIOD).rows[0][3:] == (2, 0, 0.0)
+
+    journeys.link_visitor(people["F"], "v_later")  # F has a web history
+    merge_customers(walk_in, people["G"])  # so has G
+
+    assert figures.in_store(PERIOD).rows[0][3:] == (2, 2, 100.0)

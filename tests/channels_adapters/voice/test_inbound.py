@@ -62,7 +62,11 @@ def test_a_caller_in_the_store_hears_about_what_they_scanned(voice):
     placement = PlacementFactory(store=StoreFactory(business_hours={}))  # no hours: open
     Identity.objects.create(customer=customer, kind="visitor", value="v-123")
     Scan.objects.create(
-        placement=placement, store=placement.store, visitor_id="v-123", source_id="s1"
+        placement=placement,
+        store=placement.store,
+        visitor_id="v-123",
+        customer=customer,  # as record_scan keys it
+        source_id="s1",
     )
 
     root = twiml(voice.call())
