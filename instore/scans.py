@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from conversations import consent, journal, merges
@@ -91,6 +92,19 @@ def journal_held_scans(*, customer: Customer, visitor_id: str) -> None:
     held = scans.select_related("placement__product", "placement__store")
     for scan in held.order_by("scanned_at"):
         _journal_scan(customer, scan, scan.placement)
+
+
+def key_scans() -> int:
+    """Give every scan whose visitor is a customer's, but which carries no customer, that
+    customer; return how many. Migration 0003 keys the scans it finds; this keys those the
+    previous release recorded while it ran (`manage.py key_scans`, after the deploy).
+    Idempotent."""
+    holder = Identity.objects.filter(kind=Identity.Kind.VISITOR, value=OuterRef("visitor_id"))
+    return (
+        Scan.objects.filter(customer__isnull=True)
+        .filter(Exists(holder))
+        .update(customer_id=Subquery(holder.values("customer_id")[:1]))
+    )
 
 
 def move_to_survivor(*, survivor: Customer, merged: Customer) -> None:

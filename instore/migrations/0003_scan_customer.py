@@ -9,8 +9,8 @@ Written for a big scans table that keeps taking scans meanwhile, each step short
    `CONCURRENTLY`.
 
 Non-atomic, so every step is written to be run again after an interruption. A scan the
-previous release records while this runs may stay without its customer: `backfill` below
-is idempotent, run it again after the deploy if scans kept coming in. docs/scaling.md
+previous release records while this runs may stay without its customer: run
+`manage.py key_scans` after the deploy if scans kept coming in (instore.scans.key_scans). docs/scaling.md
 gives its time at 50M events.
 """
 

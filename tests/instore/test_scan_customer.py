@@ -107,3 +107,28 @@ def test_erasure_takes_the_customer_off_the_scans():
     scan = Scan.objects.get(pk=scan.pk)
     assert (scan.visitor_id, scan.customer_id) == ("erased", None)
     assert report.counts["scans"] == 1
+
+
+def test_key_scans_keys_what_the_previous_release_recorded_without_a_customer():
+    """Scans written during migration 0003 by the release before it carry no customer;
+    `manage.py key_scans` gives them their visitor's, once, and leaves anonymous ones."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    placement = PlacementFactory()
+    known, anonymous = new_visitor_id(), new_visitor_id()
+    customer = become_customer(known)
+    for visitor_id in (known, anonymous):  # as the previous release wrote them
+        Scan.objects.create(
+            placement=placement, store=placement.store, visitor_id=visitor_id,
+            source_id=f"old-{visitor_id}",
+        )  # fmt: skip
+    out = StringIO()
+
+    call_command("key_scans", stdout=out)
+
+    assert keys() == {known: customer.pk, anonymous: None}
+    assert out.getvalue().strip() == "1 scans keyed by customer"
+    call_command("key_scans", stdout=out)
+    assert out.getvalue().strip().endswith("0 scans keyed by customer")
