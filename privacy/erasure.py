@@ -46,6 +46,7 @@ from base import plugins
 from conversations import journal
 from conversations.identities import live_customer
 from conversations.locks import conversation_for_update, merges_serialised
+from conversations.merges import customer_tree
 from conversations.models import Conversation, Customer, Event, Identity
 
 from . import ledger, suppression
@@ -143,7 +144,7 @@ def erase_customer(customer: Customer, *, by=None) -> ErasureReport:
         )
         for erase in plugins.enabled("erasure_hooks"):  # before the identities go
             erase(customer, counts)
-        customer_ids = _merge_tree(customer.pk)
+        customer_ids = customer_tree(customer.pk)
         counts["admin log lines"] = _erase_admin_log(
             customer_ids, conversation, [pk for pk, _, _ in identities]
         )
@@ -242,20 +243,6 @@ def _erase_outbox(conversation: Conversation) -> int:
             [conversation.pk],
         )
         return cursor.rowcount
-
-
-def _merge_tree(customer_id: int) -> list[int]:
-    """The customer and every customer merged into them, at any depth."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """WITH RECURSIVE tree(id) AS (
-                SELECT %s::bigint
-                UNION SELECT c.id FROM conversations_customer c
-                    JOIN tree ON c.merged_into_id = tree.id
-            ) SELECT id FROM tree""",
-            [customer_id],
-        )
-        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _erase_customers(customer_ids: list[int]) -> int:
