@@ -8,8 +8,8 @@ bench/_floor_urls.py), on a scratch database (`throughline_bench_email_inbound`)
   as Mailgun signs (HMAC-SHA256 of timestamp + token with the webhook signing key) and
   carrying the webhook's basic auth, with Mailgun's fully parsed field set. Each one is
   checked by anymail, read from its fields (channels_adapters/email/mailgun.py), stripped
-  of its quote, sanitised, stored (event and Mail row in the journal's one statement, the
-  MIME file in a scratch MEDIA_ROOT).
+  of its quote, sanitised, stored (event and Mail row, the original MIME in it, in the
+  journal's one statement).
 - Floor: `POST /bench/floor/sms/`, the very requests of bench.sms_inbound's floor (one
   indexed SELECT, one INSERT, an empty TwiML), so the two benchmarks share a yardstick.
 

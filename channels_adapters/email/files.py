@@ -8,6 +8,8 @@ nothing a customer sent is ever rendered by the console's browser.
 
 from __future__ import annotations
 
+import io
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, Http404, HttpRequest
@@ -17,11 +19,13 @@ from .models import Mail, MailAttachment
 PERMISSION = "email.download_mail"
 
 
-def _download(field, filename: str, content_type: str) -> FileResponse:
-    if not field:
+def _download(stored, filename: str, content_type: str) -> FileResponse:
+    """`stored`: a file in storage, or the bytes of a column."""
+    if not stored:
         raise Http404("Nothing stored.")
+    opened = io.BytesIO(stored) if isinstance(stored, bytes | memoryview) else stored.open("rb")
     response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+        opened, as_attachment=True, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -14,9 +14,10 @@ files it in the sender's conversation (threads.py says which) as one event:
 - a sender the provider's SPF/DKIM/DMARC checks failed is recorded with
   `sender_trust: fail` and never joins anyone on the headers alone.
 
-The original MIME and the attachments (within EMAIL_ATTACHMENT_MAX_BYTES and
+The original MIME is kept on a `Mail` row beside the event, written in the same
+statement; the attachments (within EMAIL_ATTACHMENT_MAX_BYTES and
 EMAIL_ATTACHMENT_TYPES; others are named in the event and dropped) go to Django's
-storage, on a `Mail` row beside the event. The source id is the Message-ID, so the
+storage. The source id is the Message-ID, so the
 provider's retries, and the same mail through a second provider, write one event.
 """
 
@@ -266,11 +267,10 @@ def _file(
     unknown_sender: bool,
     message_id: str = "",
 ) -> Event:
-    """The event and its Mail row (the MIME and the attachments in storage), together.
+    """The event and its Mail row (the MIME in it, the attachments in storage), together.
 
-    The Mail row is the event's detail, written by the journal's append in the same
-    statement (the MIME file first: a statement that fails leaves an unreferenced file,
-    never a row without its file). What must commit with them, when there is any (a new
+    The Mail row, the original MIME in it, is the event's detail, written by the
+    journal's append in the same statement. What must commit with them, when there is any (a new
     customer's name, a stop in words, the attachments), shares their transaction; a
     known sender's plain reply is that one statement, its own transaction."""
     first_contact = customer is None and unknown_sender
@@ -282,7 +282,7 @@ def _file(
         subject=mail.subject,
         in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else "",
         references=mail.references,
-        original=ContentFile(mail.original, name=f"{uuid.uuid4().hex}.eml"),
+        original=mail.original,
     )
     together = first_contact or said or mail.attachments
     with transaction.atomic() if together else nullcontext():

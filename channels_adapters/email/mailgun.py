@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from email import base64mime
 from email.headerregistry import HeaderRegistry
 from email.policy import default as policy
+from typing import NamedTuple
 
 from anymail.utils import parse_address_list  # type: ignore[import-untyped]
 from anymail.webhooks.mailgun import (  # type: ignore[import-untyped]
@@ -41,8 +42,23 @@ _UNIQUE = {
 }
 _FROM = _REGISTRY["from"]
 # A From the registry writes back as it is ("Dana Rivera <dana@gmail.com>", or the bare
-# address): nothing to decode, so its parse (a third of reading a mail) can be skipped.
-_PLAIN_FROM = re.compile(r"[\w .'-]*<[\w.+-]+@[\w.-]+>|[\w.+-]+@[\w.-]+", re.ASCII)
+# address): nothing to decode, and one address whose parts the match itself gives, as
+# `getaddresses` would (the name's spaces collapsed; tests/channels_adapters/email/
+# test_mailgun_fields.py compares the two).
+_PLAIN_FROM = re.compile(
+    r"(?P<name>[\w .'-]*)<(?P<addr>{addr})>|(?P<bare>{addr})".format(
+        addr=r"[\w+-]+(?:\.[\w+-]+)*@[\w-]+(?:\.[\w-]+)*"  # dot-atoms: no "..", no dot at an end
+    ),
+    re.ASCII,
+)
+
+
+class Sender(NamedTuple):
+    """The two parts of a From address that inbound.py reads, as anymail's `EmailAddress`
+    has them."""
+
+    display_name: str
+    addr_spec: str
 
 
 def boundary() -> str:
@@ -104,12 +120,15 @@ class ParsedFields:
 
     def get_address_header(self, name: str) -> list:
         """As `AnymailInboundMessage.get_address_header("From")`, which reads each value
-        through the header registry (RFC 2047 words decoded) before parsing the addresses."""
+        through the header registry (RFC 2047 words decoded) before parsing the addresses;
+        a plain one is read by its match alone."""
         assert name.lower() == "from", "inbound.py reads the From alone"
-        values = [
-            value if _PLAIN_FROM.fullmatch(value) else str(_FROM(name, value))
-            for value in self.get_all(name)
-        ]
+        values = self.get_all(name)
+        if len(values) == 1 and (plain := _PLAIN_FROM.fullmatch(values[0])):
+            if plain["bare"]:
+                return [Sender("", plain["bare"])]
+            return [Sender(" ".join(plain["name"].split()), plain["addr"])]
+        values = [str(_FROM(name, value)) for value in values]
         if not "".join(values).strip():
             return []
         return parse_address_list(values)

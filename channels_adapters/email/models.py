@@ -1,5 +1,5 @@
 """What an email adds to its journal event: the Message-ID that threads it, the original
-MIME and the attachments (docs/email.md).
+MIME (in the row) and the attachments (in Django's storage) (docs/email.md).
 
 `Mail` is one email in or out, one-to-one with its `message` (or `auto_reply`) event.
 Its `message_id` is the RFC 5322 Message-ID without angle brackets, unique: an inbound
@@ -27,8 +27,10 @@ class Mail(models.Model):
     subject = models.CharField(max_length=255, blank=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.JSONField(default=list, blank=True)
-    # The message as received (inbound only), served to staff with permission only.
-    original = models.FileField(upload_to="email/original/%Y/%m/", blank=True, max_length=200)
+    # The message as received (inbound only), served to staff with permission only. In the
+    # row, not in storage: written by the journal's one statement with the event, gone with
+    # the row, and no file to create per mail (a third of the webhook's cost: ADR 0010).
+    original = models.BinaryField(blank=True, default=b"", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,8 +2,9 @@
 (docs/privacy.md). Declared on the AppConfig as `export_hooks` and `erasure_hooks`.
 
 The events themselves are privacy's (bodies emptied, `data` trimmed); here are the `Mail`
-rows beside them: the addresses, subjects and Message-IDs, the original MIME and the
-attachments in storage. The erasure deletes the rows and, after commit, the files.
+rows beside them: the addresses, subjects and Message-IDs, the original MIME (in the
+row) and the attachments in storage. The erasure deletes the rows and, after commit, the
+attachments' files.
 """
 
 from __future__ import annotations
@@ -41,8 +42,7 @@ def export(customer: Customer) -> dict[str, list]:
 
 def erase(customer: Customer, counts: dict[str, int]) -> None:
     mails = _mails(customer)
-    files = [m.original for m in mails if m.original]
-    files += [a.file for a in MailAttachment.objects.filter(mail__in=mails)]
+    files = [a.file for a in MailAttachment.objects.filter(mail__in=mails)]
     storages = [(f.storage, f.name) for f in files]
     counts["emails"] = mails.delete()[0]
 

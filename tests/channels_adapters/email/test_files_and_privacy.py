@@ -65,11 +65,12 @@ def test_the_export_lists_her_mails(mail):
 
 
 def test_the_erasure_removes_the_mails_and_their_files(mail, django_capture_on_commit_callbacks):
-    original = mail.original
-    storage, name = original.storage, original.name
-    attachment = MailAttachment.objects.get().file.name
+    assert bytes(Mail.objects.get(pk=mail.pk).original)  # the MIME goes with its row
+    stored = MailAttachment.objects.get().file
+    storage, attachment = stored.storage, stored.name
+    assert storage.exists(attachment)
     with django_capture_on_commit_callbacks(execute=True):
         report = erase_customer(Customer.objects.get())
     assert report.counts["emails"] >= 1
     assert not Mail.objects.exists() and not MailAttachment.objects.exists()
-    assert not storage.exists(name) and not storage.exists(attachment)
+    assert not storage.exists(attachment)

@@ -42,7 +42,7 @@ def test_the_original_mime_and_the_attachment_are_stored():
     post_postmark(POSTMARK, postmark_inbound(message_id="CAF3@mail.gmail.com"))
     mail = Mail.objects.get()
     assert mail.direction == "in" and mail.address == "dana.rivera@gmail.com"
-    original = mail.original.read()
+    original = bytes(mail.original)
     assert b"Message-ID: <CAF3@mail.gmail.com>" in original
     attachment = MailAttachment.objects.get(mail=mail)
     assert attachment.filename == "receipt.pdf" and attachment.content_type == "application/pdf"

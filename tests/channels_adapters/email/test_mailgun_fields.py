@@ -1,6 +1,7 @@
 """Mailgun's fully parsed fields read without the email package's message
 (channels_adapters/email/mailgun.py): the same mail, read the same, and the MIME the email
-package writes for anymail's message."""
+package writes for anymail's message; and the reply read with the parser's patterns built
+once (content.py), as the parser reads it."""
 
 import json
 import re
@@ -9,7 +10,9 @@ from types import SimpleNamespace
 import pytest
 from anymail.inbound import AnymailInboundMessage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from mailparser_reply import EmailReplyParser
 
+from channels_adapters.email.content import REPLY_LANGUAGES, latest_reply
 from channels_adapters.email.inbound import mime_bytes, parse_inbound_email
 from channels_adapters.email.mailgun import ParsedFields
 from channels_adapters.email.models import Mail, MailAttachment
@@ -86,6 +89,10 @@ def test_the_fields_are_read_as_anymails_message_reads_them():
         "marcus.webb@outlook.com (Marcus Webb)",
         "Marcus <marcus.webb@outlook.com>, Dana <dana.rivera@gmail.com>",
         "Marcus Webb <marcus.webb@>",
+        "<marcus.webb@outlook.com>",
+        "Marcus . Webb_3 <m.w-b+x@outlook-mail.co.uk>",
+        ".@.",
+        "Marcus Webb<marcus.webb@outlook.com>",
     ],
 )
 def test_the_from_is_read_as_anymails_message_reads_it(sender):
@@ -123,4 +130,26 @@ def test_a_mail_with_an_attachment_is_read_from_anymails_message():
 
     mail = Mail.objects.get(message_id="with-file@outlook.com")
     assert MailAttachment.objects.get(mail=mail).file.read() == b"%PDF-1.4 ..."
-    assert b'filename="receipt.pdf"' in mail.original.read()
+    assert b'filename="receipt.pdf"' in bytes(mail.original)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes please, Saturday morning works.\r\n\r\nDana\r\n\r\nOn Mon, Dec 7, 2026 at 8:55 AM "
+        "Shop <help@shop.example> wrote:\r\n> Hi Dana, we can deliver on Saturday.\r\n",
+        "Thanks, Friday is fine.\r\n\r\nBest regards,\r\nMarcus\r\n\r\n"
+        "________________________________\r\nFrom: Shop <help@shop.example>\r\n"
+        "Sent: Monday, December 7, 2026 4:55 PM\r\nTo: Marcus\r\nSubject: Your order\r\n\r\n"
+        "Hi Marcus, your T900 can come on Friday.\r\n",
+        "Sure.\n\nAm Mo., 7. Dez. 2026 um 08:55 Uhr schrieb Shop <help@shop.example>:\n> Hallo",
+        "Merci !\n\nLe lun. 7 déc. 2026 à 08:55, Shop <help@shop.example> a écrit :\n> Bonjour",
+        "Yes.\n\n-- \nDana Rivera\nSent from my iPhone",
+        "Just one line, nothing quoted.",
+    ],
+)
+def test_the_reply_is_the_one_mail_parser_reply_gives(text):
+    """content.latest_reply builds the parser's patterns once, not per mail: the same reply
+    as the library's own entry point."""
+    theirs = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text)
+    assert latest_reply(text) == (theirs or text).strip()
