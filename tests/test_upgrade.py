@@ -2,7 +2,8 @@
 
 `conversations.0016_partition_the_journal` turns the events table into a partitioned one
 in place (ADR 0009, docs/operations.md); `numbers.0002_from_settings` turns the single
-Twilio account of the settings into rows. Here a scratch database is migrated to the last
+Twilio account of the settings into rows; `email.0002` reads each mail's original MIME
+file into its row (ADR 0010). Here a scratch database is migrated to the last
 state before them, filled through the project's own verbs, then upgraded by `manage.py
 migrate` in another process, exactly as a deploy runs it, and read back.
 """
@@ -11,10 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -59,6 +64,9 @@ SMS_SID = "SM" + "a" * 32
 CALL_SID = "CA" + "b" * 32
 PARTITION_SIZE = 10  # ids per partition: the appends after the upgrade cross a bound
 FRESH = 12  # messages appended after the upgrade
+# An inbound mail's original MIME, a file in storage before the upgrade, in its row after.
+MIME = b"Message-ID: <upgrade@mail.example>\r\nSubject: Hi\r\n\r\nThe blue one, please.\r\n"
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"throughline-upgrade-media-{os.getpid()}"
 
 # One process migrating to BEFORE with the project's own `migrate` command.
 MIGRATE_BEFORE = """
@@ -94,13 +102,27 @@ reply = outbox.send(customer=customer, channel="sms", body="Yes, in blue.", auth
 call = journal.record(customer=customer, channel="voice", kind="call", direction="in",
     source_id="{CALL_SID}", data={{"duration": 42}})
 cart = Cart.objects.create(customer=customer, snapshot_event=inbound)
+# A mail as the code of the time stored it: its MIME a file, named by the row.
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+stored = default_storage.save("email/original/2026/12/upgrade.eml", ContentFile({MIME!r}))
+with connection.cursor() as cursor:
+    cursor.execute(
+        '''INSERT INTO email_mail (direction, message_id, address, subject, in_reply_to,
+            "references", original, created_at, event_id)
+        VALUES ('in', 'upgrade@mail.example', 'pat@example.com', 'Hi', '', '[]', %s, now(), %s)
+        RETURNING id''',
+        [stored, inbound.pk],
+    )
+    mail = cursor.fetchone()[0]
 print(json.dumps({{
     "inbound": inbound.pk, "note": note.pk, "reply": reply.pk, "call": call.pk,
-    "cart": cart.pk, "agent": agent.pk, "customer": customer.pk,
+    "cart": cart.pk, "agent": agent.pk, "customer": customer.pk, "mail": mail,
     "outbox": Outbox.objects.get(event=reply).pk,
     "identities": Identity.objects.filter(customer=customer).count(),
 }}))
-"""
+"""  # noqa: S608 (a script the test runs; its one SQL statement takes parameters)
 
 # After the upgrade: a repeated delivery, then new messages through the journal, enough
 # of them to run past the first partition's bound (the test sets a small partition size).
@@ -195,6 +217,7 @@ def _env(url: str, **extra: str) -> dict:
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         TWILIO_FROM_NUMBER=SHOP_NUMBER,
         LOG_LEVEL="WARNING",
+        MEDIA_ROOT=str(MEDIA_ROOT),
         **extra,
     )
     for unset in ("TWILIO_MESSAGING_SERVICE_SID", "VOICE_FROM_NUMBER", "DATABASE_POOL"):
@@ -214,9 +237,12 @@ def deployment():
         relkind = "SELECT relkind FROM pg_class WHERE oid = 'conversations_event'::regclass"
         assert _one(conn, relkind) == "r"
         assert _one(conn, "SELECT to_regclass('numbers_twilioaccount')") is None
-        ids = _json(_run(env, "-c", WRITE_ROWS))
-        conn.close()  # a template database takes no connections while it is copied
-        yield name, ids
+        try:
+            ids = _json(_run(env, "-c", WRITE_ROWS))
+            conn.close()  # a template database takes no connections while it is copied
+            yield name, ids
+        finally:
+            shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture
@@ -316,6 +342,9 @@ def test_an_existing_deployment_upgrades_to_a_partitioned_journal_and_numbers_as
 
     # 3. The upgrade, as a deploy runs it.
     _ok(_run(env, "manage.py", "migrate", "--no-input"))
+
+    # The mail's MIME, a file before, is in its row.
+    assert bytes(_one(conn, "SELECT original FROM email_mail WHERE id = %s", [ids["mail"]])) == MIME
 
     # Every event is there, unchanged, in the first partition; the columns are the same.
     assert _events(conn) == before_rows
