@@ -64,20 +64,31 @@ class Known:
 # Everything an inbound mail needs to know before it is written, in one round trip
 # (prepared: docs/adr/0004): the sender's customer, a repeat of this mail (the provider's
 # retry, or the same mail through the other provider), and the mail it answers, the ids in
-# order (In-Reply-To first, then the newest reference). Each part is an indexed lookup.
+# order (In-Reply-To first, then the newest reference). Each part is an index probe, and
+# written so that it stays one whatever the statistics say: the repeat through the
+# journal's global key (one probe, where the events' own index is one per partition) and
+# its Mail by a scalar subquery; the answered mail through LATERAL subqueries with a
+# LIMIT, which the planner cannot flatten into a join. As plain joins, the prepared
+# statement's generic plan, made while `email_mail` was young and unanalysed, hashed the
+# whole of `email_mail` twice for every mail (a cost growing with the table).
 _KNOWN_SQL = """
 SELECT
     (SELECT customer_id FROM conversations_identity
         WHERE kind = %(kind)s AND value = %(sender)s),
-    (SELECT event.id FROM conversations_event event
-        WHERE event.channel = %(channel)s AND event.source_id = %(source_id)s
-            AND EXISTS (SELECT 1 FROM email_mail WHERE email_mail.event_id = event.id)),
+    (SELECT source.event_id FROM conversations_eventsource source
+        WHERE source.channel = %(channel)s AND source.source_id = %(source_id)s
+            AND (SELECT mail.id FROM email_mail mail WHERE mail.event_id = source.event_id)
+                IS NOT NULL),
     answered.event_id, answered.address, answered.customer_id
-FROM (SELECT 1) one LEFT JOIN (
+FROM (SELECT 1) one LEFT JOIN LATERAL (
     SELECT mail.event_id, mail.address, conversation.customer_id
     FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS named(message_id, n)
-    JOIN email_mail mail ON mail.message_id = named.message_id
-    JOIN conversations_event event ON event.id = mail.event_id
+    CROSS JOIN LATERAL (
+        SELECT event_id, address FROM email_mail WHERE message_id = named.message_id LIMIT 1
+    ) mail
+    CROSS JOIN LATERAL (
+        SELECT conversation_id FROM conversations_event WHERE id = mail.event_id LIMIT 1
+    ) event
     JOIN conversations_conversation conversation ON conversation.id = event.conversation_id
     ORDER BY named.n LIMIT 1
 ) answered ON true

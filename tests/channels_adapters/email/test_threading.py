@@ -2,7 +2,9 @@
 Outlook's) land in the sender's own conversation, never another customer's."""
 
 import pytest
+from django.db import connection
 
+from channels_adapters.email import threads
 from channels_adapters.email.models import Mail
 from channels_adapters.email.threads import message_id_for
 from conversations.models import Customer, Event, Identity
@@ -133,3 +135,27 @@ def test_a_mail_claiming_one_of_our_message_ids_is_filed_under_an_id_of_its_own(
     # the provider's retry of the same mail is the same mail: once
     assert post_postmark(POSTMARK, postmark_inbound(message_id=ours.message_id)).status_code == 200
     assert Mail.objects.filter(direction="in").count() == 1
+
+
+def test_the_lookup_of_a_mail_probes_indexes_whatever_the_statistics_say():
+    """The prepared lookup's generic plan, on tables the planner knows nothing of yet (as
+    when a shop's first mails arrive): index probes only. As joins, it hashed the whole of
+    `email_mail` twice for every mail, a cost that grew with the table."""
+    dana = emailing_customer(DANA)
+    for n in range(30):
+        post_postmark(POSTMARK, postmark_inbound(message_id=f"m{n}@mail.gmail.com"))
+    answer(dana)
+    names = ["kind", "sender", "channel", "source_id", "ids"]
+    sql = threads._KNOWN_SQL
+    for number, name in enumerate(names, start=1):
+        sql = sql.replace(f"%({name})s", f"${number}")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE lookup(text, text, text, text, text[]) AS {sql}")
+        cursor.execute(
+            "EXPLAIN EXECUTE lookup('email', %s, 'email', 'm3@mail.gmail.com', %s)",
+            [DANA, ["m1@mail.gmail.com", "m2@mail.gmail.com"]],
+        )
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute("DEALLOCATE lookup")
+    assert "Seq Scan" not in plan and "Hash" not in plan, plan
