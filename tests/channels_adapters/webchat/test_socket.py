@@ -171,6 +171,26 @@ async def test_malformed_and_oversized_frames_get_an_error_and_store_nothing(sit
     await widget.disconnect()
 
 
+async def all_taken(socket, timeout: float = 60) -> None:
+    """Until the consumer has taken every frame sent to it (it takes the next only once it
+    has handled the one before), and handled the last."""
+    async with asyncio.timeout(timeout):
+        while not socket.input_queue.empty():
+            await asyncio.sleep(0.01)
+    await nothing_more(socket)
+
+
+async def frames_until(socket, *, acks: int, errors: int, timeout: float = 60) -> list[dict]:
+    """The frames a socket gets until it has had `acks` acks and `errors` errors."""
+    frames: list[dict] = []
+    async with asyncio.timeout(timeout):
+        while sum(f["type"] == "ack" for f in frames) < acks or (
+            sum(f["type"] == "error" for f in frames) < errors
+        ):
+            frames.append(await socket.receive_json_from(timeout=timeout))
+    return frames
+
+
 async def test_a_flood_from_one_socket_is_throttled_without_hurting_another(site):
     # given two sockets whose throttles run on a clock that moves only when told, so what
     # a flood stores does not depend on how fast this machine is
@@ -185,17 +205,19 @@ async def test_a_flood_from_one_socket_is_throttled_without_hurting_another(site
     for n in range(200):
         await flooder.send_json_to({"type": "message", "id": f"f-{n}", "body": f"spam {n}"})
     await calm.send_json_to({"type": "message", "id": "c-1", "body": "hello?"})
-    calm_ack = await receive_until(calm, "ack", timeout=5)
-    frames = []
-    while not await nothing_more(flooder, timeout=1):
-        frames.append(await flooder.receive_json_from())
+    calm_ack = await receive_until(calm, "ack", timeout=30)
+    # (each frame is waited for by count, not by a quiet second: a busy machine may pause
+    # longer than that between two frames)
+    frames = await frames_until(flooder, acks=FLOOD_BURST, errors=1)
+    await all_taken(flooder)  # the dropped rest of the flood too, before the clock moves
     flooder_conversation = await conversation_of(flooder_id)
     burst = await events_of(flooder_conversation, kind="message")
     # and, two seconds later on the throttle's clock, ten more
     clock.advance(2.0)
     for n in range(200, 210):
         await flooder.send_json_to({"type": "message", "id": f"f-{n}", "body": f"spam {n}"})
-    while not await nothing_more(flooder, timeout=1):
+    frames += await frames_until(flooder, acks=int(2.0 * FLOOD_RATE), errors=1)
+    while not await nothing_more(flooder):  # and what follows (a late error would show)
         frames.append(await flooder.receive_json_from())
     stored = await events_of(flooder_conversation, kind="message")
 
