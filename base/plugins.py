@@ -96,17 +96,21 @@ def paths(kind: str) -> list[str]:
 
 def enabled(kind: str) -> list[Any]:
     """The kind's plugs, imported, in order (Any: each kind's reader knows their type)."""
-    spec = _kind(kind)
-    if not spec.importable:
-        raise TypeError(f"{kind} are names, not code: read plugins.paths({kind!r}).")
-    return list(_imported(spec.setting, tuple(paths(kind))))
+    return _enabled(kind, paths(kind))
 
 
 def named(kind: str) -> list[tuple[str, Any]]:
     """The kind's plugs as (dotted path, plug), in order: for readers that log, park or
     record by path."""
-    chosen = paths(kind)
-    return list(zip(chosen, enabled(kind), strict=True))
+    chosen = paths(kind)  # read once: record() asks for the reactions at every event
+    return list(zip(chosen, _enabled(kind, chosen), strict=True))
+
+
+def _enabled(kind: str, chosen: Sequence[str]) -> list[Any]:
+    spec = _kind(kind)
+    if not spec.importable:
+        raise TypeError(f"{kind} are names, not code: read plugins.paths({kind!r}).")
+    return list(_imported(spec.setting, tuple(chosen)))
 
 
 def mapping(kind: str) -> dict[str, Any]:

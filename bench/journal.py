@@ -15,7 +15,8 @@
    What the floor leaves out, on purpose: it is the bare cost of writing the row, and
    everything record() must do besides has to fit in as much again (target 0.5). That
    is: the seq handed out and the inbox summary moved on the conversation row, under its
-   row lock (an UPDATE; not a HOT one, as `last_inbound_at` is in the inbox's index); the
+   row lock (an UPDATE; not a HOT one, as `last_inbound_at` is in the inbox's index: made
+   HOT by dropping that index, the figure rose by a few hundredths only, ADR 0005); the
    case's foreign key checked at commit (the floor's case is NULL); the reactions'
    `PendingReaction` row; after commit, the broadcast and the reactions' stream entry (one
    send to Redis, whose answers are not waited for: conversations/broadcast.py) and the
@@ -32,7 +33,9 @@
    200,000-event partitioned one gave the same spread). Until issue 17 record() also
    waited for Redis's answer to its broadcast, a second round trip the floor does not
    make: the broadcast added 1.0 to 1.8 ms to a record() on a loaded 2-core machine
-   (about the floor's whole append), 0.2 to 0.6 ms since.
+   (about the floor's whole append), 0.2 to 0.6 ms since. How far one run is from the
+   next: on 8 December 2026 (load average 6 to 8) the same code gave
+   `append_ratio_4_separate` from 0.32 to 0.48 in eight runs within an hour.
 2. Deep timeline page. `timeline_page` (newest 50) of a 10,000-event conversation against
    a 50-event one: the same number of queries, and the ratio of the median times.
 3. Broadcast. The after-commit publish that `record()` queues for one event (two messages:

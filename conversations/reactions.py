@@ -86,14 +86,16 @@ def handing_over() -> bool:
     return settings.THROUGHLINE_REACTIONS_MODE == "stream" and bool(reactions())
 
 
-def handover(events: list[Event]) -> StreamAppend | None:
+def handover(events: list[Event], *, rows_written: bool | None = None) -> StreamAppend | None:
     """In stream mode, the stream entries that wake the `react` processes for these events.
 
     The journal gives them to its after-commit broadcast, which sends them to Redis with
     the live updates, in one send. None in inline mode or with no reactions.
-    The events' rows are the hand-over; these only make it prompt.
+    The events' rows are the hand-over; these only make it prompt. `rows_written` is what
+    `handing_over()` told the statement that wrote the events, when the caller has it:
+    the plugs are then not read twice for one append (record()'s path).
     """
-    if not handing_over():
+    if not (handing_over() if rows_written is None else rows_written):
         return None
     return StreamAppend(
         stream=_stream(),
@@ -123,7 +125,8 @@ def replay_of(event: Event) -> Iterator[None]:
 
 def react_on_commit(event: Event) -> None:
     """In inline mode, run the event's reactions after commit, in this process."""
-    if reactions() and settings.THROUGHLINE_REACTIONS_MODE == "inline":
+    # the mode first: in stream mode (production) no plug lookup on record()'s path
+    if settings.THROUGHLINE_REACTIONS_MODE == "inline" and reactions():
         transaction.on_commit(lambda: run(event), robust=True)
 
 
