@@ -20,8 +20,9 @@ stall falls on both alike and one bad round cannot decide it. A round sends each
 enough messages for at least MIN_ROUND_RECEIPTS receipts a side, so that its p99 is never
 its single slowest. The p99 of all receipts together is printed too, but it is no verdict.
 A message that has not arrived within LOST_AFTER seconds is lost. Everything runs on a
-scratch database, `throughline_bench_widget`, and the server listens on 127.0.0.1 on a
-port below 32768; it is stopped at the end.
+scratch database, `throughline_bench_widget` (BENCH_WIDGET_DATABASE names another, so two
+checkouts can run it side by side on one server), and the server listens on 127.0.0.1 on
+a port below 32768; it is stopped at the end.
 """
 
 # ruff: noqa: E402  (Django must be set up before the models are imported)
@@ -62,7 +63,8 @@ from django.urls import path
 from config import asgi
 from operations.telemetry import SocketTelemetry
 
-DATABASE = "throughline_bench_widget"
+# Another name lets two checkouts run it side by side on one server.
+DATABASE = os.environ.get("BENCH_WIDGET_DATABASE", "throughline_bench_widget")
 COUNTS = (1, 10, 100)
 ROUNDS = 10  # per count, each a floor burst then a record burst (the median is the figure)
 MIN_ROUND_RECEIPTS = 100  # a side, per round: its p99 is then at worst its second slowest
