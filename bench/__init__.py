@@ -30,8 +30,11 @@ def setup_django() -> None:
     With no `DATABASE_URL` / `REDIS_URL` this starts the embedded servers (settings do it).
     What a `record()` of a benchmark does after commit, as in production:
 
-    - the broadcast runs, to groups under a prefix of their own (CHANNEL_PREFIX), so no
-      socket of a `make run` on the same Redis sees benchmark events;
+    - the broadcast runs, to groups under a prefix of the run's own (CHANNEL_PREFIX and
+      the run's id, THROUGHLINE_BENCH_RUN, which the servers a run starts inherit), so
+      no socket of a `make run` on the same Redis sees benchmark events, nor a socket of
+      another run at the same time: pub/sub ignores Redis's database number, and every
+      run's first conversation is `conv.1`;
     - the reactions are handed over as in production (THROUGHLINE_REACTIONS_MODE
       "stream", pinned here): the append statement writes the event's `PendingReaction`
       row, and the after-commit XADD (in the broadcast's round trip) goes to a stream of
@@ -46,7 +49,8 @@ def setup_django() -> None:
     """
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DEBUG"] = "true"
-    os.environ["CHANNEL_PREFIX"] = CHANNEL_PREFIX
+    run = os.environ.setdefault("THROUGHLINE_BENCH_RUN", str(os.getpid()))
+    os.environ["CHANNEL_PREFIX"] = f"{CHANNEL_PREFIX}.{run}"
     os.environ["THROUGHLINE_REACTIONS_STREAM"] = REACTIONS_STREAM
     os.environ["THROUGHLINE_REACTIONS_MODE"] = "stream"  # "inline" would run them in record()
     os.environ.pop("THROUGHLINE_EVENT_HOOKS", None)

@@ -20,9 +20,9 @@ is stored: a socket that dies without a word is dropped by the others' heartbeat
 import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 
+from base.sockets import JsonSocketConsumer
 from console.access import access_conversation, is_agent
 from console.two_factor import socket_allowed
 from conversations.broadcast import INBOX_GROUP, conversation_group, event_payload
@@ -39,7 +39,7 @@ def viewers_group(conversation_id: int) -> str:
     return f"console.viewers.{conversation_id}"
 
 
-class AgentConsumer(AsyncJsonWebsocketConsumer):
+class AgentConsumer(JsonSocketConsumer):
     async def connect(self):
         # The same permission as the console's pages (console.access): a staff user
         # without it is turned away with 4403, the socket's 403.

@@ -42,11 +42,11 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import IntegrityError
 
 from base import limits
 from base.inputs import read_json, unstorable
+from base.sockets import JsonSocketConsumer
 from conversations import links
 from conversations.models import Conversation
 from conversations.visitors import InvalidVisitorToken, read_visitor_token
@@ -116,7 +116,7 @@ def _over_limit(bucket: str, address: str) -> int | None:
     return limits.address_retry_after(bucket, address)
 
 
-class WidgetConsumer(AsyncJsonWebsocketConsumer):
+class WidgetConsumer(JsonSocketConsumer):
     def __init__(self, *args, clock: Callable[[], float] = time.monotonic, **kwargs):
         # The flood throttle's time source; tests pass their own with as_asgi(clock=...).
         super().__init__(*args, **kwargs)

@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+import threading
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connection
+from django.db import connections
 
 from channels_adapters.webchat import inbound, outbound
 from channels_adapters.webchat.consumers import FLOOD_BURST, FLOOD_RATE
@@ -101,6 +103,43 @@ async def test_a_shopper_message_is_recorded_once_and_reaches_the_agent_at_once(
     assert again["message"]["seq"] == ack["message"]["seq"]
     assert ack["message"]["client_id"] == "c-1"
     assert (seen["event"]["body"], seen["event"]["channel"]) == ("Is the T900 quiet?", "web")
+    await widget.disconnect()
+    await agent_ws.disconnect()
+
+
+async def test_a_reply_reaches_the_open_sockets_while_the_database_thread_is_busy(site, agent):
+    # Forwarding a live event needs no database, so no socket may wait for the one
+    # thread the consumers' queries run in (base/sockets.py): here a slow query of
+    # another socket's holds it until the reply has arrived, or the test gives up.
+    visitor_id, token = visitor()
+    conversation_id = await conversation_of(visitor_id)
+    widget, _, _ = await open_widget(site, token)
+    agent_ws = await agent_socket(agent, conversation_id)
+    customer = await sync_to_async(inbound.visitor_customer)(visitor_id)
+    busy, done = threading.Event(), threading.Event()
+
+    def slow_query():
+        busy.set()
+        done.wait(timeout=30)
+
+    def reply_from_a_web_worker():  # a thread of its own, as a gunicorn worker is
+        try:
+            return outbound.reply_on_web(customer=customer, author=agent, body="In stock: 3.")
+        finally:
+            connections.close_all()
+
+    holding = asyncio.ensure_future(sync_to_async(slow_query)())
+    try:
+        assert await asyncio.to_thread(busy.wait, 5)
+        reply = await asyncio.to_thread(reply_from_a_web_worker)
+        shown = await receive_until(widget, "message")
+        seen = await receive_until(agent_ws, "event")
+    finally:
+        done.set()
+        await holding
+
+    assert (shown["message"]["seq"], shown["message"]["body"]) == (reply.seq, "In stock: 3.")
+    assert (seen["event"]["seq"], seen["event"]["body"]) == (reply.seq, "In stock: 3.")
     await widget.disconnect()
     await agent_ws.disconnect()
 
