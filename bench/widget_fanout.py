@@ -11,7 +11,8 @@ rounds:
   socket has the message;
 - floor: a bare group message of the same size, published over the same per-process
   connection `record()` publishes on (conversations.broadcast.publisher), to as many floor
-  sockets; the clock starts just before the publish.
+  sockets as record() reaches (the widgets and the agent's: one more than the count); the
+  clock starts just before the publish.
 
 Each figure is the median, over ROUNDS rounds, of a round's p99 of record's receipts over
 its p99 of the floor's (the worse of the widget sockets and the agent socket), as the
@@ -20,15 +21,15 @@ stall falls on both alike and one bad round cannot decide it. A round sends each
 enough messages for at least MIN_ROUND_RECEIPTS receipts a side, so that its p99 is never
 its single slowest. The p99 of all receipts together is printed too, but it is no verdict.
 
-What the floor leaves out, at 1 socket (issue 17; kept as it is, the target was set
-against it): record()'s message reaches two sockets, the widget's and the agent's, and
-the agent's socket gets the inbox's summary as well, so the server forwards three group
-messages and writes three frames of record's for the floor's one, and record's figure
-is the worse of two sockets served one after the other against one socket. Its clock also
-starts right after a commit, where the publish costs this process about 300 µs of CPU
-against the floor's 100 µs from an idle process (the floor's own message, published
-right after a record's, costs 165 µs). At 10 and 100 sockets the extra socket is a tenth
-and a hundredth of the work. Both kinds dispatch without a thread hop (base/sockets.py).
+What the floor leaves out (issue 17): the agent's socket gets the inbox's summary as well
+as the message, so the server forwards one more group message and writes one more frame
+of record's than the floor does; and record's clock starts right after a commit, where
+the publish costs this process about 300 µs of CPU against the floor's 100 µs from an
+idle process (the floor's own message, published right after a record's, costs 165 µs).
+Until 2026-12-08 the floor served one socket fewer than record() (the count, without the
+agent's): at 1 socket that was half the work, and the figure compared the worse of two
+sockets served one after the other with one socket. Both kinds dispatch without a thread
+hop (base/sockets.py).
 
 A message that has not arrived within LOST_AFTER seconds is lost. Everything runs on a
 scratch database, `throughline_bench_widget` (BENCH_WIDGET_DATABASE names another, so two
@@ -260,6 +261,8 @@ def measure(count: int, port: int, receivers: Receivers, fixtures: dict) -> dict
     )
     for _ in range(count):
         receivers.open(widget_url, "widget")
+    # as many floor sockets as record() reaches: the widgets and the agent's
+    for _ in range(count + 1):
         receivers.open(f"{ws_base}/ws/floor/", "floor")
     receivers.open(
         f"{ws_base}/ws/agent/",
@@ -310,9 +313,9 @@ def measure(count: int, port: int, receivers: Receivers, fixtures: dict) -> dict
         }
         started = time.perf_counter()
         broadcast.publisher.publish([(FLOOR_GROUP, message)])
-        got = receivers.wait_for(body, count, LOST_AFTER)
+        got = receivers.wait_for(body, count + 1, LOST_AFTER)
         if measured:
-            lost["floor"] += count - len(got)
+            lost["floor"] += count + 1 - len(got)
             latencies["floor"].extend(at - started for _, at in got)
 
     for _ in range(WARMUP):
