@@ -10,17 +10,21 @@ migrate` in another process, exactly as a deploy runs it, and read back.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 from django.conf import settings
 from psycopg import sql
 
+from tests import database_reuse
 from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.long  # a deployment migrated in other processes: first (conftest)
@@ -159,10 +163,11 @@ def _server() -> dict:
 
 
 @contextlib.contextmanager
-def _database(template: str | None = None):
+def _database(template: str | None = None, name: str | None = None, keep: bool = False):
     """A database of its own on the server DATABASE_URL names (a copy of `template`, or
-    empty), dropped at the end: (name, its URL, an autocommit connection to it)."""
-    name = f"upgrade_{uuid.uuid4().hex[:12]}"
+    empty), dropped at the end unless `keep`: (name, its URL, an autocommit connection
+    to it)."""
+    name = name or f"upgrade_{uuid.uuid4().hex[:12]}"
     server = _server()
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
@@ -179,11 +184,15 @@ def _database(template: str | None = None):
         # autocommit: an idle transaction here would hold a lock the migration's swap waits for
         with psycopg.connect(**{**server, "dbname": name}) as conn:
             yield name, f"postgres://{server['user']}{where}", conn
+    except BaseException:
+        keep = False  # half built: not kept
+        raise
     finally:
-        with psycopg.connect(**server) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        if not keep:
+            with psycopg.connect(**server) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
 
 
 def _env(url: str, **extra: str) -> dict:
@@ -204,11 +213,65 @@ def _env(url: str, **extra: str) -> dict:
     return env
 
 
+TEMPLATE_LABEL = "throughline upgrade template "
+
+
+def _template_fingerprint() -> str:
+    """Everything the template is made of: every app's migrations (BEFORE's state), the
+    project's code that writes its rows (WRITE_ROWS), this file, and the locked packages."""
+    digest = hashlib.sha256(database_reuse.migrations_fingerprint().encode())
+    base = Path(settings.BASE_DIR)
+    paths = [Path(__file__), base / "requirements" / "lock.txt"]
+    for folder, subfolders, files in os.walk(base):  # symlinks (.venv) not followed
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED and not d.startswith("."))
+        paths += [Path(folder, name) for name in sorted(files) if name.endswith(".py")]
+    for path in paths:
+        if path.exists():
+            digest.update(f"{path.relative_to(base)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+SKIPPED = {"tests", "bench", "docs", "__pycache__", "node_modules", "build", "dist"}
+
+
+def _template_label(admin, name: str) -> str:
+    """The template's label, "" when it has none or does not exist."""
+    row = admin.execute(
+        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') "
+        "FROM pg_database WHERE datname = %s",
+        [name],
+    ).fetchone()
+    return row[0] if row else ""
+
+
 @pytest.fixture(scope="module")
-def deployment():
+def deployment(request, django_db_setup):
     """A database at the last state before the upgrade, holding a deployment's rows
-    written by the project's own verbs: the template each test upgrades a copy of."""
-    with _database() as (name, url, conn):
+    written by the project's own verbs: the template each test upgrades a copy of.
+
+    Building it (a migrate to BEFORE and the rows, in other processes) costs a core
+    about fifteen seconds, so it is kept between runs, like the test databases
+    (tests/database_reuse.py): labelled with a fingerprint of everything it is made of
+    (`_template_fingerprint`), and rebuilt when that changed, when it has no label (its
+    building was interrupted), or with `--create-db`. Each test upgrades a copy; the
+    template itself is never migrated past BEFORE."""
+    # named after this worker's test database (set up first): no other worker, checkout
+    # or run builds the same one
+    name = f"{settings.DATABASES['default']['NAME']}_upgrade_from"[:63]
+    label_prefix = f"{TEMPLATE_LABEL}{_template_fingerprint()} "
+    server = _server()
+    with psycopg.connect(**server) as admin:
+        label = _template_label(admin, name)
+        kept = label.startswith(label_prefix) and not request.config.getvalue("create_db")
+        if not kept:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+    if kept:
+        yield name, json.loads(label.removeprefix(label_prefix))
+        return
+    with _database(name=name, keep=True) as (_name, url, conn):
         env = _env(url)
         _ok(_run(env, "-c", MIGRATE_BEFORE, json.dumps(BEFORE)))
         relkind = "SELECT relkind FROM pg_class WHERE oid = 'conversations_event'::regclass"
@@ -216,7 +279,14 @@ def deployment():
         assert _one(conn, "SELECT to_regclass('numbers_twilioaccount')") is None
         ids = _json(_run(env, "-c", WRITE_ROWS))
         conn.close()  # a template database takes no connections while it is copied
-        yield name, ids
+    with psycopg.connect(**server) as admin:
+        # labelled last: a build that stopped half way has no label, and is built again
+        admin.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(label_prefix + json.dumps(ids))
+            )
+        )
+    yield name, ids
 
 
 @pytest.fixture
