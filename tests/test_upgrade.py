@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 from psycopg import sql
 
 from tests import database_reuse
@@ -246,7 +247,7 @@ def _template_label(admin, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def deployment(request, django_db_setup):
+def deployment(request, django_db_modify_db_settings):
     """A database at the last state before the upgrade, holding a deployment's rows
     written by the project's own verbs: the template each test upgrades a copy of.
 
@@ -256,9 +257,9 @@ def deployment(request, django_db_setup):
     (`_template_fingerprint`), and rebuilt when that changed, when it has no label (its
     building was interrupted), or with `--create-db`. Each test upgrades a copy; the
     template itself is never migrated past BEFORE."""
-    # named after this worker's test database (set up first): no other worker, checkout
-    # or run builds the same one
-    name = f"{settings.DATABASES['default']['NAME']}_upgrade_from"[:63]
+    # named after this worker's test database (its name is settled by the fixture):
+    # no other worker or checkout builds the same one
+    name = f"{connection.creation._get_test_db_name()}_upgrade_from"[:63]
     label_prefix = f"{TEMPLATE_LABEL}{_template_fingerprint()} "
     server = _server()
     with psycopg.connect(**server) as admin:
