@@ -11,6 +11,7 @@ migrate` in another process, exactly as a deploy runs it, and read back.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -24,8 +25,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 from psycopg import sql
 
+from tests import database_reuse
 from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.long  # a deployment migrated in other processes: first (conftest)
@@ -67,6 +70,7 @@ FRESH = 12  # messages appended after the upgrade
 # An inbound mail's original MIME, a file in storage before the upgrade, in its row after.
 MIME = b"Message-ID: <upgrade@mail.example>\r\nSubject: Hi\r\n\r\nThe blue one, please.\r\n"
 MEDIA_ROOT = Path(tempfile.gettempdir()) / f"throughline-upgrade-media-{os.getpid()}"
+MIME_FILE = "email/original/2026/12/upgrade.eml"
 
 # One process migrating to BEFORE with the project's own `migrate` command.
 MIGRATE_BEFORE = """
@@ -102,18 +106,16 @@ reply = outbox.send(customer=customer, channel="sms", body="Yes, in blue.", auth
 call = journal.record(customer=customer, channel="voice", kind="call", direction="in",
     source_id="{CALL_SID}", data={{"duration": 42}})
 cart = Cart.objects.create(customer=customer, snapshot_event=inbound)
-# A mail as the code of the time stored it: its MIME a file, named by the row.
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+# A mail as the code of the time stored it: its MIME a file (the `upgrading` fixture
+# writes it), named by the row.
 from django.db import connection
-stored = default_storage.save("email/original/2026/12/upgrade.eml", ContentFile({MIME!r}))
 with connection.cursor() as cursor:
     cursor.execute(
         '''INSERT INTO email_mail (direction, message_id, address, subject, in_reply_to,
             "references", original, created_at, event_id)
         VALUES ('in', 'upgrade@mail.example', 'pat@example.com', 'Hi', '', '[]', %s, now(), %s)
         RETURNING id''',
-        [stored, inbound.pk],
+        ["{MIME_FILE}", inbound.pk],
     )
     mail = cursor.fetchone()[0]
 print(json.dumps({{
@@ -181,10 +183,11 @@ def _server() -> dict:
 
 
 @contextlib.contextmanager
-def _database(template: str | None = None):
+def _database(template: str | None = None, name: str | None = None, keep: bool = False):
     """A database of its own on the server DATABASE_URL names (a copy of `template`, or
-    empty), dropped at the end: (name, its URL, an autocommit connection to it)."""
-    name = f"upgrade_{uuid.uuid4().hex[:12]}"
+    empty), dropped at the end unless `keep`: (name, its URL, an autocommit connection
+    to it)."""
+    name = name or f"upgrade_{uuid.uuid4().hex[:12]}"
     server = _server()
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
@@ -201,11 +204,15 @@ def _database(template: str | None = None):
         # autocommit: an idle transaction here would hold a lock the migration's swap waits for
         with psycopg.connect(**{**server, "dbname": name}) as conn:
             yield name, f"postgres://{server['user']}{where}", conn
+    except BaseException:
+        keep = False  # half built: not kept
+        raise
     finally:
-        with psycopg.connect(**server) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        if not keep:
+            with psycopg.connect(**server) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
 
 
 def _env(url: str, **extra: str) -> dict:
@@ -227,30 +234,94 @@ def _env(url: str, **extra: str) -> dict:
     return env
 
 
+TEMPLATE_LABEL = "throughline upgrade template "
+
+
+def _template_fingerprint() -> str:
+    """Everything the template is made of: every app's migrations (BEFORE's state), the
+    project's code that writes its rows (WRITE_ROWS), this file, and the locked packages."""
+    digest = hashlib.sha256(database_reuse.migrations_fingerprint().encode())
+    base = Path(settings.BASE_DIR)
+    paths = [Path(__file__), base / "requirements" / "lock.txt"]
+    for folder, subfolders, files in os.walk(base):  # symlinks (.venv) not followed
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED and not d.startswith("."))
+        paths += [Path(folder, name) for name in sorted(files) if name.endswith(".py")]
+    for path in paths:
+        if path.exists():
+            digest.update(f"{path.relative_to(base)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+SKIPPED = {"tests", "bench", "docs", "__pycache__", "node_modules", "build", "dist"}
+
+
+def _template_label(admin, name: str) -> str:
+    """The template's label, "" when it has none or does not exist."""
+    row = admin.execute(
+        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') "
+        "FROM pg_database WHERE datname = %s",
+        [name],
+    ).fetchone()
+    return row[0] if row else ""
+
+
 @pytest.fixture(scope="module")
-def deployment():
+def deployment(request, django_db_modify_db_settings):
     """A database at the last state before the upgrade, holding a deployment's rows
-    written by the project's own verbs: the template each test upgrades a copy of."""
-    with _database() as (name, url, conn):
+    written by the project's own verbs: the template each test upgrades a copy of.
+
+    Building it (a migrate to BEFORE and the rows, in other processes) costs a core
+    about fifteen seconds, so it is kept between runs, like the test databases
+    (tests/database_reuse.py): labelled with a fingerprint of everything it is made of
+    (`_template_fingerprint`), and rebuilt when that changed, when it has no label (its
+    building was interrupted), or with `--create-db`. Each test upgrades a copy; the
+    template itself is never migrated past BEFORE."""
+    # named after this worker's test database (its name is settled by the fixture):
+    # no other worker or checkout builds the same one
+    name = f"{connection.creation._get_test_db_name()}_upgrade_from"[:63]
+    label_prefix = f"{TEMPLATE_LABEL}{_template_fingerprint()} "
+    server = _server()
+    with psycopg.connect(**server) as admin:
+        label = _template_label(admin, name)
+        kept = label.startswith(label_prefix) and not request.config.getvalue("create_db")
+        if not kept:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+    if kept:
+        yield name, json.loads(label.removeprefix(label_prefix))
+        return
+    with _database(name=name, keep=True) as (_name, url, conn):
         env = _env(url)
         _ok(_run(env, "-c", MIGRATE_BEFORE, json.dumps(BEFORE)))
         relkind = "SELECT relkind FROM pg_class WHERE oid = 'conversations_event'::regclass"
         assert _one(conn, relkind) == "r"
         assert _one(conn, "SELECT to_regclass('numbers_twilioaccount')") is None
-        try:
-            ids = _json(_run(env, "-c", WRITE_ROWS))
-            conn.close()  # a template database takes no connections while it is copied
-            yield name, ids
-        finally:
-            shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+        ids = _json(_run(env, "-c", WRITE_ROWS))
+        conn.close()  # a template database takes no connections while it is copied
+    with psycopg.connect(**server) as admin:
+        # labelled last: a build that stopped half way has no label, and is built again
+        admin.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(label_prefix + json.dumps(ids))
+            )
+        )
+    yield name, ids
 
 
 @pytest.fixture
 def upgrading(deployment):
     """A copy of the deployment's database, for one test to upgrade."""
     template, ids = deployment
-    with _database(template) as (_name, url, conn):
-        yield url, conn, ids
+    stored = MEDIA_ROOT / MIME_FILE  # the mail's file, as its storage held it
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(MIME)
+    try:
+        with _database(template) as (_name, url, conn):
+            yield url, conn, ids
+    finally:
+        shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
 
 
 def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
