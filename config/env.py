@@ -4,6 +4,10 @@
   variable, where django-environ alone would read it as False and carry on.
 - Every variable can come from a file instead: `SECRET_KEY_FILE=/run/secrets/key` reads
   the secret from that file (Docker and Kubernetes secrets), for any NAME as NAME_FILE.
+- A value is what it says: django-environ reads one that starts with `$` as the name of
+  another variable (`$OTHER`), so a secret drawn with `$` first (Django's
+  `get_random_secret_key()` draws from a set with `$` in it) was read as empty, or as the
+  default, without a word. Here it is the value.
 - A plug setting (base/plugins.py) set to an empty value is an empty list, not "unset":
   django-environ reads `NAME=` as its default, so `THROUGHLINE_EVENT_HOOKS=` could never
   switch the in-store hook off.
@@ -28,6 +32,14 @@ class SecretFiles(FileAwareMapping):
 
 class StrictEnv(environ.FileAwareEnv):
     ENVIRON = SecretFiles()
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        raw = self.ENVIRON.get(f"{self.prefix}{var}")
+        if isinstance(raw, str) and raw.startswith("$"):  # a value, not a `$OTHER` proxy
+            if cast is None and var in self.scheme:
+                cast = self.scheme[var]
+            return self.parse_value(raw, cast) if cast else raw
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
 
     def bool(self, var, default=environ.Env.NOTSET):
         value = self.get_value(var, cast=str, default=default)

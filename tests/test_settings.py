@@ -87,3 +87,20 @@ def test_a_channel_plug_variable_that_is_not_pairs_stops_the_start_with_its_name
 
     assert result.returncode != 0
     assert 'THROUGHLINE_SENDERS is comma-separated "channel=dotted.path" pairs' in result.stderr
+
+
+def test_a_secret_that_starts_with_a_dollar_is_read_as_it_is():
+    """django-environ alone reads `$abc` as a reference to a variable `abc`: a random
+    secret that happens to start with `$` became empty."""
+    secret = "$" + get_random_secret_key()[1:]
+
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(repr(settings.SECRET_KEY), "
+        "repr(settings.SUPPRESSION_HASH_KEY))",
+        env={**PRODUCTION, "SECRET_KEY": secret, "SUPPRESSION_HASH_KEY": secret},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"{secret!r} {secret!r}"
