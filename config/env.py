@@ -34,10 +34,11 @@ class StrictEnv(environ.FileAwareEnv):
     ENVIRON = SecretFiles()
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
-        raw = self.ENVIRON.get(f"{self.prefix}{var}")
+        name = f"{self.prefix}{var}"
+        raw = self.ENVIRON.get(name)
         if isinstance(raw, str) and raw.startswith("$"):  # a value, not a `$OTHER` proxy
-            if cast is None and var in self.scheme:
-                cast = self.scheme[var]
+            if cast is None and name in self.scheme:
+                cast = self.scheme[name]
             return self.parse_value(raw, cast) if cast else raw
         return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
 

@@ -143,11 +143,9 @@ def _append_under_lock(
         if detail is not None:
             details.save(detail, event)
         _summarise(conversation, event)
-        handing_over = reactions.handing_over()
-        if handing_over:  # the hand-over commits with the event
+        if reactions.handing_over():  # the hand-over commits with the event
             PendingReaction.objects.create(event_id=event.pk, recorded_at=event.recorded_at)
-        handover = reactions.handover([event], rows_written=handing_over)
-        broadcast_on_commit(event, conversation, handover=handover)
+        broadcast_on_commit(event, conversation, handover=reactions.handover([event]))
         _run_hooks_on_commit(event)
     return event
 
@@ -205,7 +203,6 @@ def _append_in_one_statement(
 ) -> Event | None:
     """Append in one round trip; None when the general path must do it."""
     inbound = event.direction == Event.Direction.IN
-    handing_over = reactions.handing_over()
     whose: dict[str, object]
     if customer is not None:
         sql, whose = _APPEND_SQL, {"customer": customer.pk}
@@ -231,7 +228,7 @@ def _append_in_one_statement(
         "source_id": event.source_id,
         "delivery_status": event.delivery_status,
         "author": event.author_id,  # a note's or a case change's, say
-        "handover": handing_over,
+        "handover": reactions.handing_over(),
     }
     if detail is not None:  # the detail row in the same statement
         sql = details.statement(sql, type(detail))
@@ -249,20 +246,13 @@ def _append_in_one_statement(
         if existing is None:
             raise
         return existing
-    return None if row is None else _appended(event, row, detail, handover_written=handing_over)
+    return None if row is None else _appended(event, row, detail)
 
 
-def _appended(
-    event: Event,
-    row,
-    detail: models.Model | None = None,
-    *,
-    handover_written: bool | None = None,
-) -> Event:
+def _appended(event: Event, row, detail: models.Model | None = None) -> Event:
     """The event an append statement wrote, from its row (event id, conversation summary,
     then the detail's id when it wrote one); its broadcast and hooks are set to run after
-    commit. `handover_written`: whether the statement wrote the reactions' row, when the
-    caller knows."""
+    commit."""
     if detail is not None:
         *row, detail_id = row
     event_id, *summary = row
@@ -272,8 +262,7 @@ def _appended(
     event._state.adding = False
     if detail is not None:
         details.written(detail, event, detail_id)
-    handover = reactions.handover([event], rows_written=handover_written)
-    broadcast_on_commit(event, conversation, handover=handover)
+    broadcast_on_commit(event, conversation, handover=reactions.handover([event]))
     _run_hooks_on_commit(event)
     return event
 

@@ -86,16 +86,14 @@ def handing_over() -> bool:
     return settings.THROUGHLINE_REACTIONS_MODE == "stream" and bool(reactions())
 
 
-def handover(events: list[Event], *, rows_written: bool | None = None) -> StreamAppend | None:
+def handover(events: list[Event]) -> StreamAppend | None:
     """In stream mode, the stream entries that wake the `react` processes for these events.
 
     The journal gives them to its after-commit broadcast, which sends them to Redis with
     the live updates, in one send. None in inline mode or with no reactions.
-    The events' rows are the hand-over; these only make it prompt. `rows_written` is what
-    `handing_over()` told the statement that wrote the events, when the caller has it:
-    the plugs are then not read twice for one append (record()'s path).
+    The events' rows are the hand-over; these only make it prompt.
     """
-    if not (handing_over() if rows_written is None else rows_written):
+    if not handing_over():
         return None
     return StreamAppend(
         stream=_stream(),

@@ -19,11 +19,7 @@ from .models import Mail, MailAttachment
 PERMISSION = "email.download_mail"
 
 
-def _download(stored, filename: str, content_type: str) -> FileResponse:
-    """`stored`: a file in storage, or the bytes of a column."""
-    if not stored:
-        raise Http404("Nothing stored.")
-    opened = io.BytesIO(stored) if isinstance(stored, bytes | memoryview) else stored.open("rb")
+def _download(opened, filename: str, content_type: str) -> FileResponse:
     response = FileResponse(
         opened, as_attachment=True, filename=filename, content_type=content_type
     )
@@ -37,7 +33,9 @@ def original(request: HttpRequest, pk: int) -> FileResponse:
     mail = Mail.objects.filter(pk=pk).first()
     if mail is None:
         raise Http404("No such mail.")
-    return _download(mail.original, f"mail-{mail.pk}.eml", "message/rfc822")
+    if not mail.original:
+        raise Http404("Nothing stored.")
+    return _download(io.BytesIO(mail.original), f"mail-{mail.pk}.eml", "message/rfc822")
 
 
 @staff_member_required
@@ -46,4 +44,6 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     row = MailAttachment.objects.filter(pk=pk).first()
     if row is None:
         raise Http404("No such attachment.")
-    return _download(row.file, row.filename, "application/octet-stream")
+    if not row.file:
+        raise Http404("Nothing stored.")
+    return _download(row.file.open("rb"), row.filename, "application/octet-stream")

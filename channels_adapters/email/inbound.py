@@ -15,10 +15,10 @@ files it in the sender's conversation (threads.py says which) as one event:
   `sender_trust: fail` and never joins anyone on the headers alone.
 
 The original MIME is kept on a `Mail` row beside the event, written in the same
-statement; the attachments (within EMAIL_ATTACHMENT_MAX_BYTES and
-EMAIL_ATTACHMENT_TYPES; others are named in the event and dropped) go to Django's
-storage. The source id is the Message-ID, so the
-provider's retries, and the same mail through a second provider, write one event.
+statement; the attachments (within EMAIL_ATTACHMENT_MAX_BYTES and EMAIL_ATTACHMENT_TYPES;
+others are named in the event and dropped) go to Django's storage. The source id is the
+Message-ID, so the provider's retries, and the same mail through a second provider, write
+one event.
 """
 
 from __future__ import annotations
@@ -270,9 +270,10 @@ def _file(
     """The event and its Mail row (the MIME in it, the attachments in storage), together.
 
     The Mail row, the original MIME in it, is the event's detail, written by the
-    journal's append in the same statement. What must commit with them, when there is any (a new
-    customer's name, a stop in words, the attachments), shares their transaction; a
-    known sender's plain reply is that one statement, its own transaction."""
+    journal's append in the same statement. What must commit with them, when there is
+    any (a new customer's name, a stop in words, the attachments), shares their
+    transaction; a known sender's plain reply is that one statement, its own
+    transaction."""
     first_contact = customer is None and unknown_sender
     said = revocation.classify(mail.body[:2000]) if not mail.automatic else None
     stored = Mail(

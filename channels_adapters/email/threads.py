@@ -80,7 +80,7 @@ SELECT
             AND (SELECT mail.id FROM email_mail mail WHERE mail.event_id = source.event_id)
                 IS NOT NULL),
     answered.event_id, answered.address, answered.customer_id
-FROM (SELECT 1) one LEFT JOIN LATERAL (
+FROM (SELECT 1) one LEFT JOIN (
     SELECT mail.event_id, mail.address, conversation.customer_id
     FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS named(message_id, n)
     CROSS JOIN LATERAL (
